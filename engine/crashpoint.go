@@ -1,0 +1,52 @@
+package engine
+
+import "fmt"
+
+// CrashPoint names a place in the unit-of-work path where an instance can be
+// made to die abruptly. The simulator arms them; each one leaves the broker in
+// a different state.
+type CrashPoint string
+
+// The crash points, in the order a unit of work reaches them.
+const (
+	// AfterPoll: records polled, nothing begun.
+	AfterPoll CrashPoint = "after-poll"
+	// AfterProcess: record Index of the unit processed (store writes
+	// buffered, side effects of a peek already sent).
+	AfterProcess CrashPoint = "after-process"
+	// AfterProduce: outputs and changelog records acknowledged by the
+	// broker, inside an open transaction.
+	AfterProduce CrashPoint = "after-produce"
+	// AfterSendOffsets: the consumed offsets were written to the group
+	// coordinator (TxnOffsetCommit; OffsetCommit without a transaction) and
+	// the answer is lost.
+	AfterSendOffsets CrashPoint = "after-send-offsets"
+	// BeforeCommit: everything sent but the commit itself (EndTxn; the
+	// OffsetCommit without a transaction) is never written.
+	BeforeCommit CrashPoint = "before-commit"
+	// DuringCommit: the commit is written and its answer lost; the broker
+	// commits, the instance cannot know.
+	DuringCommit CrashPoint = "during-commit"
+	// AfterCommit: the unit committed and the instance dies before the next.
+	AfterCommit CrashPoint = "after-commit"
+)
+
+// CrashPoints lists every crash point in path order.
+func CrashPoints() []CrashPoint {
+	return []CrashPoint{AfterPoll, AfterProcess, AfterProduce, AfterSendOffsets, BeforeCommit, DuringCommit, AfterCommit}
+}
+
+// ParseCrashPoint returns the crash point named s.
+func ParseCrashPoint(s string) (CrashPoint, error) {
+	for _, p := range CrashPoints() {
+		if string(p) == s {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("unknown crash point %q", s)
+}
+
+// CrashHook decides, at each crash point a unit reaches, whether the
+// instance dies there. index is the record's position in the unit for
+// AfterProcess and 0 elsewhere.
+type CrashHook func(p CrashPoint, unit string, index int) bool

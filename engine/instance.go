@@ -1,0 +1,448 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eosim/eosim/history"
+)
+
+// Errors a caller of Step branches on.
+var (
+	// ErrCrashed: the instance died at a crash point; start a new one.
+	ErrCrashed = errors.New("instance crashed")
+	// ErrFailed: the instance hit an error it cannot recover from in
+	// place (a commit whose outcome is unknown, a fenced producer); close it
+	// and start a new one, which resumes from what the broker committed.
+	ErrFailed = errors.New("instance failed")
+	// ErrClosed: the instance was closed or has crashed.
+	ErrClosed = errors.New("instance closed")
+)
+
+// Config configures one instance of an application.
+type Config struct {
+	// AppID is the application id: the consumer group, the prefix of the
+	// changelog topics and of the transactional ids.
+	AppID string
+	// Name identifies the instance: its client id, its transactional id
+	// suffix and its place in the partition assignment. A restarted
+	// instance keeps its name, so its transactional id fences its past self.
+	Name string
+	// Incarnation counts the starts of this name; it is part of unit ids.
+	Incarnation int
+	Brokers     []string
+	// Dial connects to a broker; nil uses the real network.
+	Dial      func(ctx context.Context, network, host string) (net.Conn, error)
+	Guarantee Guarantee
+	Topology  *Topology
+	// StateDir holds the instance's checkpoint; empty keeps no local state.
+	StateDir string
+	Recorder history.Recorder
+	// CrashHook arms crash points; nil never crashes.
+	CrashHook CrashHook
+	// SessionTimeout is the group session timeout (default 10s).
+	SessionTimeout time.Duration
+	// TransactionTimeout must exceed SessionTimeout, or a survivor's commit
+	// is fenced while the group still waits for a dead member (default 20s).
+	TransactionTimeout time.Duration
+	// ClientOpts are added to every client the instance makes (a logger,
+	// say).
+	ClientOpts []kgo.Opt
+}
+
+func (c *Config) setDefaults() error {
+	if c.AppID == "" || c.Name == "" {
+		return errors.New("engine config: AppID and Name are required")
+	}
+	if len(c.Brokers) == 0 {
+		return errors.New("engine config: no brokers")
+	}
+	if _, err := ParseGuarantee(string(c.Guarantee)); err != nil {
+		return fmt.Errorf("engine config: %w", err)
+	}
+	if err := c.Topology.validate(); err != nil {
+		return fmt.Errorf("engine config: %w", err)
+	}
+	if c.Recorder == nil {
+		c.Recorder = history.Discard{}
+	}
+	if c.Incarnation == 0 {
+		c.Incarnation = 1
+	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = 10 * time.Second
+	}
+	if c.TransactionTimeout == 0 {
+		c.TransactionTimeout = 2 * c.SessionTimeout
+	}
+	if c.TransactionTimeout <= c.SessionTimeout {
+		return fmt.Errorf("engine config: transaction timeout %v must exceed session timeout %v",
+			c.TransactionTimeout, c.SessionTimeout)
+	}
+	return nil
+}
+
+// StepResult says what one step did.
+type StepResult struct {
+	// Records is the number of input records in the step's unit of work.
+	Records int
+	// Outcome is the unit's outcome; empty when there was no unit.
+	Outcome history.Outcome
+	// Waiting: a store partition cannot be restored yet because a
+	// transaction is still open on its changelog.
+	Waiting bool
+}
+
+// Instance is one running instance of an application.
+type Instance struct {
+	cfg Config
+	net *network
+
+	// ctx ends when the instance crashes or closes, so that a request in
+	// flight on cut connections gives up at once.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	sess *kgo.GroupTransactSession // transactional guarantees
+	cl   *kgo.Client               // consuming (and producing) client
+	side *kgo.Client               // peek_side_effect's plain producer
+
+	stores map[string]map[int32]*storePartition
+
+	mu         sync.Mutex
+	assigned   map[int32]bool // as the group last told us
+	changed    bool           // assigned changed since the last step
+	current    []int32        // the assignment last recorded
+	pending    map[int32]bool // assigned partitions whose stores are not loaded
+	unitSeq    int
+	crashedAt  CrashPoint
+	dead       bool
+	failedWith error
+}
+
+// New validates cfg and returns an instance that is not started.
+func New(cfg Config) (*Instance, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	in := &Instance{
+		cfg:      cfg,
+		net:      newNetwork(cfg.Dial),
+		assigned: make(map[int32]bool),
+		pending:  make(map[int32]bool),
+	}
+	in.ctx, in.cancel = context.WithCancel(context.Background())
+	return in, nil
+}
+
+// Name returns the instance's name.
+func (in *Instance) Name() string { return in.cfg.Name }
+
+// baseOpts are the options of every client of the instance.
+func (in *Instance) baseOpts() []kgo.Opt {
+	return append([]kgo.Opt{
+		kgo.SeedBrokers(in.cfg.Brokers...),
+		kgo.Dialer(in.net.DialContext),
+		kgo.ClientID(in.cfg.Name),
+	}, in.cfg.ClientOpts...)
+}
+
+// Start takes the checkpoint (if any), creates the clients, joins the group
+// and, under a transactional guarantee, initialises the producer id, which
+// fences the previous incarnation and aborts its open transaction.
+func (in *Instance) Start(ctx context.Context) error {
+	stores, err := takeCheckpoint(in.cfg.StateDir)
+	if err != nil {
+		return fmt.Errorf("starting %s: %w", in.cfg.Name, err)
+	}
+	in.stores = stores
+	for _, s := range in.cfg.Topology.Stores {
+		if in.stores[s] == nil {
+			in.stores[s] = make(map[int32]*storePartition)
+		}
+	}
+
+	opts := append(in.baseOpts(),
+		kgo.ConsumerGroup(in.cfg.AppID),
+		kgo.ConsumeTopics(in.cfg.Topology.Source),
+		kgo.Balancers(&instanceBalancer{name: in.cfg.Name}),
+		kgo.SessionTimeout(in.cfg.SessionTimeout),
+		kgo.DisableAutoCommit(),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.OnPartitionsAssigned(in.onAssigned),
+		kgo.OnPartitionsRevoked(in.onRevoked),
+		kgo.OnPartitionsLost(in.onRevoked),
+	)
+	g := in.cfg.Guarantee
+	if g.transactional() {
+		opts = append(opts,
+			kgo.TransactionalID(in.cfg.AppID+"-"+in.cfg.Name),
+			kgo.TransactionTimeout(in.cfg.TransactionTimeout),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+			kgo.RequireStableFetchOffsets(),
+		)
+		in.sess, err = kgo.NewGroupTransactSession(opts...)
+		if err == nil {
+			in.cl = in.sess.Client()
+		}
+	} else {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+		in.cl, err = kgo.NewClient(opts...)
+	}
+	if err != nil {
+		return fmt.Errorf("starting %s: creating client: %w", in.cfg.Name, err)
+	}
+	if g.sinksOutsideTransaction() {
+		in.side, err = kgo.NewClient(append(in.baseOpts(), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+		if err != nil {
+			in.cl.Close()
+			return fmt.Errorf("starting %s: creating side-effect producer: %w", in.cfg.Name, err)
+		}
+	}
+	if g.transactional() {
+		// kgo initialises the producer id lazily; without this, a crashed
+		// predecessor's open transaction would hold back the last stable
+		// offset until it timed out.
+		if _, _, err := in.cl.ProducerID(ctx); err != nil {
+			in.closeClients()
+			return fmt.Errorf("starting %s: initialising producer id: %w", in.cfg.Name, err)
+		}
+	}
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindStart, Instance: in.cfg.Name,
+		Detail: fmt.Sprintf("incarnation %d, %s", in.cfg.Incarnation, g)})
+	return nil
+}
+
+func (in *Instance) onAssigned(_ context.Context, cl *kgo.Client, m map[string][]int32) {
+	ps := m[in.cfg.Topology.Source]
+	if len(ps) == 0 {
+		return
+	}
+	// Paused until their stores are loaded: a first fetch then never races
+	// a second partition's readiness, and nothing is polled before restore.
+	cl.PauseFetchPartitions(map[string][]int32{in.cfg.Topology.Source: ps})
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, p := range ps {
+		in.assigned[p] = true
+		in.pending[p] = true
+	}
+	in.changed = true
+}
+
+func (in *Instance) onRevoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, p := range m[in.cfg.Topology.Source] {
+		delete(in.assigned, p)
+	}
+	in.changed = true
+}
+
+// Assignment returns the partitions the instance last recorded as its own.
+func (in *Instance) Assignment() []int32 {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]int32(nil), in.current...)
+}
+
+// Step does one unit of work on what is already buffered: it takes up to max
+// records (0: all), in partition then offset order, processes them, and
+// commits. It never waits for records, so a simulator can drive instances in
+// lockstep.
+func (in *Instance) Step(ctx context.Context, max int) (StepResult, error) {
+	return in.step(ctx, max, 0)
+}
+
+// Run processes records as they come until ctx ends (for a real cluster).
+func (in *Instance) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		if _, err := in.step(ctx, 0, time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *Instance) step(ctx context.Context, max int, wait time.Duration) (StepResult, error) {
+	in.mu.Lock()
+	dead, failed := in.dead, in.failedWith
+	in.mu.Unlock()
+	if dead {
+		return StepResult{}, ErrClosed
+	}
+	if failed != nil {
+		return StepResult{}, failed
+	}
+	in.syncAssignment()
+	if waiting, err := in.loadPending(ctx); err != nil || waiting {
+		return StepResult{Waiting: waiting}, err
+	}
+
+	recs, err := in.poll(ctx, max, wait)
+	if err != nil || len(recs) == 0 {
+		return StepResult{}, err
+	}
+	return in.unit(ctx, recs)
+}
+
+// syncAssignment records the group's latest assignment and forgets pending
+// loads of partitions no longer assigned.
+func (in *Instance) syncAssignment() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.changed {
+		return
+	}
+	in.changed = false
+	now := make([]int32, 0, len(in.assigned))
+	for p := range in.assigned {
+		now = append(now, p)
+	}
+	sort.Slice(now, func(i, j int) bool { return now[i] < now[j] })
+	for p := range in.pending {
+		if !in.assigned[p] {
+			delete(in.pending, p)
+		}
+	}
+	in.current = now
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindAssign, Instance: in.cfg.Name,
+		Partitions: append([]int32{}, now...)})
+}
+
+// loadPending brings the stores of newly assigned partitions up to the end
+// of their changelogs, then resumes fetching them. It reports waiting when a
+// transaction is still open on a changelog: its records, once committed,
+// would land below the offset read to.
+func (in *Instance) loadPending(ctx context.Context) (waiting bool, err error) {
+	in.mu.Lock()
+	ps := make([]int32, 0, len(in.pending))
+	for p := range in.pending {
+		ps = append(ps, p)
+	}
+	in.mu.Unlock()
+	if len(ps) == 0 {
+		return false, nil
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	var loaded []int32
+	for _, p := range ps {
+		ok, err := in.loadPartition(ctx, p)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			waiting = true
+			continue
+		}
+		loaded = append(loaded, p)
+	}
+	in.mu.Lock()
+	for _, p := range loaded {
+		delete(in.pending, p)
+	}
+	in.mu.Unlock()
+	if len(loaded) > 0 {
+		in.cl.ResumeFetchPartitions(map[string][]int32{in.cfg.Topology.Source: loaded})
+	}
+	return waiting, nil
+}
+
+// poll returns buffered records (waiting up to wait for some), sorted by
+// partition and offset, from loaded partitions only.
+func (in *Instance) poll(ctx context.Context, max int, wait time.Duration) ([]*kgo.Record, error) {
+	var fs kgo.Fetches
+	if wait > 0 {
+		pctx, cancel := context.WithTimeout(ctx, wait)
+		fs = in.cl.PollRecords(pctx, max)
+		cancel()
+	} else {
+		//nolint:staticcheck // a nil context returns what is buffered without waiting
+		fs = in.cl.PollRecords(nil, max)
+	}
+	var errs error
+	fs.EachError(func(t string, p int32, err error) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return
+		}
+		errs = errors.Join(errs, fmt.Errorf("fetching %s[%d]: %w", t, p, err))
+	})
+	if errs != nil {
+		return nil, in.fail(errs)
+	}
+	recs := fs.Records()
+	sort.Slice(recs, func(i, j int) bool {
+		if recs[i].Partition != recs[j].Partition {
+			return recs[i].Partition < recs[j].Partition
+		}
+		return recs[i].Offset < recs[j].Offset
+	})
+	return recs, nil
+}
+
+// fail marks the instance as needing a restart.
+func (in *Instance) fail(err error) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.failedWith == nil {
+		in.failedWith = fmt.Errorf("%s: %w: %w", in.cfg.Name, ErrFailed, err)
+	}
+	return in.failedWith
+}
+
+// Crash kills the instance abruptly: its connections are cut, so the broker
+// sees neither a leave-group nor an abort, and nothing is checkpointed.
+func (in *Instance) Crash() { in.crash("external") }
+
+func (in *Instance) crash(detail string) {
+	in.mu.Lock()
+	if in.dead {
+		in.mu.Unlock()
+		return
+	}
+	in.dead = true
+	in.mu.Unlock()
+	in.net.cutAll()
+	in.cancel()
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindCrash, Instance: in.cfg.Name, Detail: detail})
+	in.closeClients()
+}
+
+// Close shuts the instance down cleanly: checkpoint, then leave the group.
+// Closing a crashed or failed instance only releases its clients.
+func (in *Instance) Close() error {
+	in.mu.Lock()
+	if in.dead {
+		in.mu.Unlock()
+		return nil
+	}
+	in.dead = true
+	failed := in.failedWith
+	in.mu.Unlock()
+	var err error
+	if failed == nil && in.stores != nil {
+		err = writeCheckpoint(in.cfg.StateDir, in.stores)
+		in.cfg.Recorder.Record(history.Event{Kind: history.KindStop, Instance: in.cfg.Name})
+	}
+	in.closeClients()
+	in.cancel()
+	return err
+}
+
+func (in *Instance) closeClients() {
+	if in.side != nil {
+		in.side.Close()
+	}
+	if in.sess != nil {
+		in.sess.Close()
+	} else if in.cl != nil {
+		in.cl.Close()
+	}
+}

@@ -1,0 +1,139 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"sync"
+)
+
+// errCut is what a connection of a crashed instance returns.
+var errCut = errors.New("instance crashed: connection cut")
+
+// Kafka API keys the crash points watch for.
+const (
+	apiOffsetCommit    int16 = 8
+	apiEndTxn          int16 = 26
+	apiTxnOffsetCommit int16 = 28
+)
+
+// network owns an instance's connections, so that a crash can cut them all at
+// once (the broker sees a dead client: no leave-group, no abort) and so that
+// crash points inside the commit can fire at the exact request they name.
+type network struct {
+	dial func(ctx context.Context, network, host string) (net.Conn, error)
+
+	mu    sync.Mutex
+	cut   bool
+	conns map[*watchedConn]struct{}
+	// armed, when set, fires at the first request with this API key:
+	// before it is written, or once it is written (its answer then lost).
+	armed      int16
+	armedAfter bool
+	onFire     func()
+}
+
+func newNetwork(dial func(ctx context.Context, network, host string) (net.Conn, error)) *network {
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	return &network{dial: dial, conns: make(map[*watchedConn]struct{}), armed: -1}
+}
+
+// DialContext is the kgo dialer of the instance.
+func (n *network) DialContext(ctx context.Context, nw, host string) (net.Conn, error) {
+	n.mu.Lock()
+	cut := n.cut
+	n.mu.Unlock()
+	if cut {
+		return nil, errCut
+	}
+	c, err := n.dial(ctx, nw, host)
+	if err != nil {
+		return nil, err
+	}
+	wc := &watchedConn{Conn: c, n: n}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cut {
+		c.Close()
+		return nil, errCut
+	}
+	n.conns[wc] = struct{}{}
+	return wc, nil
+}
+
+// arm makes the next request with the given API key cut the network, before
+// it is written or (after) once it is. fire runs when it does.
+func (n *network) arm(key int16, after bool, fire func()) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.armed, n.armedAfter, n.onFire = key, after, fire
+}
+
+func (n *network) disarm() { n.arm(-1, false, nil) }
+
+// cutAll closes every connection and refuses new ones.
+func (n *network) cutAll() {
+	n.mu.Lock()
+	n.cut = true
+	conns := n.conns
+	n.conns = make(map[*watchedConn]struct{})
+	n.mu.Unlock()
+	for c := range conns {
+		c.Conn.Close()
+	}
+}
+
+func (n *network) isCut() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cut
+}
+
+// trigger reports whether a request with key fires the armed crash point,
+// and whether it fires after the write; it disarms when it does.
+func (n *network) trigger(key int16) (fire, after bool, onFire func()) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.armed < 0 || n.armed != key {
+		return false, false, nil
+	}
+	after, onFire = n.armedAfter, n.onFire
+	n.armed, n.onFire = -1, nil
+	return true, after, onFire
+}
+
+type watchedConn struct {
+	net.Conn
+	n *network
+}
+
+// Write inspects the API key of each request (kgo writes a request in one
+// call: a 4-byte size, then the header that starts with the key).
+func (c *watchedConn) Write(b []byte) (int, error) {
+	if len(b) >= 6 {
+		key := int16(binary.BigEndian.Uint16(b[4:6]))
+		if fire, after, onFire := c.n.trigger(key); fire {
+			if !after {
+				onFire()
+				c.n.cutAll()
+				return 0, errCut
+			}
+			n, err := c.Conn.Write(b)
+			onFire()
+			c.n.cutAll()
+			return n, err
+		}
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *watchedConn) Close() error {
+	c.n.mu.Lock()
+	delete(c.n.conns, c)
+	c.n.mu.Unlock()
+	return c.Conn.Close()
+}

@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// checkpointFile is the name of the state directory's checkpoint: the stores'
+// content and the changelog offset each partition reflects. It is written
+// only by a clean close and removed as soon as an instance starts, so an
+// instance that dies leaves none behind and its successor restores from the
+// changelog, as Kafka Streams does under exactly-once.
+const checkpointFile = "checkpoint.json"
+
+type checkpoint struct {
+	// Stores maps store → partition → state.
+	Stores map[string]map[string]checkpointPartition `json:"stores"`
+}
+
+type checkpointPartition struct {
+	Next int64             `json:"next"`
+	Data map[string]string `json:"data"`
+}
+
+// takeCheckpoint reads and removes the checkpoint of dir; no checkpoint (an
+// unclean stop, or a first start) gives empty stores.
+func takeCheckpoint(dir string) (map[string]map[int32]*storePartition, error) {
+	stores := make(map[string]map[int32]*storePartition)
+	if dir == "" {
+		return stores, nil
+	}
+	path := filepath.Join(dir, checkpointFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return stores, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading checkpoint: %w", err)
+	}
+	var cp checkpoint
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return nil, fmt.Errorf("parsing checkpoint %s: %w", path, err)
+	}
+	for store, parts := range cp.Stores {
+		stores[store] = make(map[int32]*storePartition)
+		for ps, st := range parts {
+			p, err := strconv.ParseInt(ps, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("checkpoint %s: partition %q: %w", path, ps, err)
+			}
+			sp := newStorePartition()
+			sp.next = st.Next
+			for k, v := range st.Data {
+				sp.data[k] = v
+			}
+			stores[store][int32(p)] = sp
+		}
+	}
+	if err := os.Remove(path); err != nil {
+		return nil, fmt.Errorf("removing checkpoint: %w", err)
+	}
+	return stores, nil
+}
+
+// writeCheckpoint saves the stores to dir.
+func writeCheckpoint(dir string, stores map[string]map[int32]*storePartition) error {
+	if dir == "" {
+		return nil
+	}
+	cp := checkpoint{Stores: make(map[string]map[string]checkpointPartition)}
+	for store, parts := range stores {
+		cp.Stores[store] = make(map[string]checkpointPartition)
+		for p, sp := range parts {
+			cp.Stores[store][strconv.Itoa(int(p))] = checkpointPartition{Next: sp.next, Data: sp.data}
+		}
+	}
+	b, err := json.Marshal(cp)
+	if err != nil {
+		return fmt.Errorf("encoding checkpoint: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating state directory: %w", err)
+	}
+	tmp := filepath.Join(dir, checkpointFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("writing checkpoint: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, checkpointFile)); err != nil {
+		return fmt.Errorf("writing checkpoint: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/eosim/eosim/history"
+)
+
+// Topology is what an application computes: one source topic, a processor
+// that reads and writes named key-value stores and forwards records, and the
+// sink topics it forwards to. A record forwarded to a sink keeps the
+// partition of the input it came from, as Kafka Streams keeps a task's
+// partition (the source, the changelogs and the sinks must have the same
+// partition count).
+type Topology struct {
+	Source string
+	Stores []string
+	Sinks  []string
+	// Process handles one input record. It must be a deterministic
+	// function of the record and the store contents: the engine may run it
+	// again on the same record after an abort.
+	Process func(ctx *ProcessContext, rec history.Record) error
+}
+
+// ChangelogTopic is the topic holding the changes of store for application
+// appID, named as Kafka Streams names it.
+func ChangelogTopic(appID, store string) string {
+	return appID + "-" + store + "-changelog"
+}
+
+func (t *Topology) validate() error {
+	if t == nil {
+		return errors.New("topology: missing")
+	}
+	if t.Source == "" {
+		return errors.New("topology: missing source topic")
+	}
+	if t.Process == nil {
+		return errors.New("topology: missing processor")
+	}
+	if len(t.Sinks) == 0 {
+		return errors.New("topology: no sink topics")
+	}
+	return nil
+}
+
+// ProcessContext is the processor's view of the unit of work: the stores of
+// the record's partition and a way to forward records. Writes and forwards
+// are buffered and take effect only if the unit commits.
+type ProcessContext struct {
+	partition int32
+	topology  *Topology
+	stores    map[string]*storePartition
+	writes    map[string]map[string]*string // store → key → value (nil: delete)
+	writeLog  []storeWrite
+	forwards  []history.Record
+	err       error
+}
+
+type storeWrite struct {
+	store, key string
+	value      *string
+}
+
+// Partition is the partition of the record being processed.
+func (c *ProcessContext) Partition() int32 { return c.partition }
+
+// Get returns a store entry, seeing the unit's own earlier writes.
+func (c *ProcessContext) Get(store, key string) (string, bool) {
+	if w, ok := c.writes[store][key]; ok {
+		if w == nil {
+			return "", false
+		}
+		return *w, true
+	}
+	sp, ok := c.stores[store]
+	if !ok {
+		c.fail(fmt.Errorf("get from unknown store %q", store))
+		return "", false
+	}
+	v, ok := sp.data[key]
+	return v, ok
+}
+
+// Put writes a store entry.
+func (c *ProcessContext) Put(store, key, value string) { c.write(store, key, &value) }
+
+// Delete removes a store entry.
+func (c *ProcessContext) Delete(store, key string) { c.write(store, key, nil) }
+
+func (c *ProcessContext) write(store, key string, value *string) {
+	if _, ok := c.stores[store]; !ok {
+		c.fail(fmt.Errorf("write to unknown store %q", store))
+		return
+	}
+	if c.writes[store] == nil {
+		c.writes[store] = make(map[string]*string)
+	}
+	c.writes[store][key] = value
+	c.writeLog = append(c.writeLog, storeWrite{store, key, value})
+}
+
+// Forward sends a record to a sink topic.
+func (c *ProcessContext) Forward(topic, key, value string, headers ...history.Header) {
+	known := false
+	for _, s := range c.topology.Sinks {
+		known = known || s == topic
+	}
+	if !known {
+		c.fail(fmt.Errorf("forward to %q, which is not a sink of the topology", topic))
+		return
+	}
+	c.forwards = append(c.forwards, history.Record{
+		Topic: topic, Partition: c.partition, Key: key, Value: value, Headers: headers,
+	})
+}
+
+func (c *ProcessContext) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}

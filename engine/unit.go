@@ -1,0 +1,361 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/topicread"
+)
+
+// loadPartition catches the stores of partition p up with their changelogs.
+// It returns false while a transaction is open on one of them.
+func (in *Instance) loadPartition(ctx context.Context, p int32) (bool, error) {
+	for _, store := range in.cfg.Topology.Stores {
+		topic := ChangelogTopic(in.cfg.AppID, store)
+		sp, local := in.stores[store][p]
+		if !local {
+			sp = newStorePartition()
+		}
+		from := sp.next
+		recs, end, err := topicread.ReadCommittedTail(in.runCtx(ctx), in.baseOpts(), topic, p, from)
+		if errors.Is(err, topicread.ErrOpenTransaction) {
+			return false, nil
+		}
+		if err != nil {
+			return false, in.fail(fmt.Errorf("restoring %s[%d]: %w", topic, p, err))
+		}
+		sp.apply(recs)
+		if end > sp.next {
+			sp.next = end
+		}
+		in.stores[store][p] = sp
+		source := "changelog"
+		if local {
+			source = "local"
+		}
+		in.cfg.Recorder.Record(history.Event{Kind: history.KindLoad, Instance: in.cfg.Name, Load: &history.Load{
+			Store: store, Topic: topic, Partition: p, Source: source, From: from, Upto: sp.next, State: sp.entries(),
+		}})
+	}
+	return true, nil
+}
+
+// runCtx is ctx, also ended when the instance crashes or closes.
+func (in *Instance) runCtx(ctx context.Context) context.Context {
+	c, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(in.ctx, cancel)
+	context.AfterFunc(c, func() { stop() })
+	return c
+}
+
+// unitOfWork is one unit in progress.
+type unitOfWork struct {
+	u    *history.Unit
+	recs []*kgo.Record
+	pcs  []*ProcessContext
+}
+
+// unit processes recs as one unit of work and commits it.
+func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, error) {
+	in.mu.Lock()
+	id := fmt.Sprintf("%s.%d#%d", in.cfg.Name, in.cfg.Incarnation, in.unitSeq)
+	in.unitSeq++
+	in.mu.Unlock()
+	ctx = in.runCtx(ctx)
+	w := &unitOfWork{
+		u:    &history.Unit{ID: id, Transactional: in.cfg.Guarantee.transactional()},
+		recs: recs,
+	}
+	for _, r := range recs {
+		w.u.Consumed = append(w.u.Consumed, topicread.Convert(r))
+	}
+	res := StepResult{Records: len(recs)}
+	if in.hit(AfterPoll, id, 0) {
+		return res, in.crashUnit(w, AfterPoll, history.Crashed)
+	}
+	if w.u.Transactional {
+		if err := in.sess.Begin(); err != nil {
+			return res, in.failUnit(w, history.Aborted, fmt.Errorf("beginning transaction: %w", err))
+		}
+	}
+	for i, r := range recs {
+		pc, err := in.process(ctx, r, w)
+		if err != nil {
+			return res, in.abortUnit(ctx, w, err)
+		}
+		w.pcs = append(w.pcs, pc)
+		if in.hit(AfterProcess, id, i) {
+			return res, in.crashUnit(w, AfterProcess, history.Crashed)
+		}
+	}
+	if err := in.produce(ctx, w); err != nil {
+		return res, in.abortUnit(ctx, w, err)
+	}
+	if !w.u.Transactional {
+		// Without a transaction the store and changelog are already
+		// written: the local state moves on whatever happens to the offsets.
+		in.applyWrites(w)
+	}
+	if in.hit(AfterProduce, id, 0) {
+		return res, in.crashUnit(w, AfterProduce, history.Crashed)
+	}
+	outcome, err := in.commit(ctx, w)
+	res.Outcome = outcome
+	if err != nil {
+		return res, err
+	}
+	if w.u.Transactional && outcome == history.Committed {
+		in.applyWrites(w)
+	}
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
+	if outcome == history.Committed && in.hit(AfterCommit, id, 0) {
+		in.crash(string(AfterCommit))
+		return res, fmt.Errorf("%s at %s: %w", in.cfg.Name, AfterCommit, ErrCrashed)
+	}
+	return res, nil
+}
+
+// process runs the processor on one record; under peek_side_effect its
+// forwards are sent at once by the plain producer.
+func (in *Instance) process(ctx context.Context, r *kgo.Record, w *unitOfWork) (*ProcessContext, error) {
+	pc := &ProcessContext{
+		partition: r.Partition,
+		topology:  in.cfg.Topology,
+		stores:    make(map[string]*storePartition),
+		writes:    make(map[string]map[string]*string),
+	}
+	for store, parts := range in.stores {
+		pc.stores[store] = in.overlay(w, store, r.Partition, parts[r.Partition])
+	}
+	if err := in.cfg.Topology.Process(pc, topicread.Convert(r)); err != nil {
+		return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
+	}
+	if pc.err != nil {
+		return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, pc.err)
+	}
+	if in.cfg.Guarantee.sinksOutsideTransaction() {
+		sent, err := produceSync(ctx, in.side, toKgo(pc.forwards))
+		w.u.SideEffects = append(w.u.SideEffects, sent...)
+		if err != nil {
+			return nil, fmt.Errorf("side-effect send: %w", err)
+		}
+		pc.forwards = nil
+	}
+	return pc, nil
+}
+
+// overlay returns the store partition as the unit's earlier records left it,
+// so that two records of one unit see each other's writes.
+func (in *Instance) overlay(w *unitOfWork, store string, p int32, base *storePartition) *storePartition {
+	view := newStorePartition()
+	if base != nil {
+		for k, v := range base.data {
+			view.data[k] = v
+		}
+	}
+	for _, pc := range w.pcs {
+		if pc.partition != p {
+			continue
+		}
+		for _, wr := range pc.writeLog {
+			if wr.store != store {
+				continue
+			}
+			if wr.value == nil {
+				delete(view.data, wr.key)
+			} else {
+				view.data[wr.key] = *wr.value
+			}
+		}
+	}
+	return view
+}
+
+// produce sends the unit's outputs and changelog records and waits for them.
+func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
+	var out []history.Record
+	for _, pc := range w.pcs {
+		out = append(out, pc.forwards...)
+		for _, wr := range pc.writeLog {
+			r := history.Record{Topic: ChangelogTopic(in.cfg.AppID, wr.store), Partition: pc.partition, Key: wr.key}
+			if wr.value != nil {
+				r.Value = *wr.value
+			}
+			out = append(out, r)
+		}
+	}
+	sent, err := produceSync(ctx, in.cl, toKgo(out))
+	w.u.Produced = append(w.u.Produced, sent...)
+	if err != nil {
+		return fmt.Errorf("producing: %w", err)
+	}
+	return nil
+}
+
+// applyWrites folds the unit's store writes into the stores and moves each
+// store partition's changelog position past the records the unit produced.
+func (in *Instance) applyWrites(w *unitOfWork) {
+	for _, pc := range w.pcs {
+		for _, wr := range pc.writeLog {
+			sp := in.stores[wr.store][pc.partition]
+			if sp == nil {
+				sp = newStorePartition()
+				in.stores[wr.store][pc.partition] = sp
+			}
+			if wr.value == nil {
+				delete(sp.data, wr.key)
+			} else {
+				sp.data[wr.key] = *wr.value
+			}
+		}
+	}
+	for _, r := range w.u.Produced {
+		for _, store := range in.cfg.Topology.Stores {
+			if r.Topic == ChangelogTopic(in.cfg.AppID, store) {
+				if sp := in.stores[store][r.Partition]; sp != nil && r.Offset+1 > sp.next {
+					sp.next = r.Offset + 1
+				}
+			}
+		}
+	}
+}
+
+// commit ends the unit: under a transaction, the consumed offsets with the
+// group's metadata and EndTxn through GroupTransactSession.End; without one,
+// an offset commit after the outputs. The crash points inside the commit
+// fire at the request they name, on the wire.
+func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome, error) {
+	key := apiEndTxn
+	offsetsKey := apiTxnOffsetCommit
+	if !w.u.Transactional {
+		key, offsetsKey = apiOffsetCommit, apiOffsetCommit
+	}
+	// The crash fires on a client goroutine; ending the instance's context
+	// there makes End give up at once instead of retrying on cut wires.
+	var fired atomic.Pointer[CrashPoint]
+	fire := func(p CrashPoint) func() {
+		return func() { fired.Store(&p); in.cancel() }
+	}
+	switch {
+	case in.hit(AfterSendOffsets, w.u.ID, 0):
+		in.net.arm(offsetsKey, true, fire(AfterSendOffsets))
+	case in.hit(BeforeCommit, w.u.ID, 0):
+		in.net.arm(key, false, fire(BeforeCommit))
+	case in.hit(DuringCommit, w.u.ID, 0):
+		in.net.arm(key, true, fire(DuringCommit))
+	}
+	defer in.net.disarm()
+
+	var committed bool
+	var err error
+	if w.u.Transactional {
+		committed, err = in.sess.End(ctx, kgo.TryCommit)
+	} else {
+		err = in.cl.CommitRecords(ctx, w.recs...)
+		committed = err == nil
+	}
+	if p := fired.Load(); p != nil {
+		firedAt := *p
+		outcome := history.Crashed
+		if firedAt == DuringCommit || (firedAt == AfterSendOffsets && !w.u.Transactional) {
+			outcome = history.Unknown
+		}
+		return outcome, in.crashUnit(w, firedAt, outcome)
+	}
+	switch {
+	case err != nil:
+		return history.Unknown, in.failUnit(w, history.Unknown, fmt.Errorf("committing: %w", err))
+	case !committed:
+		w.u.Outcome = history.Aborted
+		w.u.Reason = "rebalance: group session aborted the transaction"
+		return history.Aborted, nil
+	}
+	w.u.Outcome = history.Committed
+	w.u.Offsets = nextOffsets(w.recs)
+	return history.Committed, nil
+}
+
+// abortUnit ends a unit that failed before its commit.
+func (in *Instance) abortUnit(ctx context.Context, w *unitOfWork, cause error) error {
+	if !w.u.Transactional {
+		return in.failUnit(w, history.Crashed, cause)
+	}
+	if _, err := in.sess.End(ctx, kgo.TryAbort); err != nil {
+		return in.failUnit(w, history.Unknown, fmt.Errorf("%w; then aborting: %w", cause, err))
+	}
+	w.u.Outcome, w.u.Reason = history.Aborted, cause.Error()
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
+	return nil
+}
+
+// failUnit records the unit and marks the instance as needing a restart.
+func (in *Instance) failUnit(w *unitOfWork, outcome history.Outcome, cause error) error {
+	w.u.Outcome, w.u.Reason = outcome, cause.Error()
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
+	return in.fail(cause)
+}
+
+// crashUnit records the unit cut short at p and kills the instance.
+func (in *Instance) crashUnit(w *unitOfWork, p CrashPoint, outcome history.Outcome) error {
+	w.u.Outcome, w.u.Reason = outcome, "crash at "+string(p)
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
+	in.crash(string(p))
+	return fmt.Errorf("%s at %s: %w", in.cfg.Name, p, ErrCrashed)
+}
+
+func (in *Instance) hit(p CrashPoint, unit string, i int) bool {
+	return in.cfg.CrashHook != nil && in.cfg.CrashHook(p, unit, i)
+}
+
+// nextOffsets returns, per partition, the offset after the last record.
+func nextOffsets(recs []*kgo.Record) []history.Offset {
+	var offs []history.Offset
+	for _, r := range recs {
+		n := len(offs)
+		if n > 0 && offs[n-1].Topic == r.Topic && offs[n-1].Partition == r.Partition {
+			offs[n-1].Offset = r.Offset + 1
+			continue
+		}
+		offs = append(offs, history.Offset{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset + 1})
+	}
+	return offs
+}
+
+func toKgo(rs []history.Record) []*kgo.Record {
+	out := make([]*kgo.Record, 0, len(rs))
+	for _, r := range rs {
+		kr := &kgo.Record{Topic: r.Topic, Partition: r.Partition, Key: []byte(r.Key), Offset: r.Offset}
+		if r.Value != "" {
+			kr.Value = []byte(r.Value)
+		}
+		for _, h := range r.Headers {
+			kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: []byte(h.Value)})
+		}
+		out = append(out, kr)
+	}
+	return out
+}
+
+// produceSync produces rs and returns those the broker acknowledged, with
+// their offsets, in the order given.
+func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record) ([]history.Record, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	results := cl.ProduceSync(ctx, rs...)
+	var sent []history.Record
+	var errs error
+	for _, res := range results {
+		if res.Err != nil {
+			errs = errors.Join(errs, res.Err)
+			continue
+		}
+		sent = append(sent, topicread.Convert(res.Record))
+	}
+	return sent, errs
+}

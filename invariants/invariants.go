@@ -1,0 +1,193 @@
+// Package invariants owns the judgement of a run: pure checkers over a
+// History and a Snapshot of the final topics that return anomalies, each
+// named for what it is and carrying the records, offsets and units that
+// prove it.
+//
+// It never imports engine/ or sim/: everything it knows comes from the
+// history package and from a Spec, so it can judge a run against a real
+// cluster as well as a simulated one.
+package invariants
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/eosim/eosim/history"
+)
+
+// Spec tells the checkers what the application is supposed to compute: which
+// topics hold its input, output and state, how to identify the input an
+// output answers, and the model fold of the state store.
+type Spec struct {
+	InputTopic     string
+	OutputTopic    string
+	ChangelogTopic string
+	// InputID returns the identity of an input record (an order id).
+	InputID func(history.Record) (string, error)
+	// OutputFor returns the identity of the input an output record answers.
+	OutputFor func(history.Record) (string, error)
+	// StateKey returns the store key an input record updates.
+	StateKey func(history.Record) (string, error)
+	// Initial is a store key's value before any input.
+	Initial func(key string) string
+	// Apply is the model: a key's value after input in is applied to state.
+	Apply func(state string, in history.Record) (string, error)
+}
+
+// Run is what a checker judges.
+type Run struct {
+	History  history.History
+	Snapshot history.Snapshot
+	// Complete says the run finished processing all of its input; checks
+	// that need a finished run report unknown without it.
+	Complete bool
+}
+
+// Anomaly is one violation, with its evidence.
+type Anomaly struct {
+	// Kind is the name of the invariant violated, e.g. "duplicate-output".
+	Kind string `json:"kind"`
+	// Summary says in one line what is wrong.
+	Summary string `json:"summary"`
+	// Records, Offsets and Units are the evidence.
+	Records []history.Record `json:"records,omitempty"`
+	Offsets []history.Offset `json:"offsets,omitempty"`
+	Units   []string         `json:"units,omitempty"`
+}
+
+// Verdict is the three-valued outcome of judging a run.
+type Verdict string
+
+// The verdicts. Unknown is never reported as Pass.
+const (
+	Pass    Verdict = "pass"
+	Fail    Verdict = "fail"
+	Unknown Verdict = "unknown"
+)
+
+// The names of the checkers, which are also the kinds of their anomalies.
+const (
+	InventoryFold        = "inventory-fold"
+	DuplicateOutput      = "duplicate-output"
+	LostOutput           = "lost-output"
+	PhantomOutput        = "phantom-output"
+	AbortedRead          = "aborted-read"
+	TornTransaction      = "torn-transaction"
+	OffsetOutputMismatch = "offset-output-mismatch"
+	StateRestore         = "state-restore"
+)
+
+// A Checker judges one invariant. Check must be pure and deterministic: the
+// same Spec and Run give the same Result, anomalies in the same order.
+type Checker struct {
+	Name  string
+	Check func(Spec, Run) Result
+}
+
+// Result is what one checker found: anomalies, or a reason it could not
+// judge (for example a run that never completed).
+type Result struct {
+	Anomalies []Anomaly
+	// Unknown, when not empty, says why the checker could not judge.
+	Unknown string
+}
+
+// Report aggregates the results of several checkers.
+type Report struct {
+	// Verdict is Fail if any checker found an anomaly, else Unknown if any
+	// could not judge, else Pass.
+	Verdict Verdict `json:"verdict"`
+	// Anomalies are in checker order, then in the order each checker gave.
+	Anomalies []Anomaly `json:"anomalies,omitempty"`
+	// Unknown maps a checker that could not judge to its reason.
+	Unknown map[string]string `json:"unknown,omitempty"`
+	// Checked names the checkers run, in order.
+	Checked []string `json:"checked"`
+}
+
+// ErrUnknownChecker is wrapped by ByName's error for a name no checker has.
+var ErrUnknownChecker = errors.New("unknown checker")
+
+// All returns every checker in a fixed order: state first, then outputs,
+// then transactions and offsets, then restores.
+func All() []Checker {
+	return []Checker{
+		{InventoryFold, checkFold},
+		{DuplicateOutput, checkDuplicate},
+		{LostOutput, checkLost},
+		{PhantomOutput, checkPhantom},
+		{AbortedRead, checkAborted},
+		{TornTransaction, checkTorn},
+		{OffsetOutputMismatch, checkOffsets},
+		{StateRestore, checkRestore},
+	}
+}
+
+// ByName returns the checkers named, in the order given, so a scenario can
+// list the invariants it cares about.
+func ByName(names ...string) ([]Checker, error) {
+	all := All()
+	var cs []Checker
+	for _, n := range names {
+		i := slices.IndexFunc(all, func(c Checker) bool { return c.Name == n })
+		if i < 0 {
+			valid := make([]string, len(all))
+			for j, c := range all {
+				valid[j] = c.Name
+			}
+			return nil, fmt.Errorf("%w %q (valid: %s)", ErrUnknownChecker, n, strings.Join(valid, ", "))
+		}
+		cs = append(cs, all[i])
+	}
+	return cs, nil
+}
+
+// Check runs checkers (all of them when none are given) over run and
+// aggregates their results. A checker that panics, say on a Spec missing a
+// function it needs, is reported unknown rather than taking the report down:
+// a run that could not be judged must never read as a pass.
+func Check(spec Spec, run Run, checkers ...Checker) Report {
+	if len(checkers) == 0 {
+		checkers = All()
+	}
+	rep := Report{Verdict: Pass}
+	for _, c := range checkers {
+		res := runChecker(c, spec, run)
+		rep.Checked = append(rep.Checked, c.Name)
+		rep.Anomalies = append(rep.Anomalies, res.Anomalies...)
+		if res.Unknown != "" {
+			if rep.Unknown == nil {
+				rep.Unknown = map[string]string{}
+			}
+			rep.Unknown[c.Name] = res.Unknown
+		}
+	}
+	switch {
+	case len(rep.Anomalies) > 0:
+		rep.Verdict = Fail
+	case len(rep.Unknown) > 0:
+		rep.Verdict = Unknown
+	}
+	return rep
+}
+
+func runChecker(c Checker, spec Spec, run Run) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = Result{Unknown: fmt.Sprintf("checker panicked: %v", p)}
+		}
+	}()
+	return c.Check(spec, run)
+}
+
+// Kinds returns the distinct kinds of r's anomalies, sorted.
+func (r Report) Kinds() []string {
+	var ks []string
+	for _, a := range r.Anomalies {
+		ks = append(ks, a.Kind)
+	}
+	slices.Sort(ks)
+	return slices.Compact(ks)
+}

@@ -1,0 +1,127 @@
+// Package orders is the orders pipeline from Kafka Streams' exactly-once
+// example: orders keyed by product decrement an inventory store and each
+// produce one notification to the customer. It owns the record formats, the
+// topology, the seeded input generator and the model the checkers judge by.
+package orders
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/invariants"
+)
+
+// Names of the topics, the store and the header of the pipeline.
+const (
+	OrdersTopic        = "orders"
+	NotificationsTopic = "notifications"
+	InventoryStore     = "inventory"
+	OrderIDHeader      = "order-id"
+)
+
+// Order is one input record's value.
+type Order struct {
+	ID       string `json:"order_id"`
+	Product  string `json:"product_id"`
+	Customer string `json:"customer_id"`
+	Quantity int64  `json:"quantity"`
+}
+
+// Decode parses an order record's value.
+func Decode(value string) (Order, error) {
+	var o Order
+	if err := json.Unmarshal([]byte(value), &o); err != nil {
+		return Order{}, fmt.Errorf("decoding order: %w", err)
+	}
+	if o.ID == "" || o.Product == "" {
+		return Order{}, fmt.Errorf("decoding order %q: missing order or product id", value)
+	}
+	return o, nil
+}
+
+// Encode renders an order as its record value.
+func (o Order) Encode() string {
+	b, err := json.Marshal(o)
+	if err != nil {
+		panic(err) // a struct of strings and ints always encodes
+	}
+	return string(b)
+}
+
+// Partition is the partition of the orders topic a product's orders go to.
+// The pipeline computes it rather than leaving it to a client partitioner so
+// that the generator, the simulator and the checkers agree on it.
+func Partition(product string, partitions int) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(product))
+	return int32(h.Sum32() % uint32(partitions))
+}
+
+// Notification is the text sent to the customer for an order.
+func Notification(orderID string) string { return "Order " + orderID + " processed." }
+
+// Topology returns the pipeline's topology. initialStock is every product's
+// stock before its first order.
+func Topology(initialStock int64) *engine.Topology {
+	return &engine.Topology{
+		Source: OrdersTopic,
+		Stores: []string{InventoryStore},
+		Sinks:  []string{NotificationsTopic},
+		Process: func(ctx *engine.ProcessContext, rec history.Record) error {
+			o, err := Decode(rec.Value)
+			if err != nil {
+				return err
+			}
+			stock := initialStock
+			if v, ok := ctx.Get(InventoryStore, o.Product); ok {
+				if stock, err = strconv.ParseInt(v, 10, 64); err != nil {
+					return fmt.Errorf("stock of %s: %w", o.Product, err)
+				}
+			}
+			ctx.Put(InventoryStore, o.Product, strconv.FormatInt(stock-o.Quantity, 10))
+			ctx.Forward(NotificationsTopic, o.Customer, Notification(o.ID),
+				history.Header{Key: OrderIDHeader, Value: o.ID})
+			return nil
+		},
+	}
+}
+
+// Spec returns what the checkers judge the pipeline of application appID by.
+func Spec(appID string, initialStock int64) invariants.Spec {
+	return invariants.Spec{
+		InputTopic:     OrdersTopic,
+		OutputTopic:    NotificationsTopic,
+		ChangelogTopic: engine.ChangelogTopic(appID, InventoryStore),
+		InputID: func(r history.Record) (string, error) {
+			o, err := Decode(r.Value)
+			return o.ID, err
+		},
+		OutputFor: func(r history.Record) (string, error) {
+			id, ok := r.Header(OrderIDHeader)
+			if !ok {
+				return "", fmt.Errorf("notification %s[%d]@%d has no %s header", r.Topic, r.Partition, r.Offset, OrderIDHeader)
+			}
+			return id, nil
+		},
+		StateKey: func(r history.Record) (string, error) {
+			o, err := Decode(r.Value)
+			return o.Product, err
+		},
+		Initial: func(string) string { return strconv.FormatInt(initialStock, 10) },
+		Apply: func(state string, in history.Record) (string, error) {
+			o, err := Decode(in.Value)
+			if err != nil {
+				return "", err
+			}
+			stock, err := strconv.ParseInt(state, 10, 64)
+			if err != nil {
+				return "", fmt.Errorf("stock %q: %w", state, err)
+			}
+			return strconv.FormatInt(stock-o.Quantity, 10), nil
+		},
+	}
+}

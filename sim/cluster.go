@@ -1,0 +1,126 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/topicread"
+)
+
+// basePort is the first virtual port of the fake brokers.
+const basePort = 19092
+
+// Cluster is a kfake cluster on an in-memory network: every connection to
+// it is a net.Pipe, which a synctest bubble treats as durably blocked, so
+// broker timeouts pass in virtual time.
+type Cluster struct {
+	Fake *kfake.Cluster
+	Net  *kfake.VirtualNetwork
+}
+
+// NewCluster starts brokers fake brokers with the given topics (name →
+// partition count) created.
+func NewCluster(brokers int, topics map[string]int32, opts ...kfake.Opt) (*Cluster, error) {
+	vn := new(kfake.VirtualNetwork)
+	ports := make([]int, brokers)
+	for i := range ports {
+		ports[i] = basePort + i
+	}
+	fake, err := kfake.NewCluster(append([]kfake.Opt{
+		kfake.NumBrokers(brokers),
+		kfake.Ports(ports...),
+		kfake.ListenFn(vn.Listen),
+	}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("starting kfake: %w", err)
+	}
+	c := &Cluster{Fake: fake, Net: vn}
+	// Topics are created one by one in name order: kfake keeps them in a
+	// map, and creation order decides their ids and leaders.
+	names := make([]string, 0, len(topics))
+	for t := range topics {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	adm, closeAdm, err := c.admin()
+	if err != nil {
+		fake.Close()
+		return nil, err
+	}
+	defer closeAdm()
+	for _, t := range names {
+		resp, err := adm.CreateTopic(context.Background(), topics[t], 1, nil, t)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil {
+			fake.Close()
+			return nil, fmt.Errorf("creating topic %s: %w", t, err)
+		}
+	}
+	return c, nil
+}
+
+// ClientOpts are the options a client needs to reach the cluster.
+func (c *Cluster) ClientOpts() []kgo.Opt {
+	return []kgo.Opt{kgo.SeedBrokers(c.Fake.ListenAddrs()...), kgo.Dialer(c.Net.DialContext)}
+}
+
+// Brokers returns the seed addresses of the cluster.
+func (c *Cluster) Brokers() []string { return c.Fake.ListenAddrs() }
+
+// Close stops the brokers.
+func (c *Cluster) Close() { c.Fake.Close() }
+
+func (c *Cluster) admin() (*kadm.Client, func(), error) {
+	cl, err := kgo.NewClient(c.ClientOpts()...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating admin client: %w", err)
+	}
+	return kadm.NewClient(cl), cl.Close, nil
+}
+
+// Snapshot reads topics to their end, both read_committed and
+// read_uncommitted, and the offsets group has committed.
+func (c *Cluster) Snapshot(ctx context.Context, group string, topics ...string) (history.Snapshot, error) {
+	snap := history.Snapshot{
+		Committed:   make(map[string][]history.Record),
+		Uncommitted: make(map[string][]history.Record),
+	}
+	for _, t := range topics {
+		v, err := topicread.Read(ctx, c.ClientOpts(), t, nil)
+		if err != nil {
+			return history.Snapshot{}, fmt.Errorf("snapshot of %s: %w", t, err)
+		}
+		snap.Committed[t], snap.Uncommitted[t] = v.Committed, v.Uncommitted
+	}
+	adm, closeAdm, err := c.admin()
+	if err != nil {
+		return history.Snapshot{}, err
+	}
+	defer closeAdm()
+	offs, err := adm.FetchOffsets(ctx, group)
+	if err == nil {
+		err = offs.Error()
+	}
+	if err != nil {
+		return history.Snapshot{}, fmt.Errorf("snapshot of group %s offsets: %w", group, err)
+	}
+	offs.Each(func(o kadm.OffsetResponse) {
+		snap.GroupOffsets = append(snap.GroupOffsets, history.Offset{Topic: o.Topic, Partition: o.Partition, Offset: o.At})
+	})
+	sort.Slice(snap.GroupOffsets, func(i, j int) bool {
+		a, b := snap.GroupOffsets[i], snap.GroupOffsets[j]
+		if a.Topic != b.Topic {
+			return a.Topic < b.Topic
+		}
+		return a.Partition < b.Partition
+	})
+	return snap, nil
+}
