@@ -145,7 +145,7 @@ func TestAtLeastOnceDuplicatesAfterAbruptClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		run := runWithAbruptClose(t, engine.AtLeastOnce)
 		require.Equal(t, invariants.Fail, run.report.Verdict)
-		require.Subset(t, run.report.Kinds(), []string{"duplicate-output", "inventory-fold"})
+		require.Subset(t, run.report.Kinds(), []string{invariants.DuplicateOutput, invariants.InventoryFold})
 	})
 }
 
@@ -153,6 +153,6 @@ func TestPeekSideEffectDuplicatesAfterAbruptClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		run := runWithAbruptClose(t, engine.PeekSideEffect)
 		require.Equal(t, invariants.Fail, run.report.Verdict)
-		require.Contains(t, run.report.Kinds(), "duplicate-output")
+		require.Contains(t, run.report.Kinds(), invariants.DuplicateOutput)
 	})
 }
