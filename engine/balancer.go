@@ -19,12 +19,15 @@ const balancerProtocol = "eosim-instance-modulo"
 func (*instanceBalancer) ProtocolName() string { return balancerProtocol }
 func (*instanceBalancer) IsCooperative() bool  { return false }
 
-func (b *instanceBalancer) JoinGroupMetadata(interests []string, _ map[string][]int32, generation int32) []byte {
+// JoinGroupMetadata leaves out the generation and the owned partitions: a
+// restarted static member then sends the same metadata as its dead self,
+// and the coordinator hands it the old assignment without a rebalance
+// (KIP-345) instead of waiting for the dead member's session to expire.
+func (b *instanceBalancer) JoinGroupMetadata(interests []string, _ map[string][]int32, _ int32) []byte {
 	meta := kmsg.NewConsumerMemberMetadata()
 	meta.Version = 3
 	meta.Topics = interests
 	meta.UserData = []byte(b.name)
-	meta.Generation = generation
 	return meta.AppendTo(nil)
 }
 

@@ -46,7 +46,16 @@ func ParseCrashPoint(s string) (CrashPoint, error) {
 	return "", fmt.Errorf("unknown crash point %q", s)
 }
 
+// CrashSite is a place a unit of work has reached.
+type CrashSite struct {
+	Point CrashPoint
+	// Unit is the unit's id.
+	Unit string
+	// Index is the record just processed, for AfterProcess; Records the
+	// number of records in the unit.
+	Index, Records int
+}
+
 // CrashHook decides, at each crash point a unit reaches, whether the
-// instance dies there. index is the record's position in the unit for
-// AfterProcess and 0 elsewhere.
-type CrashHook func(p CrashPoint, unit string, index int) bool
+// instance dies there.
+type CrashHook func(CrashSite) bool

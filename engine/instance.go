@@ -52,6 +52,10 @@ type Config struct {
 	// TransactionTimeout must exceed SessionTimeout, or a survivor's commit
 	// is fenced while the group still waits for a dead member (default 20s).
 	TransactionTimeout time.Duration
+	// StaticMembership joins the group with the instance name as
+	// group.instance.id, so a restarted instance takes its place at once
+	// instead of waiting for the session of its dead self to expire.
+	StaticMembership bool
 	// ClientOpts are added to every client the instance makes (a logger,
 	// say).
 	ClientOpts []kgo.Opt
@@ -171,7 +175,6 @@ func (in *Instance) Start(ctx context.Context) error {
 
 	opts := append(in.baseOpts(),
 		kgo.ConsumerGroup(in.cfg.AppID),
-		kgo.ConsumeTopics(in.cfg.Topology.Source),
 		kgo.Balancers(&instanceBalancer{name: in.cfg.Name}),
 		kgo.SessionTimeout(in.cfg.SessionTimeout),
 		kgo.DisableAutoCommit(),
@@ -180,6 +183,9 @@ func (in *Instance) Start(ctx context.Context) error {
 		kgo.OnPartitionsRevoked(in.onRevoked),
 		kgo.OnPartitionsLost(in.onRevoked),
 	)
+	if in.cfg.StaticMembership {
+		opts = append(opts, kgo.InstanceID(in.cfg.Name))
+	}
 	g := in.cfg.Guarantee
 	if g.transactional() {
 		opts = append(opts,
@@ -215,6 +221,10 @@ func (in *Instance) Start(ctx context.Context) error {
 			return fmt.Errorf("starting %s: initialising producer id: %w", in.cfg.Name, err)
 		}
 	}
+	// Only now join the group: the producer id above fenced the previous
+	// incarnation and aborted its open transaction, so the offsets the
+	// group hands out are final rather than pending.
+	in.cl.AddConsumeTopics(in.cfg.Topology.Source)
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindStart, Instance: in.cfg.Name,
 		Detail: fmt.Sprintf("incarnation %d, %s", in.cfg.Incarnation, g)})
 	return nil

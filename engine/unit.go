@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -75,7 +76,7 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 		w.u.Consumed = append(w.u.Consumed, topicread.Convert(r))
 	}
 	res := StepResult{Records: len(recs)}
-	if in.hit(AfterPoll, id, 0) {
+	if in.hit(AfterPoll, w, 0) {
 		return res, in.crashUnit(w, AfterPoll, history.Crashed)
 	}
 	if w.u.Transactional {
@@ -89,7 +90,7 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 			return res, in.abortUnit(ctx, w, err)
 		}
 		w.pcs = append(w.pcs, pc)
-		if in.hit(AfterProcess, id, i) {
+		if in.hit(AfterProcess, w, i) {
 			return res, in.crashUnit(w, AfterProcess, history.Crashed)
 		}
 	}
@@ -101,7 +102,7 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 		// written: the local state moves on whatever happens to the offsets.
 		in.applyWrites(w)
 	}
-	if in.hit(AfterProduce, id, 0) {
+	if in.hit(AfterProduce, w, 0) {
 		return res, in.crashUnit(w, AfterProduce, history.Crashed)
 	}
 	outcome, err := in.commit(ctx, w)
@@ -113,7 +114,7 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 		in.applyWrites(w)
 	}
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
-	if outcome == history.Committed && in.hit(AfterCommit, id, 0) {
+	if outcome == history.Committed && in.hit(AfterCommit, w, 0) {
 		in.crash(string(AfterCommit))
 		return res, fmt.Errorf("%s at %s: %w", in.cfg.Name, AfterCommit, ErrCrashed)
 	}
@@ -242,15 +243,18 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 		return func() { fired.Store(&p); in.cancel() }
 	}
 	switch {
-	case in.hit(AfterSendOffsets, w.u.ID, 0):
+	case in.hit(AfterSendOffsets, w, 0):
 		in.net.arm(offsetsKey, true, fire(AfterSendOffsets))
-	case in.hit(BeforeCommit, w.u.ID, 0):
+	case in.hit(BeforeCommit, w, 0):
 		in.net.arm(key, false, fire(BeforeCommit))
-	case in.hit(DuringCommit, w.u.ID, 0):
+	case in.hit(DuringCommit, w, 0):
 		in.net.arm(key, true, fire(DuringCommit))
 	}
 	defer in.net.disarm()
 
+	// The offsets are recorded whatever the outcome: a commit whose answer
+	// is lost may have happened, and then these are the offsets it moved.
+	w.u.Offsets = nextOffsets(w.recs)
 	var committed bool
 	var err error
 	if w.u.Transactional {
@@ -276,7 +280,6 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 		return history.Aborted, nil
 	}
 	w.u.Outcome = history.Committed
-	w.u.Offsets = nextOffsets(w.recs)
 	return history.Committed, nil
 }
 
@@ -308,8 +311,8 @@ func (in *Instance) crashUnit(w *unitOfWork, p CrashPoint, outcome history.Outco
 	return fmt.Errorf("%s at %s: %w", in.cfg.Name, p, ErrCrashed)
 }
 
-func (in *Instance) hit(p CrashPoint, unit string, i int) bool {
-	return in.cfg.CrashHook != nil && in.cfg.CrashHook(p, unit, i)
+func (in *Instance) hit(p CrashPoint, w *unitOfWork, i int) bool {
+	return in.cfg.CrashHook != nil && in.cfg.CrashHook(CrashSite{Point: p, Unit: w.u.ID, Index: i, Records: len(w.recs)})
 }
 
 // nextOffsets returns, per partition, the offset after the last record.
@@ -342,7 +345,8 @@ func toKgo(rs []history.Record) []*kgo.Record {
 }
 
 // produceSync produces rs and returns those the broker acknowledged, with
-// their offsets, in the order given.
+// their offsets, sorted by topic, partition and offset (kgo reports them in
+// the order the answers came back, which the goroutine schedule decides).
 func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record) ([]history.Record, error) {
 	if len(rs) == 0 {
 		return nil, nil
@@ -357,5 +361,15 @@ func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record) ([]histo
 		}
 		sent = append(sent, topicread.Convert(res.Record))
 	}
+	sort.Slice(sent, func(i, j int) bool {
+		a, b := sent[i], sent[j]
+		if a.Topic != b.Topic {
+			return a.Topic < b.Topic
+		}
+		if a.Partition != b.Partition {
+			return a.Partition < b.Partition
+		}
+		return a.Offset < b.Offset
+	})
 	return sent, errs
 }

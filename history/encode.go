@@ -51,3 +51,27 @@ func (h History) Hash() string {
 	}
 	return hex.EncodeToString(sum.Sum(nil))
 }
+
+// FirstDifference returns the index of the first event at which a and b
+// differ and both events as JSON (an empty string past the end of one), or
+// -1 when they are equal. It is how a determinism failure is explained.
+func FirstDifference(a, b History) (int, string, string) {
+	for i := 0; i < max(len(a.Events), len(b.Events)); i++ {
+		ea, eb := eventJSON(a, i), eventJSON(b, i)
+		if ea != eb {
+			return i, ea, eb
+		}
+	}
+	return -1, "", ""
+}
+
+func eventJSON(h History, i int) string {
+	if i >= len(h.Events) {
+		return ""
+	}
+	b, err := json.Marshal(h.Events[i])
+	if err != nil {
+		panic(err) // plain structs always encode
+	}
+	return string(b)
+}

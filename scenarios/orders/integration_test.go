@@ -67,8 +67,8 @@ func runWithAbruptClose(t *testing.T, g engine.Guarantee) pipelineRun {
 		return in
 	}
 	crashed := false
-	crashA := func(p engine.CrashPoint, _ string, _ int) bool {
-		if p == engine.AfterProduce && !crashed && units >= 20 {
+	crashA := func(at engine.CrashSite) bool {
+		if at.Point == engine.AfterProduce && !crashed && units >= 20 {
 			crashed = true
 			return true
 		}

@@ -2,7 +2,10 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -22,6 +25,12 @@ func Produce(ctx context.Context, opts []kgo.Opt, os []Order, partitions, batch 
 	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), opts...),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ClientID("input"),
+		// Batches leave only on Flush, so each request carries exactly
+		// the records given, whatever the goroutine schedule.
+		kgo.ProducerLinger(time.Minute),
+		// Uncompressed, a batch's size follows from its records, so a
+		// reader can size its fetches to one batch.
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 	)...)
 	if err != nil {
 		return fmt.Errorf("creating input producer: %w", err)
@@ -37,9 +46,25 @@ func Produce(ctx context.Context, opts []kgo.Opt, os []Order, partitions, batch 
 	for _, rs := range byPartition {
 		for len(rs) > 0 {
 			n := min(batch, len(rs))
-			if err := cl.ProduceSync(ctx, rs[:n]...).FirstErr(); err != nil {
+			var errs error
+			var mu sync.Mutex
+			for _, r := range rs[:n] {
+				cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+					mu.Lock()
+					errs = errors.Join(errs, err)
+					mu.Unlock()
+				})
+			}
+			if err := cl.Flush(ctx); err != nil {
 				return fmt.Errorf("producing orders: %w", err)
 			}
+			if errs != nil {
+				return fmt.Errorf("producing orders: %w", errs)
+			}
+			// kgo's sink may still be draining when Flush returns and would
+			// take the next batch's first record alone; a pause lets it go
+			// idle (in a synctest bubble it costs no wall time).
+			time.Sleep(time.Millisecond)
 			for _, r := range rs[:n] {
 				hr := topicread.Convert(r)
 				rec.Record(history.Event{Kind: history.KindInput, Input: &hr})

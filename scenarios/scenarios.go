@@ -1,0 +1,90 @@
+// Package scenarios owns the catalogue of workloads a run can use: each
+// scenario gives its topics, its topology, its input and the Spec its
+// invariants are judged by.
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/scenarios/orders"
+)
+
+// Params size a scenario's run.
+type Params struct {
+	AppID      string
+	Seed       uint64
+	Inputs     int
+	Partitions int
+	// Batch is the number of input records per produce request per
+	// partition.
+	Batch int
+}
+
+// Scenario is one workload.
+type Scenario interface {
+	Name() string
+	// Topics maps every topic the run needs to its partition count.
+	Topics(p Params) map[string]int32
+	Topology() *engine.Topology
+	Spec(p Params) invariants.Spec
+	// Produce writes the input and records an input event per record.
+	Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error
+}
+
+var registry = map[string]Scenario{}
+
+func register(s Scenario) { registry[s.Name()] = s }
+
+func init() { register(ordersScenario{w: orders.DefaultWorkload()}) }
+
+// Names lists the scenarios, sorted.
+func Names() []string {
+	ns := make([]string, 0, len(registry))
+	for n := range registry {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return ns
+}
+
+// Lookup returns the scenario named name.
+func Lookup(name string) (Scenario, error) {
+	s, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown scenario %q (want one of %s)", name, strings.Join(Names(), ", "))
+	}
+	return s, nil
+}
+
+// ordersScenario adapts scenarios/orders.
+type ordersScenario struct{ w orders.Workload }
+
+func (ordersScenario) Name() string { return "orders" }
+
+func (o ordersScenario) Topics(p Params) map[string]int32 {
+	s := o.Spec(p)
+	n := int32(p.Partitions)
+	return map[string]int32{s.InputTopic: n, s.OutputTopic: n, s.ChangelogTopic: n}
+}
+
+func (o ordersScenario) Topology() *engine.Topology { return orders.Topology(o.w.InitialStock) }
+
+func (o ordersScenario) Spec(p Params) invariants.Spec { return orders.Spec(p.AppID, o.w.InitialStock) }
+
+func (o ordersScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error {
+	w := o.w
+	w.Orders = p.Inputs
+	os, err := orders.Generate(p.Seed, w)
+	if err != nil {
+		return err
+	}
+	return orders.Produce(ctx, opts, os, p.Partitions, p.Batch, rec)
+}

@@ -1,0 +1,133 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/scenarios"
+)
+
+// Config is everything a run depends on. The same Config gives the same
+// History, byte for byte.
+type Config struct {
+	Seed       uint64
+	Scenario   string
+	Inputs     int
+	Partitions int
+	Instances  int
+	Guarantee  engine.Guarantee
+	Rates      faults.Rates
+	// Schedule replays a saved schedule; nil generates one from Seed and
+	// Rates.
+	Schedule *faults.Schedule
+	// Batch is the number of input records per produce request per
+	// partition, and so roughly per unit of work.
+	Batch int
+	// FaultSteps is the length of the fault phase; 0 derives it from the
+	// input (the steps a fault-free run needs).
+	FaultSteps int
+	// LivenessTimeout bounds the liveness phase in virtual time.
+	LivenessTimeout time.Duration
+	// Tick is the virtual time between two driver steps while work is
+	// being done; idle steps back off to a second.
+	Tick time.Duration
+}
+
+// DefaultConfig is the default run: 1000 orders on 4 partitions, 2
+// instances, exactly_once_v2, crash rate 0.1.
+func DefaultConfig() Config {
+	return Config{
+		Seed:            1,
+		Scenario:        "orders",
+		Inputs:          1000,
+		Partitions:      4,
+		Instances:       2,
+		Guarantee:       engine.ExactlyOnceV2,
+		Rates:           faults.Rates{Crash: 0.1},
+		Batch:           10,
+		LivenessTimeout: 10 * time.Minute,
+		Tick:            100 * time.Millisecond,
+	}
+}
+
+// maxInstances keeps instance names to single letters.
+const maxInstances = 26
+
+// Validate reports a config that cannot run.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := scenarios.Lookup(c.Scenario); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := engine.ParseGuarantee(string(c.Guarantee)); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Inputs < 1 {
+		errs = append(errs, fmt.Errorf("inputs: need at least 1, got %d", c.Inputs))
+	}
+	if c.Partitions < 1 || c.Partitions > 1000 {
+		errs = append(errs, fmt.Errorf("partitions: need 1 to 1000, got %d", c.Partitions))
+	}
+	if c.Instances < 1 || c.Instances > maxInstances {
+		errs = append(errs, fmt.Errorf("instances: need 1 to %d, got %d", maxInstances, c.Instances))
+	}
+	if c.Batch < 1 {
+		errs = append(errs, fmt.Errorf("batch: need at least 1, got %d", c.Batch))
+	}
+	if c.FaultSteps < 0 {
+		errs = append(errs, fmt.Errorf("fault steps: %d is negative", c.FaultSteps))
+	}
+	if c.LivenessTimeout <= 0 || c.Tick <= 0 {
+		errs = append(errs, errors.New("liveness timeout and tick must be positive"))
+	}
+	if err := c.Rates.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Schedule != nil {
+		if err := c.Schedule.Validate(c.InstanceNames()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// InstanceNames returns the names of the run's instances: a, b, c…
+func (c Config) InstanceNames() []string {
+	names := make([]string, 0, c.Instances)
+	for i := range c.Instances {
+		names = append(names, string(rune('a'+i)))
+	}
+	return names
+}
+
+// AppID is the application id of the run's engine instances.
+func (c Config) AppID() string { return "eosim-" + c.Scenario }
+
+// faultSteps is the length of the fault phase.
+func (c Config) faultSteps() int {
+	if c.FaultSteps > 0 {
+		return c.FaultSteps
+	}
+	perPartition := (c.Inputs + c.Partitions - 1) / c.Partitions
+	return max(1, (perPartition+c.Batch-1)/c.Batch)
+}
+
+// derive returns the seed of one component's stream, so that adding a draw
+// to one component never shifts another's.
+func derive(seed uint64, component string) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s", seed, component)
+	return h.Sum64()
+}
+
+// schedule returns the run's schedule: the replayed one or a generated one.
+func (c Config) schedule() (faults.Schedule, error) {
+	if c.Schedule != nil {
+		return *c.Schedule, nil
+	}
+	return faults.Generate(derive(c.Seed, "faults"), c.Rates, c.InstanceNames(), c.faultSteps())
+}

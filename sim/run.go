@@ -1,0 +1,517 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing/synctest"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/scenarios"
+)
+
+// Errors Run returns before it starts a world.
+var (
+	// ErrNeedsSynctests: built without franz-go's synctests tag.
+	ErrNeedsSynctests = errors.New("the simulator needs franz-go's synctests build tag: build or run with -tags synctests")
+	// ErrNoBubble: Run was called outside a testing/synctest bubble.
+	ErrNoBubble = errors.New("sim.Run must be called inside a testing/synctest bubble (see sim.InBubble)")
+)
+
+// Result is what one run left behind.
+type Result struct {
+	Config   Config
+	Schedule faults.Schedule
+	History  history.History
+	Snapshot history.Snapshot
+	Report   invariants.Report
+	// Complete: every input was processed and committed.
+	Complete bool
+	Stats    Stats
+	// Hash is the trace hash: the SHA-256 of the History.
+	Hash string
+}
+
+// Verdict is the run's verdict: unknown whenever it did not complete and
+// found nothing wrong.
+func (r Result) Verdict() invariants.Verdict {
+	if r.Report.Verdict == invariants.Pass && !r.Complete {
+		return invariants.Unknown
+	}
+	return r.Report.Verdict
+}
+
+// Stats counts what happened in a run.
+type Stats struct {
+	Inputs    int
+	Committed int
+	Aborted   int
+	Crashed   int
+	Unknown   int
+	Crashes   int
+	Restarts  int
+	Steps     int
+	Virtual   time.Duration
+}
+
+// runMu serialises runs: kfake draws from the global math/rand, which a run
+// seeds.
+var runMu sync.Mutex
+
+// Run builds the world of cfg, runs its fault phase and its liveness phase,
+// and judges it. It must be called inside a synctest bubble, so that time is
+// virtual; an error means the world could not be run at all, not that an
+// invariant failed (that is in the Result).
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if !builtWithSynctests {
+		return Result{}, ErrNeedsSynctests
+	}
+	if !inBubble() {
+		return Result{}, ErrNoBubble
+	}
+	if err := cfg.Validate(); err != nil {
+		return Result{}, fmt.Errorf("invalid config: %w", err)
+	}
+	sched, err := cfg.schedule()
+	if err != nil {
+		return Result{}, err
+	}
+	runMu.Lock()
+	defer runMu.Unlock()
+	//lint:ignore SA1019 kfake draws partition leaders and more from the global source; with randseednop=0 this seeds it
+	rand.Seed(int64(derive(cfg.Seed, "kfake"))) //nolint:staticcheck
+
+	w, err := newWorld(ctx, cfg, sched)
+	if err != nil {
+		return Result{}, err
+	}
+	defer w.close()
+	if err := w.drive(ctx); err != nil {
+		return Result{}, err
+	}
+	return w.judge(ctx)
+}
+
+// inBubble reports whether the caller runs inside a synctest bubble:
+// synctest.Wait panics outside one.
+func inBubble() (in bool) {
+	defer func() {
+		if recover() != nil {
+			in = false
+		}
+	}()
+	synctest.Wait()
+	return true
+}
+
+// world is one run in progress.
+type world struct {
+	cfg      Config
+	sched    faults.Schedule
+	scenario scenarios.Scenario
+	params   scenarios.Params
+	cluster  *Cluster
+	adm      *kadm.Client
+	admCl    *kgo.Client
+	log      *history.Log
+	stateDir string
+	start    time.Time
+	slots    []*slot
+	complete bool
+	steps    int
+}
+
+// slot is one instance name and its current incarnation.
+type slot struct {
+	name        string
+	in          *engine.Instance
+	incarnation int
+	// downUntil is the step at which a down instance restarts; -1 when it
+	// waits for the liveness phase.
+	downUntil int
+	armed     *faults.Fault
+}
+
+func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, error) {
+	sc, err := scenarios.Lookup(cfg.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	w := &world{
+		cfg: cfg, sched: sched, scenario: sc,
+		params: scenarios.Params{
+			AppID: cfg.AppID(), Seed: derive(cfg.Seed, "input"),
+			Inputs: cfg.Inputs, Partitions: cfg.Partitions, Batch: cfg.Batch,
+		},
+		log:   history.NewLog(time.Now),
+		start: time.Now(),
+	}
+	w.cluster, err = NewCluster(1, sc.Topics(w.params))
+	if err != nil {
+		return nil, err
+	}
+	w.admCl, err = kgo.NewClient(append(w.cluster.ClientOpts(), deterministicOpts()...)...)
+	if err != nil {
+		w.cluster.Close()
+		return nil, fmt.Errorf("creating admin client: %w", err)
+	}
+	w.adm = kadm.NewClient(w.admCl)
+	if w.stateDir, err = os.MkdirTemp("", "eosim-state-"); err != nil {
+		w.close()
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	if err := sc.Produce(ctx, append(w.cluster.ClientOpts(), deterministicOpts()...), w.params, w.log); err != nil {
+		w.close()
+		return nil, fmt.Errorf("producing input: %w", err)
+	}
+	synctest.Wait()
+	for _, name := range cfg.InstanceNames() {
+		s := &slot{name: name}
+		w.slots = append(w.slots, s)
+		if err := w.startInstance(ctx, s); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
+	if err := w.awaitGroup(ctx, len(w.slots)); err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// groupFormationTimeout bounds, in virtual time, the wait for the initial
+// group.
+const groupFormationTimeout = time.Minute
+
+// awaitGroup waits until the group is stable with n members, so that no step
+// runs while late joiners rebalance the group: which records a rebalance
+// catches in the fetch buffers would depend on timing alone.
+func (w *world) awaitGroup(ctx context.Context, n int) error {
+	deadline := time.Now().Add(groupFormationTimeout)
+	for time.Now().Before(deadline) {
+		gs, err := w.adm.DescribeGroups(ctx, w.cfg.AppID())
+		if err != nil {
+			return fmt.Errorf("describing group: %w", err)
+		}
+		if g, ok := gs[w.cfg.AppID()]; ok && g.Err == nil && g.State == "Stable" && len(g.Members) == n {
+			return nil
+		}
+		time.Sleep(w.cfg.Tick)
+		synctest.Wait()
+	}
+	return fmt.Errorf("the group did not form with %d members within %v", n, groupFormationTimeout)
+}
+
+// deterministicOpts pin down what kgo would otherwise draw at random.
+func deterministicOpts() []kgo.Opt {
+	return []kgo.Opt{
+		// kgo jitters its retry backoff; a fixed ladder keeps retries
+		// on the same virtual instants in every run.
+		kgo.RetryBackoffFn(func(tries int) time.Duration {
+			return min(time.Duration(tries)*100*time.Millisecond, time.Second)
+		}),
+	}
+}
+
+func (w *world) startInstance(ctx context.Context, s *slot) error {
+	s.incarnation++
+	in, err := engine.New(engine.Config{
+		AppID: w.cfg.AppID(), Name: s.name, Incarnation: s.incarnation,
+		Brokers: w.cluster.Brokers(), Dial: w.cluster.Net.DialContext,
+		Guarantee: w.cfg.Guarantee, Topology: w.scenario.Topology(),
+		StateDir: filepath.Join(w.stateDir, s.name), Recorder: w.log,
+		CrashHook: func(at engine.CrashSite) bool { return w.crashHere(s, at) },
+		StaticMembership: true,
+		ClientOpts: append(deterministicOpts(),
+			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),
+		),
+	})
+	if err != nil {
+		return fmt.Errorf("instance %s: %w", s.name, err)
+	}
+	if err := in.Start(ctx); err != nil {
+		return fmt.Errorf("instance %s: %w", s.name, err)
+	}
+	s.in, s.downUntil, s.armed = in, 0, nil
+	synctest.Wait()
+	// A millisecond apart, two instances' session timers never fire at the
+	// same virtual instant, where Go would pick their order at random.
+	time.Sleep(time.Millisecond)
+	synctest.Wait()
+	return nil
+}
+
+// fetchPartitionBytes is between one and two input batches, so each fetch
+// returns one batch per partition: what a step finds buffered is then a
+// function of the input alone, not of how fetches and steps interleave.
+func (w *world) fetchPartitionBytes() int32 {
+	const batchHeader, recordOverhead = 61, 24
+	biggest := 0
+	for _, r := range w.log.History().Inputs() {
+		biggest = max(biggest, len(r.Key)+len(r.Value)+recordOverhead)
+	}
+	return int32(batchHeader + biggest*w.cfg.Batch*3/2)
+}
+
+// crashHere is the crash hook of slot s: it fires the armed crash fault.
+func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
+	f := s.armed
+	if f == nil || f.Point != at.Point {
+		return false
+	}
+	if at.Point == engine.AfterProcess && at.Index != min(f.Index, at.Records-1) {
+		return false
+	}
+	return true
+}
+
+// drive runs steps until the input is processed or the liveness phase
+// times out.
+func (w *world) drive(ctx context.Context) error {
+	faultSteps := w.cfg.faultSteps()
+	if n := len(w.sched.Faults); n > 0 {
+		faultSteps = max(faultSteps, w.sched.Faults[n-1].Step+1)
+	}
+	tick := w.cfg.Tick
+	var livenessStart time.Time
+	for step := 0; ; step++ {
+		w.steps = step
+		if step == faultSteps {
+			livenessStart = time.Now()
+			w.note("liveness phase: faults off, every instance back")
+			for _, s := range w.slots {
+				s.armed = nil
+				if s.in == nil {
+					s.downUntil = step
+				}
+			}
+		}
+		if step >= faultSteps && time.Since(livenessStart) > w.cfg.LivenessTimeout {
+			w.note(fmt.Sprintf("liveness timeout: input not processed within %v", w.cfg.LivenessTimeout))
+			return nil
+		}
+		if step < faultSteps {
+			for _, f := range w.sched.At(step) {
+				w.apply(f)
+			}
+		}
+		for _, s := range w.slots {
+			if s.in == nil && s.downUntil >= 0 && step >= s.downUntil {
+				if err := w.startInstance(ctx, s); err != nil {
+					return err
+				}
+			}
+		}
+		progressed, err := w.stepInstances(ctx, step)
+		if err != nil {
+			return err
+		}
+		if !progressed {
+			done, err := w.inputDone(ctx)
+			if err != nil {
+				return err
+			}
+			if done {
+				w.complete = true
+				w.note("input processed")
+				return nil
+			}
+			tick = min(2*tick, time.Second)
+		} else {
+			tick = w.cfg.Tick
+		}
+		time.Sleep(tick)
+		synctest.Wait()
+	}
+}
+
+// apply fires or arms one fault.
+func (w *world) apply(f faults.Fault) {
+	s := w.slot(f.Instance)
+	if s == nil || s.in == nil || s.armed != nil {
+		w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind),
+			Detail: "skipped (instance down or already armed): " + f.String()})
+		return
+	}
+	w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind), Detail: f.String()})
+	switch f.Kind {
+	case faults.Crash:
+		s.armed = &f
+	case faults.Shutdown:
+		// A close error means the checkpoint could not be written: the
+		// restart then restores from the changelog, as after a crash.
+		if err := s.in.Close(); err != nil {
+			w.note(fmt.Sprintf("%s: clean shutdown: %v", s.name, err))
+		}
+		s.in, s.downUntil = nil, w.steps+f.RestartAfter
+		synctest.Wait()
+	}
+}
+
+func (w *world) slot(name string) *slot {
+	for _, s := range w.slots {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// stepInstances lets each live instance do one unit of work, in name order,
+// settling the world after each. Nobody steps while the group rebalances: a
+// commit overlapping a rebalance is a coin toss inside kgo.
+func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, err error) {
+	stable, err := w.groupStable(ctx)
+	if err != nil || !stable {
+		return false, err
+	}
+	for _, s := range w.slots {
+		if s.in == nil {
+			continue
+		}
+		res, err := s.in.Step(ctx, 0)
+		synctest.Wait()
+		progressed = progressed || res.Records > 0
+		switch {
+		case err == nil:
+		case errors.Is(err, engine.ErrCrashed):
+			restart := step + 1
+			if s.armed != nil {
+				restart = step + s.armed.RestartAfter
+			}
+			_ = s.in.Close()
+			s.in, s.armed, s.downUntil = nil, nil, restart
+		case errors.Is(err, engine.ErrFailed):
+			w.note(fmt.Sprintf("%s restarts after a failure: %v", s.name, err))
+			_ = s.in.Close()
+			s.in, s.armed, s.downUntil = nil, nil, step+1
+		default:
+			return false, fmt.Errorf("step %d, instance %s: %w", step, s.name, err)
+		}
+		synctest.Wait()
+	}
+	return progressed, nil
+}
+
+func (w *world) groupStable(ctx context.Context) (bool, error) {
+	gs, err := w.adm.DescribeGroups(ctx, w.cfg.AppID())
+	if err != nil {
+		return false, fmt.Errorf("describing group: %w", err)
+	}
+	g, ok := gs[w.cfg.AppID()]
+	return ok && g.Err == nil && g.State == "Stable", nil
+}
+
+// inputDone reports whether the group has committed offsets at the end of
+// every input partition.
+func (w *world) inputDone(ctx context.Context) (bool, error) {
+	topic := w.scenario.Spec(w.params).InputTopic
+	ends, err := w.adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return false, fmt.Errorf("listing input end offsets: %w", err)
+	}
+	offs, err := w.adm.FetchOffsets(ctx, w.cfg.AppID())
+	if err == nil {
+		err = offs.Error()
+	}
+	if err != nil {
+		return false, fmt.Errorf("fetching group offsets: %w", err)
+	}
+	done := true
+	ends.Each(func(o kadm.ListedOffset) {
+		c, ok := offs.Lookup(topic, o.Partition)
+		done = done && ok && c.At >= o.Offset
+	})
+	return done, nil
+}
+
+func (w *world) note(s string) {
+	w.log.Record(history.Event{Kind: history.KindNote, Detail: s})
+}
+
+// judge stops the instances, snapshots the topics and runs the checkers.
+func (w *world) judge(ctx context.Context) (Result, error) {
+	for _, s := range w.slots {
+		if s.in != nil {
+			if err := s.in.Close(); err != nil {
+				w.note(fmt.Sprintf("%s: closing: %v", s.name, err))
+			}
+			s.in = nil
+		}
+	}
+	synctest.Wait()
+	virtual := time.Since(w.start)
+	spec := w.scenario.Spec(w.params)
+	snap, err := w.cluster.Snapshot(ctx, w.cfg.AppID(), spec.InputTopic, spec.OutputTopic, spec.ChangelogTopic)
+	if err != nil {
+		return Result{}, err
+	}
+	h := w.log.History()
+	res := Result{
+		Config: w.cfg, Schedule: w.sched, History: h, Snapshot: snap,
+		Report:   invariants.Check(spec, invariants.Run{History: h, Snapshot: snap, Complete: w.complete}),
+		Complete: w.complete,
+		Hash:     h.Hash(),
+	}
+	res.Stats = statsOf(h, w.cfg.Instances, w.steps, virtual)
+	return res, nil
+}
+
+func statsOf(h history.History, instances, steps int, virtual time.Duration) Stats {
+	st := Stats{Steps: steps, Virtual: virtual}
+	for _, ev := range h.Events {
+		switch ev.Kind {
+		case history.KindInput:
+			st.Inputs++
+		case history.KindCrash:
+			st.Crashes++
+		case history.KindStart:
+			st.Restarts++
+		case history.KindUnit:
+			switch ev.Unit.Outcome {
+			case history.Committed:
+				st.Committed++
+			case history.Aborted:
+				st.Aborted++
+			case history.Crashed:
+				st.Crashed++
+			case history.Unknown:
+				st.Unknown++
+			}
+		}
+	}
+	st.Restarts -= instances
+	return st
+}
+
+func (w *world) close() {
+	for _, s := range w.slots {
+		if s.in != nil {
+			_ = s.in.Close()
+		}
+	}
+	if w.admCl != nil {
+		w.admCl.Close()
+	}
+	if w.cluster != nil {
+		w.cluster.Close()
+	}
+	if w.stateDir != "" {
+		_ = os.RemoveAll(w.stateDir)
+	}
+}
