@@ -291,7 +291,11 @@ func (in *Instance) step(ctx context.Context, max int, wait time.Duration) (Step
 	if failed != nil {
 		return StepResult{}, failed
 	}
-	in.syncAssignment()
+	if in.syncAssignment() && in.sess != nil {
+		if err := in.settleRebalance(ctx); err != nil {
+			return StepResult{}, err
+		}
+	}
 	if waiting, err := in.loadPending(ctx); err != nil || waiting {
 		return StepResult{Waiting: waiting}, err
 	}
@@ -304,12 +308,13 @@ func (in *Instance) step(ctx context.Context, max int, wait time.Duration) (Step
 }
 
 // syncAssignment records the group's latest assignment and forgets pending
-// loads of partitions no longer assigned.
-func (in *Instance) syncAssignment() {
+// loads of partitions no longer assigned. It reports whether the assignment
+// changed since the last step.
+func (in *Instance) syncAssignment() bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if !in.changed {
-		return
+		return false
 	}
 	in.changed = false
 	now := make([]int32, 0, len(in.assigned))
@@ -325,6 +330,23 @@ func (in *Instance) syncAssignment() {
 	in.current = now
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindAssign, Instance: in.cfg.Name,
 		Partitions: append([]int32{}, now...)})
+	return true
+}
+
+// settleRebalance ends an empty transaction once a rebalance that happened
+// between units is handled. GroupTransactSession remembers any revoke until
+// its next End, and with an eager balancer even the first join revokes (an
+// empty set), so without this the first unit after every rebalance would
+// abort for a rebalance that no transaction overlapped. With nothing
+// produced, kgo sends no EndTxn.
+func (in *Instance) settleRebalance(ctx context.Context) error {
+	if err := in.sess.Begin(); err != nil {
+		return in.fail(fmt.Errorf("settling a rebalance: %w", err))
+	}
+	if _, err := in.sess.End(in.runCtx(ctx), kgo.TryAbort); err != nil {
+		return in.fail(fmt.Errorf("settling a rebalance: %w", err))
+	}
+	return nil
 }
 
 // loadPending brings the stores of newly assigned partitions up to the end

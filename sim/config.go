@@ -38,7 +38,7 @@ type Config struct {
 }
 
 // DefaultConfig is the default run: 1000 orders on 4 partitions, 2
-// instances, exactly_once_v2, crash rate 0.1.
+// instances, exactly_once_v2, crash rate 0.1, shutdown rate 0.02.
 func DefaultConfig() Config {
 	return Config{
 		Seed:            1,
@@ -47,7 +47,7 @@ func DefaultConfig() Config {
 		Partitions:      4,
 		Instances:       2,
 		Guarantee:       engine.ExactlyOnceV2,
-		Rates:           faults.Rates{Crash: 0.1},
+		Rates:           faults.Rates{Crash: 0.1, Shutdown: 0.02},
 		Batch:           10,
 		LivenessTimeout: 10 * time.Minute,
 		Tick:            100 * time.Millisecond,

@@ -232,7 +232,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		Brokers: w.cluster.Brokers(), Dial: w.cluster.Net.DialContext,
 		Guarantee: w.cfg.Guarantee, Topology: w.scenario.Topology(),
 		StateDir: filepath.Join(w.stateDir, s.name), Recorder: w.log,
-		CrashHook: func(at engine.CrashSite) bool { return w.crashHere(s, at) },
+		CrashHook:        func(at engine.CrashSite) bool { return w.crashHere(s, at) },
 		StaticMembership: true,
 		ClientOpts: append(deterministicOpts(),
 			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),
@@ -514,4 +514,12 @@ func (w *world) close() {
 	if w.stateDir != "" {
 		_ = os.RemoveAll(w.stateDir)
 	}
+}
+
+// Available reports whether this build can run the simulator.
+func Available() error {
+	if !builtWithSynctests {
+		return ErrNeedsSynctests
+	}
+	return nil
 }

@@ -1,0 +1,114 @@
+//go:debug randseednop=0
+
+// Command simrun runs the eosim simulator from a seed (or a sweep of seeds),
+// prints what happened and what the checkers found, and says how to replay
+// it. See simrun -h.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/eosim/eosim/internal/bubble"
+	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/sim"
+)
+
+// Exit codes.
+const (
+	exitPass    = 0
+	exitAnomaly = 1
+	exitUsage   = 2
+	exitUnknown = 3
+)
+
+func main() {
+	o, err := parseOptions(os.Args[1:], os.Stdout)
+	if errors.Is(err, errHelp) {
+		os.Exit(exitPass)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "simrun: %v (see simrun -h)\n", err)
+		os.Exit(exitUsage)
+	}
+	if err := sim.Available(); err != nil {
+		fmt.Fprintf(os.Stderr, "simrun: %v\n", err)
+		os.Exit(exitUsage)
+	}
+	bubble.Main(func(enter bubble.Enter) int {
+		return run(o, enter, os.Stdout, os.Stderr)
+	})
+}
+
+// outcome is one seed's run, or the error that kept it from running.
+type outcome struct {
+	res  sim.Result
+	wall time.Duration
+	err  error
+}
+
+// runSeed runs one seed in its own bubble.
+func runSeed(o options, seed uint64, enter bubble.Enter) outcome {
+	cfg := o.cfg
+	cfg.Seed = seed
+	var out outcome
+	start := time.Now()
+	enter(func() { out.res, out.err = sim.Run(context.Background(), cfg) })
+	out.wall = time.Since(start)
+	return out
+}
+
+func run(o options, enter bubble.Enter, stdout, stderr io.Writer) int {
+	if o.sweep || o.checkDeterminism {
+		return sweep(o, enter, stdout)
+	}
+	out := runSeed(o, o.firstSeed, enter)
+	if out.err != nil {
+		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.firstSeed, out.err)
+		return exitUnknown
+	}
+	if err := writeOutputs(o, out.res); err != nil {
+		fmt.Fprintf(stderr, "simrun: %v\n", err)
+		return exitUsage
+	}
+	printRun(stdout, o, out)
+	return exitCode(out.res.Verdict())
+}
+
+func exitCode(v invariants.Verdict) int {
+	switch v {
+	case invariants.Pass:
+		return exitPass
+	case invariants.Fail:
+		return exitAnomaly
+	default:
+		return exitUnknown
+	}
+}
+
+// writeOutputs writes the History and the schedule where asked.
+func writeOutputs(o options, res sim.Result) error {
+	if o.historyPath != "" {
+		f, err := os.Create(o.historyPath)
+		if err != nil {
+			return fmt.Errorf("writing history: %w", err)
+		}
+		if err := res.History.WriteJSONL(f); err != nil {
+			f.Close()
+			return fmt.Errorf("writing history: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("writing history: %w", err)
+		}
+	}
+	if o.saveSchedulePath != "" {
+		if err := os.WriteFile(o.saveSchedulePath, res.Schedule.MarshalIndent(), 0o644); err != nil {
+			return fmt.Errorf("writing schedule: %w", err)
+		}
+	}
+	return nil
+}

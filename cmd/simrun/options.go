@@ -1,0 +1,195 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/sim"
+)
+
+// options are simrun's parsed command line.
+type options struct {
+	cfg              sim.Config
+	firstSeed        uint64
+	lastSeed         uint64
+	sweep            bool
+	schedulePath     string
+	saveSchedulePath string
+	historyPath      string
+	checkDeterminism bool
+	// set records which flags were given, for the replay command.
+	set map[string]bool
+}
+
+// errHelp is returned for -h: usage goes to stdout and the exit code is 0.
+var errHelp = errors.New("help requested")
+
+const usageText = `simrun runs the eosim simulator: a kfake cluster, engine instances and a
+fault schedule, all from one seed, in virtual time; then it judges the run.
+
+Usage:
+  go run -tags synctests ./cmd/simrun [flags]
+
+Examples:
+  simrun -seed 1 -crash-rate 0.1                    one run, exactly_once_v2
+  simrun -seeds 1-200 -crash-rate 0.1               a sweep of 200 seeds
+  simrun -seeds 1-200 -guarantee at_least_once      watch the checkers catch ALOS
+  simrun -seed 7 -save-schedule s.json              keep a run's fault schedule
+  simrun -seed 7 -schedule s.json                   replay it
+  simrun -seeds 1-100 -check-determinism            every seed twice, hashes compared
+  simrun -seed 3 -history h.jsonl                   write the History as JSON Lines
+
+Exit codes: 0 pass, 1 anomaly (or nondeterminism), 2 usage error, 3 unknown
+(the run could not finish its input, so it proves nothing).
+
+Flags:
+`
+
+// parseOptions parses args (without the program name).
+func parseOptions(args []string, stdout io.Writer) (options, error) {
+	def := sim.DefaultConfig()
+	o := options{cfg: def, set: map[string]bool{}}
+	fs := flag.NewFlagSet("simrun", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	seed := fs.Uint64("seed", def.Seed, "the seed of one run")
+	seeds := fs.String("seeds", "", "a sweep over seeds `A-B` (inclusive)")
+	scenario := fs.String("scenario", def.Scenario, "the workload")
+	fs.IntVar(&o.cfg.Inputs, "orders", def.Inputs, "number of input orders")
+	fs.IntVar(&o.cfg.Partitions, "partitions", def.Partitions, "partitions of every topic")
+	fs.IntVar(&o.cfg.Instances, "instances", def.Instances, "engine instances")
+	guarantee := fs.String("guarantee", string(def.Guarantee), "processing guarantee: "+guaranteeNames())
+	fs.Float64Var(&o.cfg.Rates.Crash, "crash-rate", def.Rates.Crash, "chance per instance per step of a crash at a random crash point")
+	fs.Float64Var(&o.cfg.Rates.Shutdown, "shutdown-rate", def.Rates.Shutdown, "chance per instance per step of a clean shutdown and rejoin")
+	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
+	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`")
+	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file`")
+	fs.BoolVar(&o.checkDeterminism, "check-determinism", false, "run every seed twice and compare trace hashes")
+	help := fs.Bool("h", false, "show this help")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, printUsage(fs, stdout)
+		}
+		return o, err
+	}
+	if *help {
+		return o, printUsage(fs, stdout)
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+
+	g, err := engine.ParseGuarantee(*guarantee)
+	if err != nil {
+		return o, err
+	}
+	o.cfg.Guarantee, o.cfg.Scenario = g, *scenario
+	o.firstSeed, o.lastSeed = *seed, *seed
+	if o.set["seeds"] {
+		if o.set["seed"] {
+			return o, errors.New("-seed and -seeds cannot be used together")
+		}
+		if o.firstSeed, o.lastSeed, err = parseSeedRange(*seeds); err != nil {
+			return o, err
+		}
+		o.sweep = true
+	}
+	if o.schedulePath != "" {
+		if o.sweep {
+			return o, errors.New("-schedule replays one run: use it with -seed, not -seeds")
+		}
+		s, err := readSchedule(o.schedulePath)
+		if err != nil {
+			return o, err
+		}
+		o.cfg.Schedule = &s
+	}
+	if o.sweep && (o.historyPath != "" || o.saveSchedulePath != "") {
+		return o, errors.New("-history and -save-schedule write one run: use them with -seed, not -seeds")
+	}
+	o.cfg.Seed = o.firstSeed
+	if err := o.cfg.Validate(); err != nil {
+		return o, errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return o, nil
+}
+
+func printUsage(fs *flag.FlagSet, w io.Writer) error {
+	fmt.Fprint(w, usageText)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	return errHelp
+}
+
+func guaranteeNames() string {
+	var ns []string
+	for _, g := range engine.Guarantees() {
+		ns = append(ns, string(g))
+	}
+	return strings.Join(ns, ", ")
+}
+
+// parseSeedRange parses "A-B" with A <= B.
+func parseSeedRange(s string) (uint64, uint64, error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("-seeds %q: want a range A-B, e.g. 1-200", s)
+	}
+	first, err1 := strconv.ParseUint(a, 10, 64)
+	last, err2 := strconv.ParseUint(b, 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("-seeds %q: want a range A-B of non-negative integers", s)
+	}
+	if first > last {
+		return 0, 0, fmt.Errorf("-seeds %q: the range is empty (%d > %d)", s, first, last)
+	}
+	if last-first >= math.MaxInt32 {
+		return 0, 0, fmt.Errorf("-seeds %q: the range is too large", s)
+	}
+	return first, last, nil
+}
+
+func readSchedule(path string) (faults.Schedule, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return faults.Schedule{}, fmt.Errorf("reading schedule: %w", err)
+	}
+	s, err := faults.Parse(b)
+	if err != nil {
+		return faults.Schedule{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// replayCommand is the command that reproduces the run of seed.
+func (o options) replayCommand(seed uint64) string {
+	parts := []string{"go run -tags synctests ./cmd/simrun", "-seed", strconv.FormatUint(seed, 10)}
+	def := sim.DefaultConfig()
+	c := o.cfg
+	add := func(name, value string, differs bool) {
+		if differs || o.set[name] {
+			parts = append(parts, "-"+name, value)
+		}
+	}
+	add("scenario", c.Scenario, c.Scenario != def.Scenario)
+	add("orders", strconv.Itoa(c.Inputs), c.Inputs != def.Inputs)
+	add("partitions", strconv.Itoa(c.Partitions), c.Partitions != def.Partitions)
+	add("instances", strconv.Itoa(c.Instances), c.Instances != def.Instances)
+	add("guarantee", string(c.Guarantee), c.Guarantee != def.Guarantee)
+	if o.schedulePath != "" {
+		parts = append(parts, "-schedule", o.schedulePath)
+	} else {
+		add("crash-rate", strconv.FormatFloat(c.Rates.Crash, 'g', -1, 64), c.Rates.Crash != def.Rates.Crash)
+		add("shutdown-rate", strconv.FormatFloat(c.Rates.Shutdown, 'g', -1, 64), c.Rates.Shutdown != def.Rates.Shutdown)
+	}
+	return strings.Join(parts, " ")
+}
