@@ -6,17 +6,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
 )
 
-// TestSameSeedSameHistory runs seeds twice each and requires identical
-// trace hashes: determinism is measured, not assumed.
+// TestSameSeedSameHistory runs seeds twice each, once on one processor and
+// once on two, and requires identical trace hashes: determinism is measured,
+// not assumed.
 func TestSameSeedSameHistory(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	seeds := 20
@@ -26,7 +29,11 @@ func TestSameSeedSameHistory(t *testing.T) {
 	for seed := 1; seed <= seeds; seed++ {
 		cfg := DefaultConfig()
 		cfg.Seed = uint64(seed)
-		first, second := runInBubble(t, cfg), runInBubble(t, cfg)
+		prev := runtime.GOMAXPROCS(1)
+		first := runInBubble(t, cfg)
+		runtime.GOMAXPROCS(2)
+		second := runInBubble(t, cfg)
+		runtime.GOMAXPROCS(prev)
 		if first.Hash != second.Hash {
 			dumpHistories(t, first.History, second.History)
 			i, a, b := history.FirstDifference(first.History, second.History)
@@ -48,4 +55,18 @@ func dumpHistories(t *testing.T, hs ...history.History) {
 		require.NoError(t, h.WriteJSONL(f))
 		require.NoError(t, f.Close())
 	}
+}
+
+// TestReplayedScheduleReproducesTheRun replays a generated schedule as a
+// saved one (through its JSON) and requires the same History.
+func TestReplayedScheduleReproducesTheRun(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Seed, cfg.Rates.Crash = 11, 0.3
+	original := runInBubble(t, cfg)
+	require.NotEmpty(t, original.Schedule.Faults)
+	saved, err := faults.Parse(original.Schedule.MarshalIndent())
+	require.NoError(t, err)
+	cfg.Schedule, cfg.Rates = &saved, faults.Rates{}
+	replayed := runInBubble(t, cfg)
+	require.Equal(t, original.Hash, replayed.Hash)
 }

@@ -27,21 +27,33 @@ const (
 )
 
 func main() {
-	o, err := parseOptions(os.Args[1:], os.Stdout)
-	if errors.Is(err, errHelp) {
-		os.Exit(exitPass)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "simrun: %v (see simrun -h)\n", err)
-		os.Exit(exitUsage)
-	}
-	if err := sim.Available(); err != nil {
-		fmt.Fprintf(os.Stderr, "simrun: %v\n", err)
-		os.Exit(exitUsage)
+	o, code, ok := setup(os.Args[1:], os.Stdout, os.Stderr)
+	if !ok {
+		os.Exit(code)
 	}
 	bubble.Main(func(enter bubble.Enter) int {
 		return run(o, enter, os.Stdout, os.Stderr)
 	})
+}
+
+// setup parses the command line and checks the build. When the program
+// should stop before running anything (help, bad input, a build without
+// the synctests tag), ok is false and code is its exit code; errors are one
+// line on stderr.
+func setup(args []string, stdout, stderr io.Writer) (o options, code int, ok bool) {
+	o, err := parseOptions(args, stdout)
+	if errors.Is(err, errHelp) {
+		return o, exitPass, false
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun: %v (see simrun -h)\n", err)
+		return o, exitUsage, false
+	}
+	if err := sim.Available(); err != nil {
+		fmt.Fprintf(stderr, "simrun: %v\n", err)
+		return o, exitUsage, false
+	}
+	return o, exitPass, true
 }
 
 // outcome is one seed's run, or the error that kept it from running.

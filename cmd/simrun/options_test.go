@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eosim/eosim/sim"
+)
+
+func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		return p
+	}
+	garbage := write("garbage.json", "{not json")
+	typo := write("typo.json", `{"faults": [{"step": 1, "kind": "crash", "instance": "a", "piont": "after-poll"}]}`)
+	stranger := write("stranger.json", `{"faults": [{"step": 1, "kind": "shutdown", "instance": "z"}]}`)
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"-guarantee", "exactly_once_v3"}, `unknown guarantee "exactly_once_v3"`},
+		{[]string{"-scenario", "payments"}, `unknown scenario "payments"`},
+		{[]string{"-seeds", "seven"}, `-seeds "seven": want a range A-B`},
+		{[]string{"-seeds", "5-2"}, "the range is empty"},
+		{[]string{"-seeds", "1-x"}, "non-negative integers"},
+		{[]string{"-seed", "1", "-seeds", "1-3"}, "-seed and -seeds cannot be used together"},
+		{[]string{"-seed", "-1"}, "invalid value"},
+		{[]string{"-crash-rate", "1.5"}, "crash rate 1.5 is not in [0, 1]"},
+		{[]string{"-orders", "0"}, "inputs: need at least 1"},
+		{[]string{"-instances", "0", "-partitions", "0"}, "partitions: need 1 to 1000, got 0; instances"},
+		{[]string{"-schedule", filepath.Join(dir, "missing.json")}, "reading schedule"},
+		{[]string{"-schedule", garbage}, "invalid schedule"},
+		{[]string{"-schedule", typo}, `unknown field "piont"`},
+		{[]string{"-schedule", stranger}, `instance "z" is not one of a, b`},
+		{[]string{"-seeds", "1-2", "-schedule", garbage}, "-schedule replays one run"},
+		{[]string{"-seeds", "1-2", "-history", "h.jsonl"}, "use them with -seed"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			_, code, ok := setup(tc.args, &stdout, &stderr)
+			require.False(t, ok)
+			require.Equal(t, exitUsage, code)
+			require.Empty(t, stdout.String())
+			msg := stderr.String()
+			require.Equal(t, 1, strings.Count(msg, "\n"), "error is not one line: %q", msg)
+			require.True(t, strings.HasPrefix(msg, "simrun: "), msg)
+			require.Contains(t, msg, tc.want)
+		})
+	}
+}
+
+func TestHelpShowsExamples(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	_, code, ok := setup([]string{"-h"}, &stdout, &stderr)
+	require.False(t, ok)
+	require.Equal(t, exitPass, code)
+	require.Contains(t, stdout.String(), "Examples:")
+	require.Contains(t, stdout.String(), "-check-determinism")
+	require.Empty(t, stderr.String())
+}
+
+// Without the synctests tag the command must refuse to run, in one line,
+// rather than start a simulator that could hang.
+func TestGoodInputNeedsTheTag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	_, code, ok := setup([]string{"-seed", "3"}, &stdout, &stderr)
+	if sim.Available() == nil {
+		require.True(t, ok)
+		return
+	}
+	require.False(t, ok)
+	require.Equal(t, exitUsage, code)
+	require.Equal(t, "simrun: "+sim.ErrNeedsSynctests.Error()+"\n", stderr.String())
+}
+
+func TestReplayCommandNamesWhatDiffers(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		seed uint64
+		want string
+	}{
+		{[]string{"-seed", "1", "-crash-rate", "0.1"}, 1, "go run -tags synctests ./cmd/simrun -seed 1 -crash-rate 0.1"},
+		{[]string{"-seeds", "1-9", "-guarantee", "at_least_once", "-orders", "200"}, 4,
+			"go run -tags synctests ./cmd/simrun -seed 4 -orders 200 -guarantee at_least_once"},
+		{nil, 2, "go run -tags synctests ./cmd/simrun -seed 2"},
+	} {
+		o, err := parseOptions(tc.args, &bytes.Buffer{})
+		require.NoError(t, err)
+		require.Equal(t, tc.want, o.replayCommand(tc.seed))
+	}
+}
