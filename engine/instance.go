@@ -221,12 +221,53 @@ func (in *Instance) Start(ctx context.Context) error {
 			return fmt.Errorf("starting %s: initialising producer id: %w", in.cfg.Name, err)
 		}
 	}
+	if err := in.warmProducerMetadata(ctx); err != nil {
+		in.closeClients()
+		return fmt.Errorf("starting %s: %w", in.cfg.Name, err)
+	}
 	// Only now join the group: the producer id above fenced the previous
 	// incarnation and aborted its open transaction, so the offsets the
 	// group hands out are final rather than pending.
 	in.cl.AddConsumeTopics(in.cfg.Topology.Source)
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindStart, Instance: in.cfg.Name,
 		Detail: fmt.Sprintf("incarnation %d, %s", in.cfg.Incarnation, g)})
+	return nil
+}
+
+// warmProducerMetadata makes the producers learn the partitions of every
+// topic they will write before the first unit. Otherwise the first produce
+// loads them mid-unit, and kgo's metadata loop waits up to 10ms after its
+// previous update: whether it waits depends on when that update happened,
+// which shifts the unit in virtual time from one run to the next. kgo has no
+// call to load a topic for producing, so each producer is given one record
+// per topic at partition -1, which it fails once the metadata is in, never
+// sending it.
+func (in *Instance) warmProducerMetadata(ctx context.Context) error {
+	var topics []string
+	topics = append(topics, in.cfg.Topology.Sinks...)
+	for _, s := range in.cfg.Topology.Stores {
+		topics = append(topics, ChangelogTopic(in.cfg.AppID, s))
+	}
+	probe := func(cl *kgo.Client, topics []string) {
+		for _, t := range topics {
+			// The error is the point: the partition is invalid.
+			_ = cl.ProduceSync(ctx, &kgo.Record{Topic: t, Partition: -1})
+		}
+	}
+	if in.sess != nil {
+		if err := in.sess.Begin(); err != nil {
+			return fmt.Errorf("warming producer metadata: %w", err)
+		}
+		probe(in.cl, topics)
+		if _, err := in.sess.End(ctx, kgo.TryAbort); err != nil {
+			return fmt.Errorf("warming producer metadata: %w", err)
+		}
+	} else {
+		probe(in.cl, topics)
+	}
+	if in.side != nil {
+		probe(in.side, in.cfg.Topology.Sinks)
+	}
 	return nil
 }
 
@@ -296,7 +337,11 @@ func (in *Instance) step(ctx context.Context, max int, wait time.Duration) (Step
 			return StepResult{}, err
 		}
 	}
-	if waiting, err := in.loadPending(ctx); err != nil || waiting {
+	loaded, waiting, err := in.loadPending(ctx)
+	if err != nil || waiting || loaded {
+		// A step that resumed partitions does not poll: their first fetch
+		// would race the poll, and what the poll finds would depend on the
+		// goroutine schedule.
 		return StepResult{Waiting: waiting}, err
 	}
 
@@ -350,10 +395,11 @@ func (in *Instance) settleRebalance(ctx context.Context) error {
 }
 
 // loadPending brings the stores of newly assigned partitions up to the end
-// of their changelogs, then resumes fetching them. It reports waiting when a
-// transaction is still open on a changelog: its records, once committed,
-// would land below the offset read to.
-func (in *Instance) loadPending(ctx context.Context) (waiting bool, err error) {
+// of their changelogs, then resumes fetching them; it reports whether it
+// loaded any. It reports waiting when a transaction is still open on a
+// changelog: its records, once committed, would land below the offset read
+// to.
+func (in *Instance) loadPending(ctx context.Context) (loaded, waiting bool, err error) {
 	in.mu.Lock()
 	ps := make([]int32, 0, len(in.pending))
 	for p := range in.pending {
@@ -361,30 +407,30 @@ func (in *Instance) loadPending(ctx context.Context) (waiting bool, err error) {
 	}
 	in.mu.Unlock()
 	if len(ps) == 0 {
-		return false, nil
+		return false, false, nil
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-	var loaded []int32
+	var done []int32
 	for _, p := range ps {
 		ok, err := in.loadPartition(ctx, p)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if !ok {
 			waiting = true
 			continue
 		}
-		loaded = append(loaded, p)
+		done = append(done, p)
 	}
 	in.mu.Lock()
-	for _, p := range loaded {
+	for _, p := range done {
 		delete(in.pending, p)
 	}
 	in.mu.Unlock()
-	if len(loaded) > 0 {
-		in.cl.ResumeFetchPartitions(map[string][]int32{in.cfg.Topology.Source: loaded})
+	if len(done) > 0 {
+		in.cl.ResumeFetchPartitions(map[string][]int32{in.cfg.Topology.Source: done})
 	}
-	return waiting, nil
+	return len(done) > 0, waiting, nil
 }
 
 // poll returns buffered records (waiting up to wait for some), sorted by

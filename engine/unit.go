@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -351,16 +352,28 @@ func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record) ([]histo
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	results := cl.ProduceSync(ctx, rs...)
+	// Buffer everything, then flush: the records leave at once instead of
+	// after kgo's linger, whose timer would otherwise race the buffering of
+	// the last records and shift virtual time from one run to the next.
+	var mu sync.Mutex
 	var sent []history.Record
 	var errs error
-	for _, res := range results {
-		if res.Err != nil {
-			errs = errors.Join(errs, res.Err)
-			continue
-		}
-		sent = append(sent, topicread.Convert(res.Record))
+	for _, r := range rs {
+		cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = errors.Join(errs, err)
+				return
+			}
+			sent = append(sent, topicread.Convert(r))
+		})
 	}
+	if err := cl.Flush(ctx); err != nil {
+		errs = errors.Join(errs, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	sort.Slice(sent, func(i, j int) bool {
 		a, b := sent[i], sent[j]
 		if a.Topic != b.Topic {

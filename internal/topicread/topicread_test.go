@@ -1,0 +1,173 @@
+package topicread
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eosim/eosim/history"
+)
+
+var (
+	txnAttrs     = kgo.NewRecordAttrs(kgo.RecordAttrsOpts{Transactional: true})
+	controlAttrs = kgo.NewRecordAttrs(kgo.RecordAttrsOpts{Transactional: true, Control: true})
+)
+
+// Control record keys: int16 version, int16 type (0 abort, 1 commit).
+var (
+	commitKey = []byte{0, 0, 0, 1}
+	abortKey  = []byte{0, 0, 0, 0}
+)
+
+// plain is a non-transactional data record.
+func plain(off int64) entry {
+	return entry{rec: &kgo.Record{Offset: off, ProducerID: -1}}
+}
+
+// txn is a data record of producer pid's transaction.
+func txn(off, pid int64) entry {
+	return entry{rec: &kgo.Record{Offset: off, ProducerID: pid, Attrs: txnAttrs}}
+}
+
+// marker is the control record ending producer pid's transaction.
+func marker(off, pid int64, commit bool) entry {
+	key := abortKey
+	if commit {
+		key = commitKey
+	}
+	return entry{rec: &kgo.Record{Offset: off, ProducerID: pid, Attrs: controlAttrs, Key: key}, control: true}
+}
+
+func TestRecordAttrsHelpers(t *testing.T) {
+	assert.True(t, txnAttrs.IsTransactional())
+	assert.False(t, txnAttrs.IsControl())
+	assert.True(t, controlAttrs.IsControl())
+	assert.False(t, kgo.RecordAttrs{}.IsTransactional())
+}
+
+func TestLastCommittedEntry(t *testing.T) {
+	tests := []struct {
+		name   string
+		es     []entry
+		stable int64
+		want   int64
+		wantOK bool
+	}{
+		{name: "empty log", es: nil, stable: 10, wantOK: false},
+		{
+			name:   "non-transactional records: the last one below stable",
+			es:     []entry{plain(0), plain(1), plain(2)},
+			stable: 3, want: 2, wantOK: true,
+		},
+		{
+			name:   "records at or above stable are ignored",
+			es:     []entry{plain(0), plain(1), plain(2), plain(3)},
+			stable: 2, want: 1, wantOK: true,
+		},
+		{
+			name:   "nothing below stable",
+			es:     []entry{plain(5), plain(6)},
+			stable: 5, wantOK: false,
+		},
+		{
+			name:   "trailing aborted record below stable: the earlier record is last",
+			es:     []entry{plain(0), txn(1, 7), marker(2, 7, false)},
+			stable: 2, want: 0, wantOK: true,
+		},
+		{
+			name:   "several aborted records trail an earlier committed one",
+			es:     []entry{txn(0, 7), marker(1, 7, true), txn(2, 7), txn(3, 7), marker(4, 7, false)},
+			stable: 4, want: 1, wantOK: true,
+		},
+		{
+			name:   "committed transactional record whose marker is at stable is visible",
+			es:     []entry{plain(0), txn(1, 7), marker(2, 7, true)},
+			stable: 2, want: 1, wantOK: true,
+		},
+		{
+			name:   "control records are visible, commit",
+			es:     []entry{plain(0), txn(1, 7), marker(2, 7, true)},
+			stable: 3, want: 2, wantOK: true,
+		},
+		{
+			name:   "control records are visible, even an abort marker",
+			es:     []entry{plain(0), txn(1, 7), marker(2, 7, false)},
+			stable: 3, want: 2, wantOK: true,
+		},
+		{
+			name:   "transaction without a marker (still open) is not visible",
+			es:     []entry{plain(0), txn(1, 7), txn(2, 7)},
+			stable: 3, want: 0, wantOK: true,
+		},
+		{
+			name:   "only aborted records below stable",
+			es:     []entry{txn(0, 7), txn(1, 7), marker(2, 7, false)},
+			stable: 2, wantOK: false,
+		},
+		{
+			name: "interleaved producers: each record follows its own producer's marker",
+			// pid 7 commits, pid 8 aborts; both markers at or above stable.
+			es:     []entry{txn(0, 7), txn(1, 8), txn(2, 7), txn(3, 8), marker(4, 7, true), marker(5, 8, false)},
+			stable: 4, want: 2, wantOK: true,
+		},
+		{
+			name: "a producer's earlier transaction follows its next marker, not its last",
+			// pid 7: txn at 0 committed by 1; txn at 2 aborted by 3.
+			es:     []entry{txn(0, 7), marker(1, 7, true), txn(2, 7), marker(3, 7, false)},
+			stable: 1, want: 0, wantOK: true,
+		},
+		{
+			name:   "gaps in offsets (compaction) are fine",
+			es:     []entry{plain(3), plain(10), txn(15, 7), marker(20, 7, false)},
+			stable: 20, want: 10, wantOK: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := lastCommittedEntry(tc.es, tc.stable)
+			assert.Equal(t, tc.wantOK, ok)
+			if tc.wantOK {
+				assert.Equal(t, tc.want, got)
+			}
+		})
+	}
+}
+
+func TestIsCommitMarker(t *testing.T) {
+	tests := []struct {
+		name string
+		key  []byte
+		want bool
+	}{
+		{"commit v0", []byte{0, 0, 0, 1}, true},
+		{"commit v1", []byte{0, 1, 0, 1}, true},
+		{"commit with trailing bytes", []byte{0, 0, 0, 1, 9}, true},
+		{"abort", []byte{0, 0, 0, 0}, false},
+		{"type 257 is not commit", []byte{0, 0, 1, 1}, false},
+		{"short key", []byte{0, 0, 1}, false},
+		{"nil key", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, isCommitMarker(&kgo.Record{Key: tc.key, Attrs: controlAttrs}))
+		})
+	}
+}
+
+func TestConvert(t *testing.T) {
+	r := &kgo.Record{
+		Topic: "t", Partition: 3, Offset: 9, Key: []byte("k"), Value: nil,
+		Headers: []kgo.RecordHeader{{Key: "h", Value: []byte("v")}},
+	}
+	assert.Equal(t, history.Record{
+		Topic: "t", Partition: 3, Offset: 9, Key: "k", Value: "",
+		Headers: []history.Header{{Key: "h", Value: "v"}},
+	}, Convert(r))
+}
+
+func TestSortRecords(t *testing.T) {
+	rs := []history.Record{{Partition: 1, Offset: 0}, {Partition: 0, Offset: 5}, {Partition: 1, Offset: -1}, {Partition: 0, Offset: 2}}
+	sortRecords(rs)
+	assert.Equal(t, []history.Record{{Partition: 0, Offset: 2}, {Partition: 0, Offset: 5}, {Partition: 1, Offset: -1}, {Partition: 1, Offset: 0}}, rs)
+}
