@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // CrashPoint names a place in the unit-of-work path where an instance can be
 // made to die abruptly. The simulator arms them; each one leaves the broker in
@@ -43,7 +46,11 @@ func ParseCrashPoint(s string) (CrashPoint, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("unknown crash point %q", s)
+	names := make([]string, 0, len(CrashPoints()))
+	for _, p := range CrashPoints() {
+		names = append(names, string(p))
+	}
+	return "", fmt.Errorf("unknown crash point %q (want one of %s)", s, strings.Join(names, ", "))
 }
 
 // CrashSite is a place a unit of work has reached.

@@ -163,7 +163,10 @@ func (in *Instance) baseOpts() []kgo.Opt {
 // fences the previous incarnation and aborts its open transaction.
 func (in *Instance) Start(ctx context.Context) error {
 	stores, err := takeCheckpoint(in.cfg.StateDir)
-	if err != nil {
+	if errors.Is(err, ErrCorruptCheckpoint) {
+		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
+			Detail: fmt.Sprintf("local state wiped, restoring from the changelog: %v", err)})
+	} else if err != nil {
 		return fmt.Errorf("starting %s: %w", in.cfg.Name, err)
 	}
 	in.stores = stores

@@ -27,8 +27,15 @@ type checkpointPartition struct {
 	Data map[string]string `json:"data"`
 }
 
+// ErrCorruptCheckpoint is wrapped by takeCheckpoint's error for a checkpoint
+// that cannot be read back. The file is removed all the same: the instance
+// starts with empty stores and restores them from the changelog, as after an
+// unclean stop, instead of failing every start after it.
+var ErrCorruptCheckpoint = errors.New("corrupt checkpoint")
+
 // takeCheckpoint reads and removes the checkpoint of dir; no checkpoint (an
-// unclean stop, or a first start) gives empty stores.
+// unclean stop, or a first start) gives empty stores, and so does a corrupt
+// one, with an error wrapping ErrCorruptCheckpoint.
 func takeCheckpoint(dir string) (map[string]map[int32]*storePartition, error) {
 	stores := make(map[string]map[int32]*storePartition)
 	if dir == "" {
@@ -42,16 +49,19 @@ func takeCheckpoint(dir string) (map[string]map[int32]*storePartition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint: %w", err)
 	}
+	if err := os.Remove(path); err != nil {
+		return nil, fmt.Errorf("removing checkpoint: %w", err)
+	}
 	var cp checkpoint
 	if err := json.Unmarshal(b, &cp); err != nil {
-		return nil, fmt.Errorf("parsing checkpoint %s: %w", path, err)
+		return map[string]map[int32]*storePartition{}, fmt.Errorf("%w: parsing checkpoint %s: %w", ErrCorruptCheckpoint, path, err)
 	}
 	for store, parts := range cp.Stores {
 		stores[store] = make(map[int32]*storePartition)
 		for ps, st := range parts {
 			p, err := strconv.ParseInt(ps, 10, 32)
 			if err != nil {
-				return nil, fmt.Errorf("checkpoint %s: partition %q: %w", path, ps, err)
+				return map[string]map[int32]*storePartition{}, fmt.Errorf("%w: checkpoint %s: partition %q: %w", ErrCorruptCheckpoint, path, ps, err)
 			}
 			sp := newStorePartition()
 			sp.next = st.Next
@@ -60,9 +70,6 @@ func takeCheckpoint(dir string) (map[string]map[int32]*storePartition, error) {
 			}
 			stores[store][int32(p)] = sp
 		}
-	}
-	if err := os.Remove(path); err != nil {
-		return nil, fmt.Errorf("removing checkpoint: %w", err)
 	}
 	return stores, nil
 }

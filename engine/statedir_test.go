@@ -126,10 +126,11 @@ func TestTakeCheckpointInvalid(t *testing.T) {
 			require.NoError(t, os.WriteFile(path, []byte(tc.content), 0o644))
 
 			got, err := takeCheckpoint(dir)
-			require.Error(t, err)
-			assert.Nil(t, got)
+			require.ErrorIs(t, err, ErrCorruptCheckpoint)
+			assert.Empty(t, got, "a corrupt checkpoint must leave empty stores to restore")
 			assert.Contains(t, err.Error(), path)
 			assert.Contains(t, err.Error(), tc.wantPart)
+			assert.NoFileExists(t, path, "a corrupt checkpoint must not fail every later start")
 		})
 	}
 }
