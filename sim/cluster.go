@@ -69,7 +69,11 @@ func NewCluster(brokers int, topics map[string]int32, opts ...kfake.Opt) (*Clust
 
 // ClientOpts are the options a client needs to reach the cluster.
 func (c *Cluster) ClientOpts() []kgo.Opt {
-	return []kgo.Opt{kgo.SeedBrokers(c.Fake.ListenAddrs()...), kgo.Dialer(c.Net.DialContext)}
+	return []kgo.Opt{
+		kgo.SeedBrokers(c.Fake.ListenAddrs()...),
+		kgo.Dialer(c.Net.DialContext),
+		kgo.DisableClientMetrics(),
+	}
 }
 
 // Brokers returns the seed addresses of the cluster.

@@ -222,6 +222,11 @@ func deterministicOpts() []kgo.Opt {
 		kgo.RetryBackoffFn(func(tries int) time.Duration {
 			return min(time.Duration(tries)*100*time.Millisecond, time.Second)
 		}),
+		// KIP-714 telemetry pushes on its own timers and gzips every push;
+		// compression pools allocate large tables per client. Neither
+		// means anything on an in-memory network; both cost CPU.
+		kgo.DisableClientMetrics(),
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"sync"
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/history"
@@ -92,12 +93,28 @@ func Topology(initialStock int64) *engine.Topology {
 
 // Spec returns what the checkers judge the pipeline of application appID by.
 func Spec(appID string, initialStock int64) invariants.Spec {
+	// The checkers decode each order several times (its id, its product,
+	// its quantity); a cache keeps JSON decoding out of their running time.
+	var mu sync.Mutex
+	cache := make(map[string]Order)
+	decode := func(value string) (Order, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if o, ok := cache[value]; ok {
+			return o, nil
+		}
+		o, err := Decode(value)
+		if err == nil {
+			cache[value] = o
+		}
+		return o, err
+	}
 	return invariants.Spec{
 		InputTopic:     OrdersTopic,
 		OutputTopic:    NotificationsTopic,
 		ChangelogTopic: engine.ChangelogTopic(appID, InventoryStore),
 		InputID: func(r history.Record) (string, error) {
-			o, err := Decode(r.Value)
+			o, err := decode(r.Value)
 			return o.ID, err
 		},
 		OutputFor: func(r history.Record) (string, error) {
@@ -108,12 +125,12 @@ func Spec(appID string, initialStock int64) invariants.Spec {
 			return id, nil
 		},
 		StateKey: func(r history.Record) (string, error) {
-			o, err := Decode(r.Value)
+			o, err := decode(r.Value)
 			return o.Product, err
 		},
 		Initial: func(string) string { return strconv.FormatInt(initialStock, 10) },
 		Apply: func(state string, in history.Record) (string, error) {
-			o, err := Decode(in.Value)
+			o, err := decode(in.Value)
 			if err != nil {
 				return "", err
 			}
