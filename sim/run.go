@@ -439,6 +439,9 @@ func (w *world) inputDone(ctx context.Context) (bool, error) {
 	}
 	done := true
 	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset == 0 {
+			return // an empty partition has nothing to commit
+		}
 		c, ok := offs.Lookup(topic, o.Partition)
 		done = done && ok && c.At >= o.Offset
 	})

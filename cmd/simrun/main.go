@@ -78,6 +78,9 @@ func run(o options, enter bubble.Enter, stdout, stderr io.Writer) int {
 	if o.sweep || o.checkDeterminism {
 		return sweep(o, enter, stdout)
 	}
+	if o.shrink {
+		return shrink(o, enter, stdout, stderr)
+	}
 	out := runSeed(o, o.firstSeed, enter)
 	if out.err != nil {
 		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.firstSeed, out.err)

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/eosim/eosim/engine"
-	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/sim"
 )
 
@@ -25,6 +24,12 @@ type options struct {
 	saveSchedulePath string
 	historyPath      string
 	checkDeterminism bool
+	shrink           bool
+	shrinkRuns       int
+	outPath          string
+	// shard and shards select every shards-th seed of a sweep, from the
+	// shard-th (1-based).
+	shard, shards int
 	// set records which flags were given, for the replay command.
 	set map[string]bool
 }
@@ -46,6 +51,9 @@ Examples:
   simrun -seed 7 -schedule s.json                   replay it
   simrun -seeds 1-100 -check-determinism            every seed twice, hashes compared
   simrun -seed 3 -history h.jsonl                   write the History as JSON Lines
+  simrun -seed 4 -guarantee at_least_once -shrink -o min.json
+                                                    shrink a failure to a minimal plan
+  simrun -seeds 1-10000 -shard 2/4                  the second of four slices of a sweep
 
 Exit codes: 0 pass, 1 anomaly (or nondeterminism), 2 usage error, 3 unknown
 (the run could not finish its input, so it proves nothing).
@@ -72,6 +80,10 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`")
 	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file`")
 	fs.BoolVar(&o.checkDeterminism, "check-determinism", false, "run every seed twice and compare trace hashes")
+	fs.BoolVar(&o.shrink, "shrink", false, "shrink a failing run to a minimal plan (fewer faults, orders, instances; earlier steps)")
+	fs.IntVar(&o.shrinkRuns, "shrink-runs", 300, "at most this many runs while shrinking")
+	fs.StringVar(&o.outPath, "o", "", "with -shrink, write the minimal plan to `file.json` (replay it with -schedule)")
+	shard := fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
 	help := fs.Bool("h", false, "show this help")
 
 	if err := fs.Parse(args); err != nil {
@@ -103,24 +115,60 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 		}
 		o.sweep = true
 	}
+	if o.set["shard"] {
+		if !o.sweep {
+			return o, errors.New("-shard slices a sweep: use it with -seeds")
+		}
+		if o.shard, o.shards, err = parseShard(*shard); err != nil {
+			return o, err
+		}
+	}
+	if o.sweep && (o.historyPath != "" || o.saveSchedulePath != "" || o.shrink) {
+		return o, errors.New("-history, -save-schedule and -shrink work on one run: use them with -seed, not -seeds")
+	}
+	if o.outPath != "" && !o.shrink {
+		return o, errors.New("-o writes the plan -shrink finds: use it with -shrink")
+	}
+	if o.shrinkRuns < 1 {
+		return o, fmt.Errorf("-shrink-runs %d: need at least 1", o.shrinkRuns)
+	}
+	o.cfg.Seed = o.firstSeed
 	if o.schedulePath != "" {
 		if o.sweep {
 			return o, errors.New("-schedule replays one run: use it with -seed, not -seeds")
 		}
-		s, err := readSchedule(o.schedulePath)
+		plan, err := readPlan(o.schedulePath)
 		if err != nil {
 			return o, err
 		}
-		o.cfg.Schedule = &s
+		if o.cfg, err = plan.Apply(o.cfg, o.set); err != nil {
+			return o, fmt.Errorf("%s: %s", o.schedulePath, oneLine(err))
+		}
+		o.firstSeed, o.lastSeed = o.cfg.Seed, o.cfg.Seed
 	}
-	if o.sweep && (o.historyPath != "" || o.saveSchedulePath != "") {
-		return o, errors.New("-history and -save-schedule write one run: use them with -seed, not -seeds")
-	}
-	o.cfg.Seed = o.firstSeed
 	if err := o.cfg.Validate(); err != nil {
-		return o, errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
+		return o, errors.New(oneLine(err))
 	}
 	return o, nil
+}
+
+// oneLine joins a multi-line (errors.Join) error into one line.
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// parseShard parses "i/n" with 1 <= i <= n.
+func parseShard(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("-shard %q: want i/n with 1 <= i <= n, e.g. 2/4", s)
+	}
+	return i, n, nil
+}
+
+// inShard reports whether seed belongs to the options' shard of the sweep.
+func (o options) inShard(seed uint64) bool {
+	return o.shards == 0 || (seed-o.firstSeed)%uint64(o.shards) == uint64(o.shard-1)
 }
 
 func printUsage(fs *flag.FlagSet, w io.Writer) error {
@@ -158,16 +206,16 @@ func parseSeedRange(s string) (uint64, uint64, error) {
 	return first, last, nil
 }
 
-func readSchedule(path string) (faults.Schedule, error) {
+func readPlan(path string) (sim.Plan, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return faults.Schedule{}, fmt.Errorf("reading schedule: %w", err)
+		return sim.Plan{}, fmt.Errorf("reading schedule: %w", err)
 	}
-	s, err := faults.Parse(b)
+	p, err := sim.ParsePlan(b)
 	if err != nil {
-		return faults.Schedule{}, fmt.Errorf("%s: %w", path, err)
+		return sim.Plan{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return s, nil
+	return p, nil
 }
 
 // replayCommand is the command that reproduces the run of seed.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 	garbage := write("garbage.json", "{not json")
 	typo := write("typo.json", `{"faults": [{"step": 1, "kind": "crash", "instance": "a", "piont": "after-poll"}]}`)
 	stranger := write("stranger.json", `{"faults": [{"step": 1, "kind": "shutdown", "instance": "z"}]}`)
+	plan := write("plan.json", `{"orders": 20, "faults": []}`)
 
 	for _, tc := range []struct {
 		args []string
@@ -45,6 +47,14 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "1-2", "-schedule", garbage}, "-schedule replays one run"},
 		{[]string{"-seeds", "1-2", "-history", "h.jsonl"}, "use them with -seed"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-shard", "1/2"}, "-shard slices a sweep: use it with -seeds"},
+		{[]string{"-seeds", "1-9", "-shard", "0/4"}, `-shard "0/4": want i/n`},
+		{[]string{"-seeds", "1-9", "-shard", "5/4"}, `-shard "5/4": want i/n`},
+		{[]string{"-seeds", "1-9", "-shard", "two"}, `-shard "two": want i/n`},
+		{[]string{"-seeds", "1-9", "-shrink"}, "-shrink work on one run"},
+		{[]string{"-o", "x.json"}, "-o writes the plan -shrink finds"},
+		{[]string{"-shrink", "-shrink-runs", "0"}, "-shrink-runs 0: need at least 1"},
+		{[]string{"-orders", "10", "-schedule", plan}, "-orders 10 conflicts with the plan (20)"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -98,5 +108,25 @@ func TestReplayCommandNamesWhatDiffers(t *testing.T) {
 		o, err := parseOptions(tc.args, &bytes.Buffer{})
 		require.NoError(t, err)
 		require.Equal(t, tc.want, o.replayCommand(tc.seed))
+	}
+}
+
+func TestShardsCoverTheRangeOnce(t *testing.T) {
+	seen := make(map[uint64]int)
+	for i := 1; i <= 4; i++ {
+		o, err := parseOptions([]string{"-seeds", "1-1000", "-shard", fmt.Sprintf("%d/4", i)}, &bytes.Buffer{})
+		require.NoError(t, err)
+		n := 0
+		for seed := uint64(1); seed <= 1000; seed++ {
+			if o.inShard(seed) {
+				seen[seed]++
+				n++
+			}
+		}
+		require.Equal(t, 250, n, "shard %d/4", i)
+	}
+	require.Len(t, seen, 1000)
+	for seed, n := range seen {
+		require.Equal(t, 1, n, "seed %d ran in %d shards", seed, n)
 	}
 }

@@ -108,7 +108,15 @@ func sweep(o options, enter bubble.Enter, stdout io.Writer) int {
 	var failing []uint64
 	var wall time.Duration
 	var virtual time.Duration
+	n := 0
 	for seed := o.firstSeed; ; seed++ {
+		if !o.inShard(seed) {
+			if seed == o.lastSeed {
+				break
+			}
+			continue
+		}
+		n++
 		out := runSeed(o, seed, enter)
 		wall += out.wall
 		if out.err != nil {
@@ -152,13 +160,16 @@ func sweep(o options, enter bubble.Enter, stdout io.Writer) int {
 			break
 		}
 	}
-	n := int(o.lastSeed-o.firstSeed) + 1
-	fmt.Fprintf(stdout, "\n%d seeds (%d-%d), %s: %d pass, %d anomalies, %d unknown, %d errors\n",
-		n, o.firstSeed, o.lastSeed, o.cfg.Guarantee, pass, fail, unknown, errs)
+	slice := ""
+	if o.shards > 0 {
+		slice = fmt.Sprintf(", shard %d/%d", o.shard, o.shards)
+	}
+	fmt.Fprintf(stdout, "\n%d seeds (%d-%d%s), %s: %d pass, %d anomalies, %d unknown, %d errors\n",
+		n, o.firstSeed, o.lastSeed, slice, o.cfg.Guarantee, pass, fail, unknown, errs)
 	if o.checkDeterminism {
 		fmt.Fprintf(stdout, "determinism: %d/%d identical\n", same, n)
 	}
-	runs := n
+	runs := max(n, 1)
 	if o.checkDeterminism {
 		runs *= 2
 	}

@@ -58,3 +58,28 @@ func TestCheckDeterminism(t *testing.T) {
 	require.Equal(t, exitPass, code, out)
 	require.Contains(t, out, "determinism: 3/3 identical")
 }
+
+func TestShardRunsOnlyItsSeeds(t *testing.T) {
+	code, out := simrun(t, "-seeds", "1-8", "-shard", "2/4", "-orders", "40")
+	require.Equal(t, exitPass, code, out)
+	require.Regexp(t, `(?m)^seed 2: `, out)
+	require.Regexp(t, `(?m)^seed 6: `, out)
+	require.Len(t, regexp.MustCompile(`(?m)^seed \d+: `).FindAllString(out, -1), 2)
+	require.Contains(t, out, "2 seeds (1-8, shard 2/4)")
+}
+
+func TestShrinkFindsAMinimalPlanThatReplays(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "min.json")
+	code, out := simrun(t, "-seed", "1", "-guarantee", "at_least_once", "-shrink", "-o", path)
+	require.Equal(t, exitAnomaly, code, out)
+	m := regexp.MustCompile(`minimal plan: (\d+) faults \(was (\d+)\)`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	require.Less(t, m[1], m[2], "shrinking removed no fault")
+	require.Contains(t, out, "keeping an anomaly of kind inventory-fold")
+	shrunk := hashLine.FindStringSubmatch(out)[1]
+
+	code, out = simrun(t, "-schedule", path)
+	require.Equal(t, exitAnomaly, code, out)
+	require.Contains(t, out, "inventory-fold")
+	require.Equal(t, shrunk, hashLine.FindStringSubmatch(out)[1], "the saved plan does not replay to the shrunk run")
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/eosim/eosim/internal/bubble"
+	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/sim"
+)
+
+// shrink runs the configured seed or plan, and if it fails, shrinks it to a
+// minimal plan with an anomaly of the same kind, prints that plan and its
+// anomalies, and saves it with -o.
+func shrink(o options, enter bubble.Enter, stdout, stderr io.Writer) int {
+	run := func(cfg sim.Config) (res sim.Result, err error) {
+		enter(func() { res, err = sim.Run(context.Background(), cfg) })
+		return res, err
+	}
+	start := time.Now()
+	first, err := run(o.cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.cfg.Seed, err)
+		return exitUnknown
+	}
+	if first.Verdict() != invariants.Fail {
+		fmt.Fprintf(stdout, "seed %d: %s; nothing to shrink (-shrink needs a failing run)\n", o.cfg.Seed, first.Verdict())
+		return exitCode(first.Verdict())
+	}
+	kind := first.Report.Anomalies[0].Kind
+	fmt.Fprintf(stdout, "shrinking seed %d: %d faults, %d orders, %d instances, %d partitions; keeping an anomaly of kind %s\n",
+		o.cfg.Seed, len(first.Schedule.Faults), o.cfg.Inputs, o.cfg.Instances, o.cfg.Partitions, kind)
+
+	cfg, res, st, err := sim.Shrink(o.cfg, kind, run, o.shrinkRuns)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun: shrinking: %v\n", err)
+		return exitUnknown
+	}
+	fmt.Fprintf(stdout, "shrunk in %v: %d runs tried, %d reductions kept\n",
+		time.Since(start).Round(time.Millisecond), st.Runs, st.Kept)
+	fmt.Fprintf(stdout, "minimal plan: %d faults (was %d), %d orders (was %d), %d instances, %d partitions\n",
+		len(cfg.Schedule.Faults), len(first.Schedule.Faults), cfg.Inputs, o.cfg.Inputs, cfg.Instances, cfg.Partitions)
+	for _, f := range cfg.Schedule.Faults {
+		fmt.Fprintf(stdout, "    %s\n", f)
+	}
+	fmt.Fprintf(stdout, "  verdict       %s\n", verdictText(res))
+	fmt.Fprintf(stdout, "  trace hash    %s\n", res.Hash)
+	printAnomalies(stdout, res.Report)
+
+	plan := sim.PlanOf(cfg, *cfg.Schedule, &res)
+	if o.outPath != "" {
+		if err := os.WriteFile(o.outPath, plan.MarshalIndent(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "simrun: writing plan: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "replay\n  go run -tags synctests ./cmd/simrun -schedule %s\n", o.outPath)
+	} else {
+		fmt.Fprintf(stdout, "plan (save it with -o file.json):\n%s", plan.MarshalIndent())
+	}
+	return exitAnomaly
+}

@@ -1,0 +1,348 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eosim/eosim/history"
+)
+
+// Geometry of the timeline, in SVG user units (pixels). Lane-relative rows:
+// the assignment band on top, unit bars in the middle, loads at the bottom.
+const (
+	plotLeft   = 64.0
+	plotWidth  = 1100.0
+	plotRight  = 24.0
+	laneHeight = 50.0
+	axisHeight = 30.0
+	barTop     = 20.0
+	barHeight  = 16.0
+	minBarW    = 2.0
+	// maxBarsPerLane is how many units a lane draws one by one; past it the
+	// lane is cut into as many time buckets, one bar each, because a few
+	// hundred bars is what still reads at this width.
+	maxBarsPerLane = 400
+	// maxNotes bounds the run-wide marks drawn across every lane.
+	maxNotes = 200
+)
+
+// timeline is the laid-out SVG: everything the template needs, with
+// positions already computed.
+type timeline struct {
+	Width, Height float64
+	// Left and Right bound the plot; PlotWidth and LaneHeight are the
+	// layout constants, handed to the template so it repeats no numbers.
+	Left, Right, PlotWidth, LaneHeight float64
+	AxisY                              float64
+	Ticks                              []tick
+	Lanes                              []lane
+	// Notes are run-wide events (no instance), drawn across every lane.
+	Notes []mark
+	// drawn holds the ids of units that have a bar of their own, the only
+	// ones a link can point at.
+	drawn map[string]bool
+}
+
+type tick struct {
+	X     float64
+	Label string
+}
+
+type lane struct {
+	Name       string
+	Y          float64
+	Units      int
+	Aggregated bool
+	Bands      []band
+	// Buckets are the aggregate bars of a lane with too many units.
+	Buckets []bar
+	Bars    []bar
+	Marks   []mark
+}
+
+// band is one assignment held from X to X+W.
+type band struct {
+	X, W         float64
+	Label, Title string
+}
+
+type bar struct {
+	// Anchor is the element id of a unit's own bar, empty for a bucket.
+	Anchor       string
+	X, W         float64
+	Class, Title string
+}
+
+// mark is a point event drawn as a path: crash, fault, load, start, stop.
+type mark struct {
+	Class, D, Title string
+}
+
+// outcomeRank orders outcomes from best to worst for aggregate bars: a
+// bucket shows the worst thing that happened in it.
+var outcomeRank = map[history.Outcome]int{
+	history.Committed: 0, history.Aborted: 1, history.Unknown: 2, history.Crashed: 3,
+}
+
+var outcomeOrder = []history.Outcome{history.Committed, history.Aborted, history.Crashed, history.Unknown}
+
+// outcomeClass maps an outcome to its CSS class; an outcome this package
+// does not know is drawn as unknown rather than as a success.
+func outcomeClass(o history.Outcome) string {
+	if _, ok := outcomeRank[o]; ok {
+		return "o-" + string(o)
+	}
+	return "o-unknown"
+}
+
+func rank(o history.Outcome) int {
+	if r, ok := outcomeRank[o]; ok {
+		return r
+	}
+	return outcomeRank[history.Unknown]
+}
+
+type placedUnit struct {
+	u          *history.Unit
+	start, end time.Duration
+}
+
+// buildTimeline lays out h: one lane per instance, sorted by name. Units in
+// keep are always drawn on their own, even in an aggregated lane, so that
+// links from anomalies land on a bar.
+func buildTimeline(h history.History, anchor map[string]string, keep map[string]bool) timeline {
+	var span time.Duration
+	var names []string
+	for _, ev := range h.Events {
+		span = max(span, ev.T)
+		if ev.Instance != "" && !slices.Contains(names, ev.Instance) {
+			names = append(names, ev.Instance)
+		}
+	}
+	span = max(span, time.Millisecond)
+	slices.Sort(names)
+	x := func(t time.Duration) float64 { return plotLeft + float64(t)/float64(span)*plotWidth }
+
+	tl := timeline{
+		Width: plotLeft + plotWidth + plotRight,
+		Left:  plotLeft, Right: plotLeft + plotWidth, PlotWidth: plotWidth, LaneHeight: laneHeight,
+		AxisY:  float64(len(names)) * laneHeight,
+		Height: float64(len(names))*laneHeight + axisHeight,
+		drawn:  map[string]bool{},
+	}
+	tl.Ticks = ticks(span, x)
+
+	lanes := make([]lane, len(names))
+	index := map[string]int{}
+	for i, n := range names {
+		lanes[i] = lane{Name: n, Y: float64(i) * laneHeight}
+		index[n] = i
+	}
+	units := make([][]placedUnit, len(names))
+	prev := make([]time.Duration, len(names))
+	seen := make([]bool, len(names))
+	// held is each instance's current assignment, drawn as a band once it
+	// ends: at the next assignment, a crash, a stop or the end of the run.
+	type assignment struct {
+		since      time.Duration
+		partitions string
+	}
+	held := make([]*assignment, len(names))
+	closeBand := func(i int, t time.Duration) {
+		a := held[i]
+		if a == nil {
+			return
+		}
+		lanes[i].Bands = append(lanes[i].Bands, band{X: x(a.since), W: max(x(t)-x(a.since), 1), Label: a.partitions,
+			Title: fmt.Sprintf("%s held partitions %s from %s to %s",
+				names[i], a.partitions, at(a.since), at(t))})
+		held[i] = nil
+	}
+	for _, ev := range h.Events {
+		if ev.Instance == "" {
+			if ev.Kind != history.KindInput && len(tl.Notes) < maxNotes {
+				px := x(ev.T)
+				tl.Notes = append(tl.Notes, mark{Class: "m-note", Title: eventTitle(ev),
+					D: fmt.Sprintf("M%s 0V%s", num(px), num(tl.AxisY))})
+			}
+			continue
+		}
+		i := index[ev.Instance]
+		px := x(ev.T)
+		switch ev.Kind {
+		case history.KindUnit:
+			if ev.Unit != nil {
+				start := ev.T
+				if seen[i] {
+					start = prev[i]
+				}
+				units[i] = append(units[i], placedUnit{ev.Unit, start, ev.T})
+			}
+		case history.KindAssign:
+			closeBand(i, ev.T)
+			held[i] = &assignment{ev.T, fmt.Sprint(ev.Partitions)}
+		case history.KindCrash:
+			closeBand(i, ev.T)
+			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-crash", Title: eventTitle(ev),
+				D: fmt.Sprintf("M%s 23l10 10m0-10l-10 10", num(px-5))})
+		case history.KindStop:
+			closeBand(i, ev.T)
+			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-stop", Title: eventTitle(ev),
+				D: fmt.Sprintf("M%s 18V40", num(px))})
+		case history.KindStart:
+			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-start", Title: eventTitle(ev),
+				D: fmt.Sprintf("M%s 18V40", num(px))})
+		case history.KindFault:
+			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-fault", Title: eventTitle(ev),
+				D: fmt.Sprintf("M%s 2h12l-6 10z", num(px-6))})
+		case history.KindLoad:
+			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-load", Title: eventTitle(ev),
+				D: fmt.Sprintf("M%s 40l4 4-4 4-4-4z", num(px))})
+		default:
+			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-other", Title: eventTitle(ev),
+				D: fmt.Sprintf("M%s 44h4v4h-4z", num(px-2))})
+		}
+		prev[i], seen[i] = ev.T, true
+	}
+	for i := range lanes {
+		closeBand(i, span)
+		lanes[i].Units = len(units[i])
+		lanes[i].Aggregated = len(units[i]) > maxBarsPerLane
+		if lanes[i].Aggregated {
+			lanes[i].Buckets = buckets(units[i], span, x)
+		}
+		for _, pu := range units[i] {
+			if lanes[i].Aggregated && !keep[pu.u.ID] {
+				continue
+			}
+			end := x(pu.end)
+			w := max(minBarW, end-x(pu.start))
+			cls := outcomeClass(pu.u.Outcome)
+			if lanes[i].Aggregated {
+				cls += " kept"
+			}
+			lanes[i].Bars = append(lanes[i].Bars, bar{Anchor: anchor[pu.u.ID], X: end - w, W: w,
+				Class: cls, Title: unitTitle(pu.u, pu.end)})
+			tl.drawn[pu.u.ID] = true
+		}
+	}
+	tl.Lanes = lanes
+	return tl
+}
+
+// buckets cuts the time axis into maxBarsPerLane equal buckets and draws
+// one bar for each bucket holding units, coloured by its worst outcome.
+func buckets(us []placedUnit, span time.Duration, x func(time.Duration) float64) []bar {
+	type bucket struct {
+		counts map[history.Outcome]int
+		worst  history.Outcome
+		n      int
+	}
+	bs := make([]bucket, maxBarsPerLane)
+	for _, pu := range us {
+		k := min(int(int64(pu.end)*maxBarsPerLane/int64(span)), maxBarsPerLane-1)
+		b := &bs[k]
+		if b.counts == nil {
+			b.counts = map[history.Outcome]int{}
+			b.worst = pu.u.Outcome
+		}
+		b.counts[pu.u.Outcome]++
+		b.n++
+		if rank(pu.u.Outcome) > rank(b.worst) {
+			b.worst = pu.u.Outcome
+		}
+	}
+	w := plotWidth / maxBarsPerLane
+	var bars []bar
+	for k, b := range bs {
+		if b.n == 0 {
+			continue
+		}
+		from := time.Duration(int64(span) * int64(k) / maxBarsPerLane)
+		to := time.Duration(int64(span) * int64(k+1) / maxBarsPerLane)
+		bars = append(bars, bar{X: x(from), W: w, Class: outcomeClass(b.worst),
+			Title: fmt.Sprintf("%s–%s: %s", at(from), at(to), outcomeCounts(b.n, b.counts))})
+	}
+	return bars
+}
+
+// outcomeCounts reads "12 units: 10 committed, 2 crashed", known outcomes
+// first in a fixed order, then any others sorted.
+func outcomeCounts(n int, counts map[history.Outcome]int) string {
+	var parts []string
+	for _, o := range outcomeOrder {
+		if c := counts[o]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, o))
+		}
+	}
+	var others []history.Outcome
+	for o := range counts {
+		if !slices.Contains(outcomeOrder, o) {
+			others = append(others, o)
+		}
+	}
+	slices.Sort(others)
+	for _, o := range others {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
+	}
+	noun := "units"
+	if n == 1 {
+		noun = "unit"
+	}
+	return fmt.Sprintf("%d %s: %s", n, noun, strings.Join(parts, ", "))
+}
+
+func unitTitle(u *history.Unit, end time.Duration) string {
+	return fmt.Sprintf("%s\nended at %s; %d consumed, %d produced, %d side effects, %d offsets",
+		unitText(u), at(end), len(u.Consumed), len(u.Produced), len(u.SideEffects), len(u.Offsets))
+}
+
+func eventTitle(ev history.Event) string {
+	t := fmt.Sprintf("%s %s at %s", ev.Kind, ev.Instance, at(ev.T))
+	if ev.Instance == "" {
+		t = fmt.Sprintf("%s at %s", ev.Kind, at(ev.T))
+	}
+	if body := eventBody(ev); body != "" {
+		t += ": " + body
+	}
+	return t
+}
+
+// ticks puts about ten labelled ticks on the axis at round numbers of
+// seconds (1, 2 or 5 times a power of ten).
+func ticks(span time.Duration, x func(time.Duration) float64) []tick {
+	raw := span.Seconds() / 10
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := p
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= raw {
+			step = m * p
+			break
+		}
+	}
+	decimals := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	var ts []tick
+	for k := 0; ; k++ {
+		s := float64(k) * step
+		if s > span.Seconds()+1e-9 {
+			break
+		}
+		ts = append(ts, tick{X: x(time.Duration(s * float64(time.Second))),
+			Label: strconv.FormatFloat(s, 'f', decimals, 64) + "s"})
+	}
+	return ts
+}
+
+// num keeps coordinates short: one decimal is below what a screen shows.
+func num(f float64) string {
+	return strconv.FormatFloat(f, 'f', 1, 64)
+}
+
+// at is a time for prose and tooltips: seconds() without the padding.
+func at(d time.Duration) string {
+	return strings.TrimSpace(seconds(d))
+}

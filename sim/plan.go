@@ -1,0 +1,155 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/invariants"
+)
+
+// Plan is a run written down: the parameters that shape it, its fault
+// schedule and, for a regression, the verdict it must reproduce. A plain
+// schedule file ({"faults": [...]}) is a Plan whose other fields are unset:
+// they then come from the command line or the defaults.
+type Plan struct {
+	Seed       *uint64 `json:"seed,omitempty"`
+	Scenario   string  `json:"scenario,omitempty"`
+	Orders     int     `json:"orders,omitempty"`
+	Partitions int     `json:"partitions,omitempty"`
+	Instances  int     `json:"instances,omitempty"`
+	Guarantee  string  `json:"guarantee,omitempty"`
+	// Expect is what replaying the plan must give; empty for a plan that
+	// only records a run.
+	Expect *Expectation  `json:"expect,omitempty"`
+	Faults []faults.Fault `json:"faults"`
+}
+
+// Expectation is a plan's recorded verdict: pass, or fail with at least
+// these anomaly kinds.
+type Expectation struct {
+	Verdict invariants.Verdict `json:"verdict"`
+	Kinds   []string           `json:"kinds,omitempty"`
+}
+
+// Check reports how res departs from the expectation.
+func (e Expectation) Check(res Result) error {
+	if got := res.Verdict(); got != e.Verdict {
+		return fmt.Errorf("verdict %s, expected %s (anomalies: %s)", got, e.Verdict, strings.Join(res.Report.Kinds(), ", "))
+	}
+	kinds := res.Report.Kinds()
+	for _, k := range e.Kinds {
+		if !slices.Contains(kinds, k) {
+			return fmt.Errorf("no %s anomaly (found: %s)", k, strings.Join(kinds, ", "))
+		}
+	}
+	return nil
+}
+
+// PlanOf writes cfg down as a plan, with its schedule and the expectation
+// res meets.
+func PlanOf(cfg Config, sched faults.Schedule, res *Result) Plan {
+	seed := cfg.Seed
+	p := Plan{
+		Seed: &seed, Scenario: cfg.Scenario, Orders: cfg.Inputs, Partitions: cfg.Partitions,
+		Instances: cfg.Instances, Guarantee: string(cfg.Guarantee), Faults: sched.Faults,
+	}
+	if p.Faults == nil {
+		p.Faults = []faults.Fault{}
+	}
+	if res != nil {
+		p.Expect = &Expectation{Verdict: res.Verdict(), Kinds: res.Report.Kinds()}
+	}
+	return p
+}
+
+// MarshalIndent encodes the plan as indented JSON.
+func (p Plan) MarshalIndent() []byte {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		panic(err) // plain structs always encode
+	}
+	return append(b, '\n')
+}
+
+// ParsePlan decodes a plan or a plain schedule. Unknown fields are errors,
+// so a typo never silently drops a fault or a parameter.
+func ParsePlan(data []byte) (Plan, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var p Plan
+	if err := dec.Decode(&p); err != nil {
+		return Plan{}, fmt.Errorf("%w: %w", faults.ErrInvalid, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Plan{}, fmt.Errorf("%w: trailing data after the plan", faults.ErrInvalid)
+	}
+	if p.Guarantee != "" {
+		if _, err := engine.ParseGuarantee(p.Guarantee); err != nil {
+			return Plan{}, fmt.Errorf("%w: %w", faults.ErrInvalid, err)
+		}
+	}
+	if p.Expect != nil {
+		switch p.Expect.Verdict {
+		case invariants.Pass, invariants.Fail, invariants.Unknown:
+		default:
+			return Plan{}, fmt.Errorf("%w: expected verdict %q is not pass, fail or unknown", faults.ErrInvalid, p.Expect.Verdict)
+		}
+	}
+	if err := p.Schedule().Validate(nil); err != nil {
+		return Plan{}, err
+	}
+	return p, nil
+}
+
+// Schedule is the plan's fault schedule.
+func (p Plan) Schedule() faults.Schedule { return faults.Schedule{Faults: p.Faults} }
+
+// ErrPlanConflict is wrapped by Apply's error when an explicitly given
+// parameter disagrees with the plan.
+var ErrPlanConflict = errors.New("conflicts with the plan")
+
+// Apply returns cfg with the plan's parameters and schedule. explicit names
+// the parameters the caller set on purpose (flag names: seed, scenario,
+// orders, partitions, instances, guarantee); one that disagrees with the
+// plan is an error rather than silently overridden.
+func (p Plan) Apply(cfg Config, explicit map[string]bool) (Config, error) {
+	var errs []error
+	set := func(name string, planned, given any, assign func()) {
+		if explicit[name] && planned != given {
+			errs = append(errs, fmt.Errorf("-%s %v %w (%v)", name, given, ErrPlanConflict, planned))
+			return
+		}
+		assign()
+	}
+	if p.Seed != nil {
+		set("seed", *p.Seed, cfg.Seed, func() { cfg.Seed = *p.Seed })
+	}
+	if p.Scenario != "" {
+		set("scenario", p.Scenario, cfg.Scenario, func() { cfg.Scenario = p.Scenario })
+	}
+	if p.Orders != 0 {
+		set("orders", p.Orders, cfg.Inputs, func() { cfg.Inputs = p.Orders })
+	}
+	if p.Partitions != 0 {
+		set("partitions", p.Partitions, cfg.Partitions, func() { cfg.Partitions = p.Partitions })
+	}
+	if p.Instances != 0 {
+		set("instances", p.Instances, cfg.Instances, func() { cfg.Instances = p.Instances })
+	}
+	if p.Guarantee != "" {
+		set("guarantee", engine.Guarantee(p.Guarantee), cfg.Guarantee, func() { cfg.Guarantee = engine.Guarantee(p.Guarantee) })
+	}
+	s := p.Schedule()
+	cfg.Schedule = &s
+	if err := errors.Join(errs...); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}

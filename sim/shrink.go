@@ -1,0 +1,108 @@
+package sim
+
+import (
+	"slices"
+
+	"github.com/eosim/eosim/faults"
+)
+
+// Runner runs one config to its Result. Shrinking calls it many times; each
+// call must run in a fresh synctest bubble.
+type Runner func(Config) (Result, error)
+
+// ShrinkStats says what shrinking cost.
+type ShrinkStats struct {
+	// Runs is the number of runs tried; Kept those that still failed.
+	Runs, Kept int
+}
+
+// Shrink looks for a smaller config that still fails with an anomaly of
+// kind: fewer faults, fewer orders, fewer instances and partitions, earlier
+// steps, shorter downtimes. It is greedy and deterministic: it tries one
+// reduction at a time, keeps it if the run still fails that way, and stops
+// when a whole pass changes nothing or after budget runs.
+func Shrink(cfg Config, kind string, run Runner, budget int) (Config, Result, ShrinkStats, error) {
+	var st ShrinkStats
+	best, err := run(cfg)
+	if err != nil {
+		return cfg, Result{}, st, err
+	}
+	st.Runs++
+	// Shrinking edits the schedule the run used, generated or not.
+	sched := best.Schedule
+	cfg.Schedule = &sched
+	stillFails := func(c Config) (Result, bool, error) {
+		if st.Runs >= budget {
+			return Result{}, false, nil
+		}
+		st.Runs++
+		res, err := run(c)
+		if err != nil {
+			return Result{}, false, err
+		}
+		return res, slices.Contains(res.Report.Kinds(), kind), nil
+	}
+	for changed := true; changed && st.Runs < budget; {
+		changed = false
+		for _, c := range candidates(cfg) {
+			res, ok, err := stillFails(c)
+			if err != nil {
+				return cfg, best, st, err
+			}
+			if ok {
+				cfg, best, changed = c, res, true
+				st.Kept++
+				break
+			}
+		}
+	}
+	return cfg, best, st, nil
+}
+
+// candidates lists one-step reductions of cfg, biggest first: dropping a
+// fault shrinks the most, then the workload, then the faults' details.
+func candidates(cfg Config) []Config {
+	var cs []Config
+	fs := cfg.Schedule.Faults
+	with := func(f func(c *Config, fs []faults.Fault) []faults.Fault) {
+		c := cfg
+		nf := f(&c, slices.Clone(fs))
+		if nf == nil {
+			nf = []faults.Fault{}
+		}
+		c.Schedule = &faults.Schedule{Faults: nf}
+		cs = append(cs, c)
+	}
+	for i := range fs {
+		with(func(_ *Config, fs []faults.Fault) []faults.Fault { return slices.Delete(fs, i, i+1) })
+	}
+	if cfg.Inputs > 1 {
+		with(func(c *Config, fs []faults.Fault) []faults.Fault { c.Inputs /= 2; return fs })
+	}
+	if cfg.Instances > 1 {
+		last := cfg.InstanceNames()[cfg.Instances-1]
+		with(func(c *Config, fs []faults.Fault) []faults.Fault {
+			c.Instances--
+			return slices.DeleteFunc(fs, func(f faults.Fault) bool { return f.Instance == last })
+		})
+	}
+	if cfg.Partitions > 1 {
+		with(func(c *Config, fs []faults.Fault) []faults.Fault { c.Partitions /= 2; return fs })
+	}
+	for i, f := range fs {
+		earlier := f.Step / 2
+		if i > 0 {
+			earlier = max(earlier, fs[i-1].Step) // the schedule stays sorted
+		}
+		if earlier < f.Step {
+			with(func(_ *Config, fs []faults.Fault) []faults.Fault { fs[i].Step = earlier; return fs })
+		}
+		if f.RestartAfter > 1 {
+			with(func(_ *Config, fs []faults.Fault) []faults.Fault { fs[i].RestartAfter = 1; return fs })
+		}
+		if f.Index > 0 {
+			with(func(_ *Config, fs []faults.Fault) []faults.Fault { fs[i].Index = 0; return fs })
+		}
+	}
+	return cs
+}
