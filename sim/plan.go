@@ -27,7 +27,7 @@ type Plan struct {
 	Guarantee  string  `json:"guarantee,omitempty"`
 	// Expect is what replaying the plan must give; empty for a plan that
 	// only records a run.
-	Expect *Expectation  `json:"expect,omitempty"`
+	Expect *Expectation   `json:"expect,omitempty"`
 	Faults []faults.Fault `json:"faults"`
 }
 

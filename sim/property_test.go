@@ -85,7 +85,7 @@ type failureCatcher struct {
 
 type stopCheck struct{}
 
-func (c *failureCatcher) Fail()   { c.mu.Lock(); c.failed = true; c.mu.Unlock() }
+func (c *failureCatcher) Fail()    { c.mu.Lock(); c.failed = true; c.mu.Unlock() }
 func (c *failureCatcher) FailNow() { c.Fail(); panic(stopCheck{}) }
 func (c *failureCatcher) Failed() bool {
 	c.mu.Lock()
@@ -97,7 +97,9 @@ func (c *failureCatcher) Errorf(format string, args ...any) { c.Logf(format, arg
 func (c *failureCatcher) Fatal(args ...any)                 { c.Log(args...); c.FailNow() }
 func (c *failureCatcher) Fatalf(format string, args ...any) { c.Logf(format, args...); c.FailNow() }
 func (c *failureCatcher) Log(args ...any)                   { c.report = append(c.report, fmt.Sprint(args...)) }
-func (c *failureCatcher) Logf(format string, args ...any)   { c.report = append(c.report, fmt.Sprintf(format, args...)) }
+func (c *failureCatcher) Logf(format string, args ...any) {
+	c.report = append(c.report, fmt.Sprintf(format, args...))
+}
 
 // expectCounterexample runs a property that must fail and returns the last
 // failing config rapid ran: after shrinking, that is the minimal one.
