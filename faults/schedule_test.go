@@ -99,3 +99,21 @@ func TestGeneratedSchedulesAreValid(t *testing.T) {
 		}
 	})
 }
+
+func TestEveryByteStringIsAValidSchedule(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		data := rapid.SliceOf(rapid.Byte()).Draw(t, "bytes")
+		s := FromBytes(NewByteSource(data), instances)
+		if err := s.Validate(instances); err != nil {
+			t.Fatalf("bytes %x decoded to an invalid schedule: %v", data, err)
+		}
+	})
+	require.Empty(t, FromBytes(NewByteSource(nil), instances).Faults, "no bytes, no faults")
+	// Two faults: step 5, crash, b, restart 1, after-produce; then step 9
+	// and zeros once the bytes run out. Sorted by step.
+	s := FromBytes(NewByteSource([]byte{2, 5, 0, 1, 0, 2, 9}), instances)
+	require.Equal(t, []Fault{
+		{Step: 5, Kind: Crash, Instance: "b", Point: engine.AfterProduce, RestartAfter: 1},
+		{Step: 9, Kind: Crash, Instance: "a", Point: engine.AfterPoll, RestartAfter: 1},
+	}, s.Faults)
+}

@@ -85,7 +85,7 @@ func failingRun() Run {
 			Anomalies: []invariants.Anomaly{{
 				Kind:    invariants.DuplicateOutput,
 				Summary: `input "o3" has 2 outputs: notifications/1@0, notifications/1@2`,
-				Records: []history.Record{first, second, h.Events[2].Input},
+				Records: []history.Record{first, second, *h.Events[2].Input},
 				Units:   []string{"b.2#0", "z.9#9"},
 			}},
 			Unknown: map[string]string{invariants.LostOutput: "the run did not complete"},

@@ -21,7 +21,7 @@ func seconds(d time.Duration) string {
 	if ms < 0 {
 		sign, ms = "-", -ms
 	}
-	return fmt.Sprintf("%8s", fmt.Sprintf("%s%d.%03ds", sign, ms/1000, ms%1000))
+	return fmt.Sprintf("%9s", fmt.Sprintf("%s%d.%03ds", sign, ms/1000, ms%1000))
 }
 
 // oneLine keeps free text on one line: text with line breaks or other
@@ -165,8 +165,8 @@ func unitText(u *history.Unit) string {
 }
 
 func loadText(l *history.Load) string {
-	return fmt.Sprintf("%s/%d %s %s/%d[%d,%d) %d entries",
-		l.Store, l.Partition, l.Source, l.Topic, l.Partition, l.From, l.Upto, len(l.State))
+	return fmt.Sprintf("%s/%d %s %s/%d[%d,%d) %s",
+		l.Store, l.Partition, l.Source, l.Topic, l.Partition, l.From, l.Upto, count(len(l.State), "entry", "entries"))
 }
 
 // eventBody is everything an event carries, in a fixed order, so that a
@@ -192,4 +192,12 @@ func eventBody(ev history.Event) string {
 		parts = append(parts, oneLine(ev.Detail))
 	}
 	return strings.Join(parts, " ")
+}
+
+// count reads "1 entry", "2 entries".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -227,9 +227,5 @@ func anomalySummary(rep invariants.Report) string {
 	for _, k := range rep.Kinds() {
 		parts = append(parts, fmt.Sprintf("%d %s", byKind[k], k))
 	}
-	noun := "anomalies"
-	if n == 1 {
-		noun = "anomaly"
-	}
-	return fmt.Sprintf("%d %s: %s", n, noun, strings.Join(parts, ", "))
+	return count(n, "anomaly", "anomalies") + ": " + strings.Join(parts, ", ")
 }

@@ -14,6 +14,7 @@ import (
 //	3.124s  a    assign     [0 2]
 //	3.324s  a    unit       a.1#0 crashed   reason="crash at after-process" in orders×10/0@0-9
 //	3.324s  a    crash      after-process
+//	5.248s  b    load       inventory/1 changelog eosim-orders-inventory-changelog/1[0,30) 5 entries
 //
 // Columns are virtual time, instance ("-" for the run itself) and kind, then
 // what the event carries: a unit's id, outcome, reason, consumed offsets per

@@ -172,7 +172,6 @@ func buildTimeline(h history.History, anchor map[string]string, keep map[string]
 			continue
 		}
 		i := index[ev.Instance]
-		px := x(ev.T)
 		switch ev.Kind {
 		case history.KindUnit:
 			if ev.Unit != nil {
@@ -185,28 +184,17 @@ func buildTimeline(h history.History, anchor map[string]string, keep map[string]
 		case history.KindAssign:
 			closeBand(i, ev.T)
 			held[i] = &assignment{ev.T, fmt.Sprint(ev.Partitions)}
-		case history.KindCrash:
+		case history.KindCrash, history.KindStop:
 			closeBand(i, ev.T)
-			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-crash", Title: eventTitle(ev),
-				D: fmt.Sprintf("M%s 23l10 10m0-10l-10 10", num(px-5))})
-		case history.KindStop:
-			closeBand(i, ev.T)
-			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-stop", Title: eventTitle(ev),
-				D: fmt.Sprintf("M%s 18V40", num(px))})
-		case history.KindStart:
-			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-start", Title: eventTitle(ev),
-				D: fmt.Sprintf("M%s 18V40", num(px))})
-		case history.KindFault:
-			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-fault", Title: eventTitle(ev),
-				D: fmt.Sprintf("M%s 2h12l-6 10z", num(px-6))})
-		case history.KindLoad:
-			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-load", Title: eventTitle(ev),
-				D: fmt.Sprintf("M%s 40l4 4-4 4-4-4z", num(px))})
-		default:
-			lanes[i].Marks = append(lanes[i].Marks, mark{Class: "m-other", Title: eventTitle(ev),
-				D: fmt.Sprintf("M%s 44h4v4h-4z", num(px-2))})
 		}
-		prev[i], seen[i] = ev.T, true
+		if ev.Kind != history.KindUnit && ev.Kind != history.KindAssign {
+			lanes[i].Marks = append(lanes[i].Marks, pointMark(ev, x(ev.T)))
+		}
+		// A fault is the simulator acting on the instance, not the
+		// instance's own progress: the unit it interrupts began earlier.
+		if ev.Kind != history.KindFault {
+			prev[i], seen[i] = ev.T, true
+		}
 	}
 	for i := range lanes {
 		closeBand(i, span)
@@ -225,13 +213,37 @@ func buildTimeline(h history.History, anchor map[string]string, keep map[string]
 			if lanes[i].Aggregated {
 				cls += " kept"
 			}
-			lanes[i].Bars = append(lanes[i].Bars, bar{Anchor: anchor[pu.u.ID], X: end - w, W: w,
-				Class: cls, Title: unitTitle(pu.u, pu.end)})
-			tl.drawn[pu.u.ID] = true
+			b := bar{X: end - w, W: w, Class: cls, Title: unitTitle(pu.u, pu.end)}
+			// A History that repeats a unit id gets one anchor, on the
+			// first bar, so that ids stay unique.
+			if !tl.drawn[pu.u.ID] {
+				b.Anchor = anchor[pu.u.ID]
+				tl.drawn[pu.u.ID] = true
+			}
+			lanes[i].Bars = append(lanes[i].Bars, b)
 		}
 	}
 	tl.Lanes = lanes
 	return tl
+}
+
+// pointMark draws an event that has no duration as a small shape at x, in
+// lane coordinates: faults on top, crashes on the unit row, loads below.
+func pointMark(ev history.Event, x float64) mark {
+	m := mark{Class: "m-other", Title: eventTitle(ev), D: fmt.Sprintf("M%s 44h4v4h-4z", num(x-2))}
+	switch ev.Kind {
+	case history.KindCrash:
+		m.Class, m.D = "m-crash", fmt.Sprintf("M%s 23l10 10m0-10l-10 10", num(x-5))
+	case history.KindStop:
+		m.Class, m.D = "m-stop", fmt.Sprintf("M%s 18V40", num(x))
+	case history.KindStart:
+		m.Class, m.D = "m-start", fmt.Sprintf("M%s 18V40", num(x))
+	case history.KindFault:
+		m.Class, m.D = "m-fault", fmt.Sprintf("M%s 2h12l-6 10z", num(x-6))
+	case history.KindLoad:
+		m.Class, m.D = "m-load", fmt.Sprintf("M%s 40l4 4-4 4-4-4z", num(x))
+	}
+	return m
 }
 
 // buckets cuts the time axis into maxBarsPerLane equal buckets and draws
@@ -289,11 +301,7 @@ func outcomeCounts(n int, counts map[history.Outcome]int) string {
 	for _, o := range others {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
 	}
-	noun := "units"
-	if n == 1 {
-		noun = "unit"
-	}
-	return fmt.Sprintf("%d %s: %s", n, noun, strings.Join(parts, ", "))
+	return count(n, "unit", "units") + ": " + strings.Join(parts, ", ")
 }
 
 func unitTitle(u *history.Unit, end time.Duration) string {
