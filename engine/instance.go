@@ -126,7 +126,6 @@ type Instance struct {
 	current    []int32        // the assignment last recorded
 	pending    map[int32]bool // assigned partitions whose stores are not loaded
 	unitSeq    int
-	crashedAt  CrashPoint
 	dead       bool
 	failedWith error
 }
@@ -195,7 +194,6 @@ func (in *Instance) Start(ctx context.Context) error {
 			kgo.TransactionalID(in.cfg.AppID+"-"+in.cfg.Name),
 			kgo.TransactionTimeout(in.cfg.TransactionTimeout),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-			kgo.RequireStableFetchOffsets(),
 		)
 		in.sess, err = kgo.NewGroupTransactSession(opts...)
 		if err == nil {
@@ -445,7 +443,7 @@ func (in *Instance) poll(ctx context.Context, max int, wait time.Duration) ([]*k
 		fs = in.cl.PollRecords(pctx, max)
 		cancel()
 	} else {
-		//nolint:staticcheck // a nil context returns what is buffered without waiting
+		//lint:ignore SA1012 kgo documents a nil context as "return what is buffered, without waiting"
 		fs = in.cl.PollRecords(nil, max)
 	}
 	var errs error

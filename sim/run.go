@@ -90,7 +90,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	runMu.Lock()
 	defer runMu.Unlock()
 	//lint:ignore SA1019 kfake draws partition leaders and more from the global source; with randseednop=0 this seeds it
-	rand.Seed(int64(derive(cfg.Seed, "kfake"))) //nolint:staticcheck
+	rand.Seed(int64(derive(cfg.Seed, "kfake")))
 
 	w, err := newWorld(ctx, cfg, sched)
 	if err != nil {

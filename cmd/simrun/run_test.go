@@ -17,9 +17,9 @@ import (
 func simrun(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	o, code, ok := setup(args, &stdout, &stderr)
+	o, _, ok := setup(args, &stdout, &stderr)
 	require.True(t, ok, "setup refused %v: %s", args, stderr.String())
-	code = run(o, func(f func()) { synctest.Test(t, func(*testing.T) { f() }) }, &stdout, &stderr)
+	code := run(o, func(f func()) { synctest.Test(t, func(*testing.T) { f() }) }, &stdout, &stderr)
 	require.Empty(t, stderr.String())
 	return code, stdout.String()
 }
