@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"time"
 
 	"github.com/eosim/eosim/internal/bubble"
@@ -32,7 +33,10 @@ func main() {
 		os.Exit(code)
 	}
 	bubble.Main(func(enter bubble.Enter) int {
-		return run(o, enter, os.Stdout, os.Stderr)
+		// Ctrl-C stops a sweep between two runs, keeping what finished.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		return run(ctx, o, enter, os.Stdout, os.Stderr)
 	})
 }
 
@@ -74,9 +78,10 @@ func runSeed(o options, seed uint64, enter bubble.Enter) outcome {
 	return out
 }
 
-func run(o options, enter bubble.Enter, stdout, stderr io.Writer) int {
+// run runs what the options ask for; ctx ending interrupts a sweep.
+func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.Writer) int {
 	if o.sweep || o.checkDeterminism {
-		return sweep(o, enter, stdout)
+		return sweep(ctx, o, enter, stdout, newProgressBar(os.Stderr, o.jsonOutput))
 	}
 	if o.shrink {
 		return shrink(o, enter, stdout, stderr)
@@ -86,11 +91,11 @@ func run(o options, enter bubble.Enter, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.firstSeed, out.err)
 		return exitUnknown
 	}
-	if err := writeOutputs(o, out.res); err != nil {
+	printRun(stdout, o, out)
+	if err := writeOutputs(o, out.res, stdout); err != nil {
 		fmt.Fprintf(stderr, "simrun: %v\n", err)
 		return exitUsage
 	}
-	printRun(stdout, o, out)
 	return exitCode(out.res.Verdict())
 }
 
@@ -103,27 +108,4 @@ func exitCode(v invariants.Verdict) int {
 	default:
 		return exitUnknown
 	}
-}
-
-// writeOutputs writes the History and the schedule where asked.
-func writeOutputs(o options, res sim.Result) error {
-	if o.historyPath != "" {
-		f, err := os.Create(o.historyPath)
-		if err != nil {
-			return fmt.Errorf("writing history: %w", err)
-		}
-		if err := res.History.WriteJSONL(f); err != nil {
-			f.Close()
-			return fmt.Errorf("writing history: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("writing history: %w", err)
-		}
-	}
-	if o.saveSchedulePath != "" {
-		if err := os.WriteFile(o.saveSchedulePath, res.Schedule.MarshalIndent(), 0o644); err != nil {
-			return fmt.Errorf("writing schedule: %w", err)
-		}
-	}
-	return nil
 }

@@ -23,6 +23,9 @@ type options struct {
 	schedulePath     string
 	saveSchedulePath string
 	historyPath      string
+	historyTextPath  string
+	reportPath       string
+	jsonOutput       bool
 	checkDeterminism bool
 	shrink           bool
 	shrinkRuns       int
@@ -51,6 +54,10 @@ Examples:
   simrun -seed 7 -schedule s.json                   replay it
   simrun -seeds 1-100 -check-determinism            every seed twice, hashes compared
   simrun -seed 3 -history h.jsonl                   write the History as JSON Lines
+  simrun -seed 3 -history-text -                    print it as text, one event per line
+  simrun -seed 7 -guarantee at_least_once -report r.html
+                                                    an HTML timeline of the run and its anomalies
+  simrun -seeds 1-50 -json | tail -1                a sweep as JSON; the last line sums it up
   simrun -seed 4 -guarantee at_least_once -shrink -o min.json
                                                     shrink a failure to a minimal plan
   simrun -seeds 1-10000 -shard 2/4                  the second of four slices of a sweep
@@ -78,7 +85,10 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.Float64Var(&o.cfg.Rates.Shutdown, "shutdown-rate", def.Rates.Shutdown, "chance per instance per step of a clean shutdown and rejoin")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
 	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`")
-	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file`")
+	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file` (- for standard output)")
+	fs.StringVar(&o.historyTextPath, "history-text", "", "write the run's History as readable text, one event per line, to `file` (- for standard output)")
+	fs.StringVar(&o.reportPath, "report", "", "write a self-contained HTML report (timeline, anomalies, evidence) to `file.html`")
+	fs.BoolVar(&o.jsonOutput, "json", false, "sweeps: print one JSON object per seed and a final summary object, no progress bar")
 	fs.BoolVar(&o.checkDeterminism, "check-determinism", false, "run every seed twice and compare trace hashes")
 	fs.BoolVar(&o.shrink, "shrink", false, "shrink a failing run to a minimal plan (fewer faults, orders, instances; earlier steps)")
 	fs.IntVar(&o.shrinkRuns, "shrink-runs", 300, "at most this many runs while shrinking")
@@ -123,8 +133,11 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 			return o, err
 		}
 	}
-	if o.sweep && (o.historyPath != "" || o.saveSchedulePath != "" || o.shrink) {
-		return o, errors.New("-history, -save-schedule and -shrink work on one run: use them with -seed, not -seeds")
+	if o.sweep && (o.historyPath != "" || o.historyTextPath != "" || o.reportPath != "" || o.saveSchedulePath != "" || o.shrink) {
+		return o, errors.New("-history, -history-text, -report, -save-schedule and -shrink work on one run: use them with -seed, not -seeds")
+	}
+	if o.jsonOutput && !o.sweep && !o.checkDeterminism {
+		return o, errors.New("-json prints sweeps: use it with -seeds")
 	}
 	if o.outPath != "" && !o.shrink {
 		return o, errors.New("-o writes the plan -shrink finds: use it with -shrink")

@@ -4,8 +4,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 
@@ -19,7 +25,7 @@ func simrun(t *testing.T, args ...string) (int, string) {
 	var stdout, stderr bytes.Buffer
 	o, _, ok := setup(args, &stdout, &stderr)
 	require.True(t, ok, "setup refused %v: %s", args, stderr.String())
-	code := run(o, func(f func()) { synctest.Test(t, func(*testing.T) { f() }) }, &stdout, &stderr)
+	code := run(context.Background(), o, func(f func()) { synctest.Test(t, func(*testing.T) { f() }) }, &stdout, &stderr)
 	require.Empty(t, stderr.String())
 	return code, stdout.String()
 }
@@ -82,4 +88,45 @@ func TestShrinkFindsAMinimalPlanThatReplays(t *testing.T) {
 	require.Equal(t, exitAnomaly, code, out)
 	require.Contains(t, out, "inventory-fold")
 	require.Equal(t, shrunk, hashLine.FindStringSubmatch(out)[1], "the saved plan does not replay to the shrunk run")
+}
+
+func TestSweepJSON(t *testing.T) {
+	code, out := simrun(t, "-seeds", "1-3", "-json", "-guarantee", "at_least_once", "-crash-rate", "0.3")
+	require.Equal(t, exitAnomaly, code)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 4, out)
+	for _, l := range lines[:3] {
+		var s seedLine
+		require.NoError(t, json.Unmarshal([]byte(l), &s), l)
+		require.NotEmpty(t, s.Hash)
+	}
+	var last struct{ Summary sweepSummary }
+	require.NoError(t, json.Unmarshal([]byte(lines[3]), &last))
+	require.Equal(t, 3, last.Summary.Seeds)
+	require.Equal(t, 3, last.Summary.Pass+last.Summary.Fail)
+	require.Equal(t, exitAnomaly, last.Summary.ExitCode)
+}
+
+// TestInterruptKeepsFinishedResults sends a real SIGINT during a sweep: the
+// sweep stops between two runs, prints the totals of what finished and
+// exits 130.
+func TestInterruptKeepsFinishedResults(t *testing.T) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var stdout, stderr bytes.Buffer
+	o, _, ok := setup([]string{"-seeds", "1-50", "-orders", "40"}, &stdout, &stderr)
+	require.True(t, ok)
+	runs := 0
+	enter := func(f func()) {
+		synctest.Test(t, func(*testing.T) { f() })
+		if runs++; runs == 2 {
+			require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+			<-ctx.Done() // delivered: the sweep must see it before a third run
+		}
+	}
+	code := run(ctx, o, enter, &stdout, &stderr)
+	require.Equal(t, exitInterrupted, code, stdout.String())
+	require.Equal(t, 2, runs, "the sweep went on after the interrupt")
+	require.Contains(t, stdout.String(), "interrupted: the totals cover the 2 seeds that finished")
+	require.Contains(t, stdout.String(), "2 seeds (1-50), exactly_once_v2: 2 pass")
 }
