@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/eosim/eosim/history"
 )
@@ -52,6 +53,11 @@ type Config struct {
 	// TransactionTimeout must exceed SessionTimeout, or a survivor's commit
 	// is fenced while the group still waits for a dead member (default 20s).
 	TransactionTimeout time.Duration
+	// TransactionsV1 speaks the transaction protocol from before KIP-890
+	// part 2 (Kafka 3.9 and older): partitions and the group are added to
+	// a transaction with AddPartitionsToTxn and AddOffsetsToTxn, which
+	// transaction protocol v2 no longer sends.
+	TransactionsV1 bool
 	// StaticMembership joins the group with the instance name as
 	// group.instance.id, so a restarted instance takes its place at once
 	// instead of waiting for the session of its dead self to expire.
@@ -187,6 +193,9 @@ func (in *Instance) Start(ctx context.Context) error {
 	)
 	if in.cfg.StaticMembership {
 		opts = append(opts, kgo.InstanceID(in.cfg.Name))
+	}
+	if in.cfg.TransactionsV1 {
+		opts = append(opts, kgo.MaxVersions(kversion.V3_9_0()))
 	}
 	g := in.cfg.Guarantee
 	if g.transactional() {
@@ -489,6 +498,7 @@ func (in *Instance) crash(detail string) {
 	in.dead = true
 	in.mu.Unlock()
 	in.net.cutAll()
+	in.net.thaw() // a frozen instance's held writes fail on the cut wires
 	in.cancel()
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindCrash, Instance: in.cfg.Name, Detail: detail})
 	in.closeClients()
@@ -505,6 +515,7 @@ func (in *Instance) Close() error {
 	in.dead = true
 	failed := in.failedWith
 	in.mu.Unlock()
+	in.net.thaw()
 	var err error
 	if failed == nil && in.stores != nil {
 		err = writeCheckpoint(in.cfg.StateDir, in.stores)
@@ -525,3 +536,18 @@ func (in *Instance) closeClients() {
 		in.cl.Close()
 	}
 }
+
+// DropConnectionsAfter arms a network fault: once the instance next writes
+// a request with this Kafka API key, every one of its connections is cut.
+// The broker does the work; the answer is lost; kgo dials again.
+func (in *Instance) DropConnectionsAfter(apiKey int16) { in.net.armDrop(apiKey) }
+
+// DropFired reports whether the armed drop has fired since the last call.
+func (in *Instance) DropFired() bool { return in.net.takeDropFired() }
+
+// Freeze stops the instance's traffic: every write and dial waits, so its
+// heartbeats stop and its session expires, as a paused process's would.
+func (in *Instance) Freeze() { in.net.freeze() }
+
+// Thaw lets the instance's traffic go again.
+func (in *Instance) Thaw() { in.net.thaw() }

@@ -32,6 +32,13 @@ type network struct {
 	armed      int16
 	armedAfter bool
 	onFire     func()
+	// drop, when set, cuts every connection (without crashing: the
+	// client may dial again) once a request with this API key is written.
+	drop      int16
+	dropFired bool
+	// frozen, while open, holds every write and dial: a paused process
+	// sends nothing, heartbeats included.
+	frozen chan struct{}
 }
 
 func newNetwork(dial func(ctx context.Context, network, host string) (net.Conn, error)) *network {
@@ -39,11 +46,12 @@ func newNetwork(dial func(ctx context.Context, network, host string) (net.Conn, 
 		var d net.Dialer
 		dial = d.DialContext
 	}
-	return &network{dial: dial, conns: make(map[*watchedConn]struct{}), armed: -1}
+	return &network{dial: dial, conns: make(map[*watchedConn]struct{}), armed: -1, drop: -1}
 }
 
 // DialContext is the kgo dialer of the instance.
 func (n *network) DialContext(ctx context.Context, nw, host string) (net.Conn, error) {
+	n.waitThawed()
 	n.mu.Lock()
 	cut := n.cut
 	n.mu.Unlock()
@@ -87,6 +95,63 @@ func (n *network) cutAll() {
 	}
 }
 
+// dropAll closes every connection but lets the client dial again: a
+// network blip, not a crash.
+func (n *network) dropAll() {
+	n.mu.Lock()
+	conns := n.conns
+	n.conns = make(map[*watchedConn]struct{})
+	n.mu.Unlock()
+	for c := range conns {
+		c.Conn.Close()
+	}
+}
+
+// armDrop makes the next written request with this API key drop every
+// connection.
+func (n *network) armDrop(key int16) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.drop, n.dropFired = key, false
+}
+
+// takeDropFired reports whether an armed drop has fired since it was last
+// asked, and forgets it.
+func (n *network) takeDropFired() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	fired := n.dropFired
+	n.dropFired = false
+	return fired
+}
+
+// freeze holds every write and dial until thaw.
+func (n *network) freeze() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.frozen == nil {
+		n.frozen = make(chan struct{})
+	}
+}
+
+func (n *network) thaw() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.frozen != nil {
+		close(n.frozen)
+		n.frozen = nil
+	}
+}
+
+func (n *network) waitThawed() {
+	n.mu.Lock()
+	ch := n.frozen
+	n.mu.Unlock()
+	if ch != nil {
+		<-ch
+	}
+}
+
 func (n *network) isCut() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -106,6 +171,18 @@ func (n *network) trigger(key int16) (fire, after bool, onFire func()) {
 	return true, after, onFire
 }
 
+// triggerDrop reports whether a request with key fires the armed drop, and
+// disarms it.
+func (n *network) triggerDrop(key int16) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.drop < 0 || n.drop != key {
+		return false
+	}
+	n.drop, n.dropFired = -1, true
+	return true
+}
+
 type watchedConn struct {
 	net.Conn
 	n *network
@@ -114,8 +191,14 @@ type watchedConn struct {
 // Write inspects the API key of each request (kgo writes a request in one
 // call: a 4-byte size, then the header that starts with the key).
 func (c *watchedConn) Write(b []byte) (int, error) {
+	c.n.waitThawed()
 	if len(b) >= 6 {
 		key := int16(binary.BigEndian.Uint16(b[4:6]))
+		if c.n.triggerDrop(key) {
+			n, err := c.Conn.Write(b)
+			c.n.dropAll()
+			return n, err
+		}
 		if fire, after, onFire := c.n.trigger(key); fire {
 			if !after {
 				onFire()

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eosim/eosim/history"
@@ -273,6 +274,10 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 		return outcome, in.crashUnit(w, firedAt, outcome)
 	}
 	switch {
+	case fenced(err):
+		// A fenced producer's transaction is aborted by the coordinator:
+		// the outcome is known, and the instance is done for.
+		return history.Aborted, in.failUnit(w, history.Aborted, fmt.Errorf("fenced while committing: %w", err))
 	case err != nil:
 		return history.Unknown, in.failUnit(w, history.Unknown, fmt.Errorf("committing: %w", err))
 	case !committed:
@@ -282,6 +287,13 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 	}
 	w.u.Outcome = history.Committed
 	return history.Committed, nil
+}
+
+// fenced reports whether err says a newer producer or group generation took
+// over: the broker has aborted, or will abort, the transaction.
+func fenced(err error) bool {
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
+		errors.Is(err, kerr.FencedInstanceID)
 }
 
 // abortUnit ends a unit that failed before its commit.

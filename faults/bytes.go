@@ -45,11 +45,21 @@ func FromBytes(src *ByteSource, instances []string) Schedule {
 			Instance:     instances[src.IntN(len(instances))],
 			RestartAfter: 1 + src.IntN(maxRestartAfter),
 		}
-		if f.Kind == Crash {
+		if f.Kind.HasPoint() {
 			f.Point = points[src.IntN(len(points))]
 			if f.Point == engine.AfterProcess {
 				f.Index = src.IntN(maxIndex)
 			}
+		}
+		switch f.Kind {
+		case Pause:
+			f.PauseMs = pauseChoices[src.IntN(len(pauseChoices))]
+		case BrokerError:
+			reqs := BrokerErrorRequests()
+			f.Request = reqs[src.IntN(len(reqs))]
+			f.Error = brokerErrors[f.Request][src.IntN(len(brokerErrors[f.Request]))]
+		case Drop:
+			f.Request = droppable[src.IntN(len(droppable))]
 		}
 		fs = append(fs, f)
 	}

@@ -2,26 +2,85 @@ package faults
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/eosim/eosim/engine"
 )
 
 // Rates are the chances, per instance and per step of the fault phase, that
-// a fault of each kind is scheduled.
+// a fault of each family is scheduled.
 type Rates struct {
 	Crash    float64
 	Shutdown float64
+	// Expire is a crash whose instance stays down until its session expired.
+	Expire float64
+	// Pause freezes an instance mid-unit (a zombie, a transaction timeout).
+	Pause float64
+	// Membership is joins and leaves of instances.
+	Membership float64
+	// Broker is broker errors on transactional and group requests.
+	Broker float64
+	// Network is dropped connections.
+	Network float64
+}
+
+// rateFields names each rate for messages and for -swarm, in family order.
+func (r *Rates) fields() []struct {
+	name string
+	v    *float64
+} {
+	return []struct {
+		name string
+		v    *float64
+	}{
+		{"crash", &r.Crash}, {"shutdown", &r.Shutdown}, {"expire", &r.Expire}, {"pause", &r.Pause},
+		{"membership", &r.Membership}, {"broker", &r.Broker}, {"network", &r.Network},
+	}
 }
 
 // Validate reports a rate outside [0, 1].
 func (r Rates) Validate() error {
-	for name, v := range map[string]float64{"crash": r.Crash, "shutdown": r.Shutdown} {
-		if v < 0 || v > 1 || v != v {
-			return fmt.Errorf("%s rate %v is not in [0, 1]", name, v)
+	for _, f := range r.fields() {
+		if v := *f.v; v < 0 || v > 1 || v != v {
+			return fmt.Errorf("%s rate %v is not in [0, 1]", f.name, v)
 		}
 	}
 	return nil
+}
+
+// String lists the rates that are on.
+func (r Rates) String() string {
+	s := ""
+	for _, f := range r.fields() {
+		if *f.v > 0 {
+			if s != "" {
+				s += ", "
+			}
+			s += fmt.Sprintf("%s %g", f.name, *f.v)
+		}
+	}
+	if s == "" {
+		return "no faults"
+	}
+	return s
+}
+
+// Swarm draws which families are on and their rates from seed, as
+// TigerBeetle's VOPR does: each run tests a different mix, so a bug that
+// needs one family alone, or two together, is not drowned by the others.
+func Swarm(seed uint64) Rates {
+	rng := rand.New(rand.NewPCG(seed, stream("swarm")))
+	var r Rates
+	for _, f := range r.fields() {
+		// Draw both numbers every time, so each family's draw stays put.
+		on, v := rng.Float64(), rng.Float64()
+		if on < 0.5 {
+			*f.v = 0.02 + 0.18*v
+		}
+	}
+	return r
 }
 
 // maxRestartAfter bounds the drawn downtime of an instance, in steps.
@@ -30,20 +89,81 @@ const maxRestartAfter = 5
 // maxIndex bounds the drawn record index of an after-process crash.
 const maxIndex = 20
 
-// Generate draws a schedule for steps [0, steps) from seed. An instance gets
-// no new fault while the schedule has it down, so every fault can fire.
-func Generate(seed uint64, r Rates, instances []string, steps int) (Schedule, error) {
+// maxPauseMs bounds a pause; pauses are drawn from pauseChoices, below and
+// beyond the session timeout (10s) and the transaction timeout (20s).
+const maxPauseMs = 120_000
+
+var pauseChoices = []int{3_000, 15_000, 30_000}
+
+// stream is the PCG stream constant of one family's draws, so that turning
+// a family on never reshuffles another's.
+func stream(family string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(family))
+	return h.Sum64()
+}
+
+// Generate draws a schedule for steps [0, steps) from seed. Each family
+// draws from its own stream; an instance gets no new fault while the
+// schedule has it busy with one, so every fault can fire. spares are
+// instance names that only a join starts.
+func Generate(seed uint64, r Rates, instances []string, steps int, spares ...string) (Schedule, error) {
 	if err := r.Validate(); err != nil {
 		return Schedule{}, fmt.Errorf("generating schedule: %w", err)
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x6661756c7473)) // stream "faults"
-	points := engine.CrashPoints()
+	// Crash and shutdown keep the stream they always had.
+	candidates := processFaults(rand.New(rand.NewPCG(seed, 0x6661756c7473)), r, instances, steps)
+	for _, fam := range []struct {
+		name string
+		rate float64
+		draw func(*rand.Rand, int, string) Fault
+	}{
+		{"expire", r.Expire, drawExpire},
+		{"pause", r.Pause, drawPause},
+		{"membership", r.Membership, drawMembership(instances, spares)},
+		{"broker", r.Broker, drawBrokerError},
+		{"network", r.Network, drawDrop},
+	} {
+		if fam.rate == 0 {
+			continue
+		}
+		rng := rand.New(rand.NewPCG(seed, stream(fam.name)))
+		for step := range steps {
+			for _, in := range instances {
+				hit := rng.Float64() < fam.rate
+				f := fam.draw(rng, step, in)
+				if hit {
+					candidates = append(candidates, f)
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(candidates, func(a, b Fault) int { return a.Step - b.Step })
 	var s Schedule
+	busyUntil := make(map[string]int)
+	for _, f := range candidates {
+		if f.Step < busyUntil[f.Instance] {
+			continue
+		}
+		s.Faults = append(s.Faults, f)
+		// A fault at a crash point fires at the instance's next unit,
+		// which may take a few steps; leave room for it.
+		busyUntil[f.Instance] = f.Step + f.RestartAfter + 2
+		if f.Kind == Pause || f.Kind == Expire {
+			busyUntil[f.Instance] = f.Step + 20
+		}
+	}
+	return s, nil
+}
+
+// processFaults draws crashes and shutdowns exactly as schedules always
+// have, so that seeds keep their schedules as families are added.
+func processFaults(rng *rand.Rand, r Rates, instances []string, steps int) []Fault {
+	points := engine.CrashPoints()
+	var fs []Fault
 	busyUntil := make(map[string]int)
 	for step := range steps {
 		for _, in := range instances {
-			// Draw both numbers every time, so that changing one rate
-			// does not reshuffle the other family's faults.
 			crash, shutdown := rng.Float64(), rng.Float64()
 			f := Fault{Step: step, Instance: in, RestartAfter: 1 + rng.IntN(maxRestartAfter)}
 			point, index := points[rng.IntN(len(points))], rng.IntN(maxIndex)
@@ -61,11 +181,50 @@ func Generate(seed uint64, r Rates, instances []string, steps int) (Schedule, er
 			default:
 				continue
 			}
-			s.Faults = append(s.Faults, f)
-			// A crash fires at the instance's next unit, which may take a
-			// few steps; leave room for it before the next fault.
+			fs = append(fs, f)
 			busyUntil[in] = step + f.RestartAfter + 2
 		}
 	}
-	return s, nil
+	return fs
+}
+
+func drawPoint(rng *rand.Rand, f *Fault) {
+	points := engine.CrashPoints()
+	f.Point = points[rng.IntN(len(points))]
+	if idx := rng.IntN(maxIndex); f.Point == engine.AfterProcess {
+		f.Index = idx
+	}
+}
+
+func drawExpire(rng *rand.Rand, step int, in string) Fault {
+	f := Fault{Step: step, Kind: Expire, Instance: in}
+	drawPoint(rng, &f)
+	return f
+}
+
+func drawPause(rng *rand.Rand, step int, in string) Fault {
+	f := Fault{Step: step, Kind: Pause, Instance: in, PauseMs: pauseChoices[rng.IntN(len(pauseChoices))]}
+	drawPoint(rng, &f)
+	return f
+}
+
+func drawMembership(instances, spares []string) func(*rand.Rand, int, string) Fault {
+	return func(rng *rand.Rand, step int, in string) Fault {
+		join, spare := rng.IntN(2) == 0, rng.IntN(max(1, len(spares)))
+		if join && len(spares) > 0 {
+			return Fault{Step: step, Kind: Join, Instance: spares[spare]}
+		}
+		return Fault{Step: step, Kind: Leave, Instance: in}
+	}
+}
+
+func drawBrokerError(rng *rand.Rand, step int, in string) Fault {
+	reqs := BrokerErrorRequests()
+	req := reqs[rng.IntN(len(reqs))]
+	errs := brokerErrors[req]
+	return Fault{Step: step, Kind: BrokerError, Instance: in, Request: req, Error: errs[rng.IntN(len(errs))]}
+}
+
+func drawDrop(rng *rand.Rand, step int, in string) Fault {
+	return Fault{Step: step, Kind: Drop, Instance: in, Request: droppable[rng.IntN(len(droppable))]}
 }

@@ -30,13 +30,49 @@ const (
 	// no leave-group, no abort. It restarts RestartAfter steps after it
 	// died (with the same name, so its transactional id fences its past).
 	Crash Kind = "crash"
-	// Shutdown closes an instance cleanly (checkpoint, leave group); it
-	// rejoins RestartAfter steps later.
+	// Shutdown closes an instance cleanly (checkpoint); it rejoins
+	// RestartAfter steps later. As a static member it keeps its place in
+	// the group meanwhile.
 	Shutdown Kind = "shutdown"
+	// Expire kills an instance abruptly at a crash point and keeps it down
+	// until the group coordinator has expired its session and handed its
+	// partitions to the others.
+	Expire Kind = "expire"
+	// Pause freezes an instance at a crash point for PauseMs of virtual
+	// time: its unit stops where it is and its connections carry nothing,
+	// heartbeats included. Long enough, the group moves its partitions and
+	// the coordinator aborts its transaction; then it wakes as a zombie and
+	// carries on, and must be fenced.
+	Pause Kind = "pause"
+	// Join starts an instance that was not running (a spare name, or one
+	// that left).
+	Join Kind = "join"
+	// Leave closes an instance cleanly and takes it out of the group
+	// (LeaveGroup by instance id, as an operator would); it comes back only
+	// in the liveness phase.
+	Leave Kind = "leave"
+	// BrokerError makes the broker answer the instance's next Request with
+	// Error. Most errors reject the request; REQUEST_TIMED_OUT on Produce,
+	// TxnOffsetCommit and OffsetCommit is answered after the work is done.
+	BrokerError Kind = "broker-error"
+	// Drop cuts the instance's connections once its next Request is
+	// written: the broker does the work, the answer is lost, the client
+	// reconnects and retries or gives up.
+	Drop Kind = "drop"
 )
 
 // Kinds lists every kind of fault.
-func Kinds() []Kind { return []Kind{Crash, Shutdown} }
+func Kinds() []Kind {
+	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop}
+}
+
+// HasPoint reports whether a kind strikes at a crash point.
+func (k Kind) HasPoint() bool { return k == Crash || k == Expire || k == Pause }
+
+// PauseChoices are the pause lengths the generators draw from, in virtual
+// milliseconds: below the session timeout, beyond it, and beyond the
+// transaction timeout.
+func PauseChoices() []int { return slices.Clone(pauseChoices) }
 
 // Fault is one scheduled fault.
 type Fault struct {
@@ -49,20 +85,47 @@ type Fault struct {
 	Index int               `json:"index,omitempty"`
 	// RestartAfter is the number of steps the instance stays down.
 	RestartAfter int `json:"restart_after"`
+	// PauseMs is how long a Pause freezes its instance, in virtual
+	// milliseconds.
+	PauseMs int `json:"pause_ms,omitempty"`
+	// Request and Error name a BrokerError's Kafka request and error code
+	// (kerr names, e.g. "EndTxn", "TRANSACTION_ABORTABLE"); a Drop names
+	// only the Request.
+	Request string `json:"request,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // String renders a fault on one line.
 func (f Fault) String() string {
 	switch f.Kind {
 	case Crash:
-		at := string(f.Point)
-		if f.Point == engine.AfterProcess {
-			at = fmt.Sprintf("%s[%d]", f.Point, f.Index)
+		return fmt.Sprintf("step %d: crash %s at %s, restart after %d", f.Step, f.Instance, f.at(), f.RestartAfter)
+	case Expire:
+		return fmt.Sprintf("step %d: crash %s at %s, restart once its session expired", f.Step, f.Instance, f.at())
+	case Pause:
+		return fmt.Sprintf("step %d: pause %s at %s for %dms", f.Step, f.Instance, f.at(), f.PauseMs)
+	case Join:
+		return fmt.Sprintf("step %d: %s joins", f.Step, f.Instance)
+	case Leave:
+		return fmt.Sprintf("step %d: %s leaves the group", f.Step, f.Instance)
+	case BrokerError:
+		how := "rejected"
+		if appliedBeforeError(f.Request, f.Error) {
+			how = "applied, then answered"
 		}
-		return fmt.Sprintf("step %d: crash %s at %s, restart after %d", f.Step, f.Instance, at, f.RestartAfter)
+		return fmt.Sprintf("step %d: %s's next %s %s with %s", f.Step, f.Instance, f.Request, how, f.Error)
+	case Drop:
+		return fmt.Sprintf("step %d: %s's connections dropped after its next %s is sent", f.Step, f.Instance, f.Request)
 	default:
 		return fmt.Sprintf("step %d: %s %s, restart after %d", f.Step, f.Kind, f.Instance, f.RestartAfter)
 	}
+}
+
+func (f Fault) at() string {
+	if f.Point == engine.AfterProcess {
+		return fmt.Sprintf("%s[%d]", f.Point, f.Index)
+	}
+	return string(f.Point)
 }
 
 // Schedule is an ordered list of faults.
@@ -159,20 +222,36 @@ func (f Fault) validate(instances []string) error {
 	if instances != nil && !slices.Contains(instances, f.Instance) {
 		return fmt.Errorf("instance %q is not one of %s", f.Instance, strings.Join(instances, ", "))
 	}
-	switch f.Kind {
-	case Crash:
+	if !slices.Contains(Kinds(), f.Kind) {
+		return fmt.Errorf("unknown kind %q", f.Kind)
+	}
+	if f.Kind.HasPoint() {
 		if _, err := engine.ParseCrashPoint(string(f.Point)); err != nil {
 			return err
 		}
 		if f.Index < 0 {
 			return fmt.Errorf("index %d is negative", f.Index)
 		}
-	case Shutdown:
-		if f.Point != "" {
-			return errors.New("a shutdown has no crash point")
+	} else if f.Point != "" || f.Index != 0 {
+		return fmt.Errorf("a %s has no crash point", f.Kind)
+	}
+	if (f.Kind == Pause) != (f.PauseMs != 0) {
+		return errors.New("pause_ms is set for a pause, and only for a pause")
+	}
+	if f.PauseMs < 0 || f.PauseMs > maxPauseMs {
+		return fmt.Errorf("pause_ms %d is not in [1, %d]", f.PauseMs, maxPauseMs)
+	}
+	switch f.Kind {
+	case BrokerError:
+		return validateBrokerError(f.Request, f.Error)
+	case Drop:
+		if f.Error != "" {
+			return errors.New("a drop has no error")
 		}
-	default:
-		return fmt.Errorf("unknown kind %q", f.Kind)
+		return validateDrop(f.Request)
+	}
+	if f.Request != "" || f.Error != "" {
+		return fmt.Errorf("a %s has no request or error", f.Kind)
 	}
 	return nil
 }

@@ -35,6 +35,10 @@ type Config struct {
 	// Tick is the virtual time between two driver steps while work is
 	// being done; idle steps back off to a second.
 	Tick time.Duration
+	// TransactionsV1 makes the instances speak the transaction protocol
+	// from before KIP-890 part 2, whose AddPartitionsToTxn and
+	// AddOffsetsToTxn broker faults can then hit.
+	TransactionsV1 bool
 }
 
 // DefaultConfig is the default run: 1000 orders on 4 partitions, 2
@@ -88,7 +92,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.Schedule != nil {
-		if err := c.Schedule.Validate(c.InstanceNames()); err != nil {
+		if err := c.Schedule.Validate(append(c.InstanceNames(), c.SpareNames()...)); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -99,6 +103,20 @@ func (c Config) Validate() error {
 func (c Config) InstanceNames() []string {
 	names := make([]string, 0, c.Instances)
 	for i := range c.Instances {
+		names = append(names, string(rune('a'+i)))
+	}
+	return names
+}
+
+// spareInstances is how many names past the initial instances a join can
+// start.
+const spareInstances = 2
+
+// SpareNames returns the names a join fault can start: the letters after
+// the initial instances'.
+func (c Config) SpareNames() []string {
+	var names []string
+	for i := c.Instances; i < min(c.Instances+spareInstances, maxInstances); i++ {
 		names = append(names, string(rune('a'+i)))
 	}
 	return names
@@ -129,5 +147,5 @@ func (c Config) schedule() (faults.Schedule, error) {
 	if c.Schedule != nil {
 		return *c.Schedule, nil
 	}
-	return faults.Generate(derive(c.Seed, "faults"), c.Rates, c.InstanceNames(), c.faultSteps())
+	return faults.Generate(derive(c.Seed, "faults"), c.Rates, c.InstanceNames(), c.faultSteps(), c.SpareNames()...)
 }

@@ -25,6 +25,8 @@ type Plan struct {
 	Partitions int     `json:"partitions,omitempty"`
 	Instances  int     `json:"instances,omitempty"`
 	Guarantee  string  `json:"guarantee,omitempty"`
+	// TransactionsV1 selects the transaction protocol before KIP-890.
+	TransactionsV1 bool `json:"transactions_v1,omitempty"`
 	// Expect is what replaying the plan must give; empty for a plan that
 	// only records a run.
 	Expect *Expectation   `json:"expect,omitempty"`
@@ -59,6 +61,7 @@ func PlanOf(cfg Config, sched faults.Schedule, res *Result) Plan {
 	p := Plan{
 		Seed: &seed, Scenario: cfg.Scenario, Orders: cfg.Inputs, Partitions: cfg.Partitions,
 		Instances: cfg.Instances, Guarantee: string(cfg.Guarantee), Faults: sched.Faults,
+		TransactionsV1: cfg.TransactionsV1,
 	}
 	if p.Faults == nil {
 		p.Faults = []faults.Fault{}
@@ -145,6 +148,9 @@ func (p Plan) Apply(cfg Config, explicit map[string]bool) (Config, error) {
 	}
 	if p.Guarantee != "" {
 		set("guarantee", engine.Guarantee(p.Guarantee), cfg.Guarantee, func() { cfg.Guarantee = engine.Guarantee(p.Guarantee) })
+	}
+	if p.TransactionsV1 {
+		cfg.TransactionsV1 = true
 	}
 	s := p.Schedule()
 	cfg.Schedule = &s

@@ -31,7 +31,7 @@ func drawConfig(t *rapid.T, g engine.Guarantee) Config {
 	cfg.Inputs = rapid.IntRange(1, 300).Draw(t, "orders")
 	cfg.Partitions = rapid.IntRange(1, 4).Draw(t, "partitions")
 	cfg.Instances = rapid.IntRange(1, 3).Draw(t, "instances")
-	names := cfg.InstanceNames()
+	names := append(cfg.InstanceNames(), cfg.SpareNames()...)
 	fault := rapid.Custom(func(t *rapid.T) faults.Fault {
 		f := faults.Fault{
 			Step:         rapid.IntRange(0, 30).Draw(t, "step"),
@@ -39,11 +39,20 @@ func drawConfig(t *rapid.T, g engine.Guarantee) Config {
 			Instance:     rapid.SampledFrom(names).Draw(t, "instance"),
 			RestartAfter: rapid.IntRange(1, 5).Draw(t, "restart after"),
 		}
-		if f.Kind == faults.Crash {
+		if f.Kind.HasPoint() {
 			f.Point = rapid.SampledFrom(engine.CrashPoints()).Draw(t, "point")
 			if f.Point == engine.AfterProcess {
 				f.Index = rapid.IntRange(0, 19).Draw(t, "index")
 			}
+		}
+		switch f.Kind {
+		case faults.Pause:
+			f.PauseMs = rapid.SampledFrom(faults.PauseChoices()).Draw(t, "pause ms")
+		case faults.BrokerError:
+			f.Request = rapid.SampledFrom(faults.BrokerErrorRequests()).Draw(t, "request")
+			f.Error = rapid.SampledFrom(faults.BrokerErrors(f.Request)).Draw(t, "error")
+		case faults.Drop:
+			f.Request = rapid.SampledFrom(faults.DroppableRequests()).Draw(t, "request")
 		}
 		return f
 	})
@@ -165,7 +174,7 @@ func FuzzSchedule(f *testing.F) {
 		cfg.Inputs = 1 + 2*src.IntN(150)
 		cfg.Partitions = 1 + src.IntN(4)
 		cfg.Instances = 1 + src.IntN(3)
-		sched := faults.FromBytes(src, cfg.InstanceNames())
+		sched := faults.FromBytes(src, append(cfg.InstanceNames(), cfg.SpareNames()...))
 		cfg.Schedule = &sched
 		res, err := runInRapid(t, cfg)
 		if err != nil {

@@ -130,17 +130,11 @@ type world struct {
 	slots    []*slot
 	complete bool
 	steps    int
-}
-
-// slot is one instance name and its current incarnation.
-type slot struct {
-	name        string
-	in          *engine.Instance
-	incarnation int
-	// downUntil is the step at which a down instance restarts; -1 when it
-	// waits for the liveness phase.
-	downUntil int
-	armed     *faults.Fault
+	// members is the group's static members (instance ids) as last
+	// described, for faults that wait on the coordinator.
+	members []string
+	// brokerFaults are the installed broker errors not yet seen to fire.
+	brokerFaults []armedBrokerFault
 }
 
 func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, error) {
@@ -184,7 +178,10 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 			return nil, err
 		}
 	}
-	if err := w.awaitGroup(ctx, len(w.slots)); err != nil {
+	for _, name := range cfg.SpareNames() {
+		w.slots = append(w.slots, &slot{name: name, spare: true, downUntil: -1})
+	}
+	if err := w.awaitGroup(ctx, cfg.Instances); err != nil {
 		w.close()
 		return nil, err
 	}
@@ -239,6 +236,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		StateDir: filepath.Join(w.stateDir, s.name), Recorder: w.log,
 		CrashHook:        func(at engine.CrashSite) bool { return w.crashHere(s, at) },
 		StaticMembership: true,
+		TransactionsV1:   w.cfg.TransactionsV1,
 		ClientOpts: append(deterministicOpts(),
 			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),
 		),
@@ -246,10 +244,26 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 	if err != nil {
 		return fmt.Errorf("instance %s: %w", s.name, err)
 	}
-	if err := in.Start(ctx); err != nil {
-		return fmt.Errorf("instance %s: %w", s.name, err)
+	if s.drop != nil {
+		// A drop armed on a dead incarnation waits for the next one,
+		// whose first requests (InitProducerID) it may be aimed at.
+		key, _ := apiKey(s.drop.Request)
+		in.DropConnectionsAfter(key)
 	}
-	s.in, s.downUntil, s.armed = in, 0, nil
+	if err := in.Start(ctx); err != nil {
+		// A start can fail under a fault (its InitProducerID answer lost):
+		// the instance stays down and is tried again at the next step.
+		if s.drop != nil && in.DropFired() {
+			w.recordFired(s.name, *s.drop)
+			s.drop = nil
+		}
+		_ = in.Close()
+		w.log.Record(history.Event{Kind: history.KindNote, Instance: s.name, Detail: fmt.Sprintf("start failed, retrying: %v", err)})
+		s.in, s.downUntil = nil, w.steps+1
+		synctest.Wait()
+		return nil
+	}
+	s.in, s.downUntil, s.armed, s.waitExpiry, s.spare = in, 0, nil, false, false
 	synctest.Wait()
 	// A millisecond apart, two instances' session timers never fire at the
 	// same virtual instant, where Go would pick their order at random.
@@ -268,188 +282,6 @@ func (w *world) fetchPartitionBytes() int32 {
 		biggest = max(biggest, len(r.Key)+len(r.Value)+recordOverhead)
 	}
 	return int32(batchHeader + biggest*w.cfg.Batch*3/2)
-}
-
-// crashHere is the crash hook of slot s: it fires the armed crash fault.
-func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
-	f := s.armed
-	if f == nil || f.Point != at.Point {
-		return false
-	}
-	if at.Point == engine.AfterProcess && at.Index != min(f.Index, at.Records-1) {
-		return false
-	}
-	return true
-}
-
-// drive runs steps until the input is processed or the liveness phase
-// times out.
-func (w *world) drive(ctx context.Context) error {
-	faultSteps := w.cfg.faultSteps()
-	if n := len(w.sched.Faults); n > 0 {
-		faultSteps = max(faultSteps, w.sched.Faults[n-1].Step+1)
-	}
-	tick := w.cfg.Tick
-	var livenessStart time.Time
-	for step := 0; ; step++ {
-		w.steps = step
-		if step == faultSteps {
-			livenessStart = time.Now()
-			w.note("liveness phase: faults off, every instance back")
-			for _, s := range w.slots {
-				s.armed = nil
-				if s.in == nil {
-					s.downUntil = step
-				}
-			}
-		}
-		if step >= faultSteps && time.Since(livenessStart) > w.cfg.LivenessTimeout {
-			w.note(fmt.Sprintf("liveness timeout: input not processed within %v", w.cfg.LivenessTimeout))
-			return nil
-		}
-		if step < faultSteps {
-			for _, f := range w.sched.At(step) {
-				w.apply(f)
-			}
-		}
-		for _, s := range w.slots {
-			if s.in == nil && s.downUntil >= 0 && step >= s.downUntil {
-				if err := w.startInstance(ctx, s); err != nil {
-					return err
-				}
-			}
-		}
-		progressed, err := w.stepInstances(ctx, step)
-		if err != nil {
-			return err
-		}
-		if !progressed {
-			done, err := w.inputDone(ctx)
-			if err != nil {
-				return err
-			}
-			if done {
-				w.complete = true
-				w.note("input processed")
-				return nil
-			}
-			tick = min(2*tick, time.Second)
-		} else {
-			tick = w.cfg.Tick
-		}
-		time.Sleep(tick)
-		synctest.Wait()
-	}
-}
-
-// apply fires or arms one fault.
-func (w *world) apply(f faults.Fault) {
-	s := w.slot(f.Instance)
-	if s == nil || s.in == nil || s.armed != nil {
-		w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind),
-			Detail: "skipped (instance down or already armed): " + f.String()})
-		return
-	}
-	w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind), Detail: f.String()})
-	switch f.Kind {
-	case faults.Crash:
-		s.armed = &f
-	case faults.Shutdown:
-		// A close error means the checkpoint could not be written: the
-		// restart then restores from the changelog, as after a crash.
-		if err := s.in.Close(); err != nil {
-			w.note(fmt.Sprintf("%s: clean shutdown: %v", s.name, err))
-		}
-		s.in, s.downUntil = nil, w.steps+f.RestartAfter
-		synctest.Wait()
-	}
-}
-
-func (w *world) slot(name string) *slot {
-	for _, s := range w.slots {
-		if s.name == name {
-			return s
-		}
-	}
-	return nil
-}
-
-// stepInstances lets each live instance do one unit of work, in name order,
-// settling the world after each. Nobody steps while the group rebalances: a
-// commit overlapping a rebalance is a coin toss inside kgo.
-func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, err error) {
-	stable, err := w.groupStable(ctx)
-	if err != nil || !stable {
-		return false, err
-	}
-	for _, s := range w.slots {
-		if s.in == nil {
-			continue
-		}
-		res, err := s.in.Step(ctx, 0)
-		synctest.Wait()
-		progressed = progressed || res.Records > 0
-		switch {
-		case err == nil:
-		case errors.Is(err, engine.ErrCrashed):
-			restart := step + 1
-			if s.armed != nil {
-				restart = step + s.armed.RestartAfter
-			}
-			_ = s.in.Close()
-			s.in, s.armed, s.downUntil = nil, nil, restart
-		case errors.Is(err, engine.ErrFailed):
-			w.note(fmt.Sprintf("%s restarts after a failure: %v", s.name, err))
-			_ = s.in.Close()
-			s.in, s.armed, s.downUntil = nil, nil, step+1
-		default:
-			return false, fmt.Errorf("step %d, instance %s: %w", step, s.name, err)
-		}
-		synctest.Wait()
-	}
-	return progressed, nil
-}
-
-func (w *world) groupStable(ctx context.Context) (bool, error) {
-	gs, err := w.adm.DescribeGroups(ctx, w.cfg.AppID())
-	if err != nil {
-		return false, fmt.Errorf("describing group: %w", err)
-	}
-	g, ok := gs[w.cfg.AppID()]
-	return ok && g.Err == nil && g.State == "Stable", nil
-}
-
-// inputDone reports whether the group has committed offsets at the end of
-// every input partition.
-func (w *world) inputDone(ctx context.Context) (bool, error) {
-	topic := w.scenario.Spec(w.params).InputTopic
-	ends, err := w.adm.ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		return false, fmt.Errorf("listing input end offsets: %w", err)
-	}
-	offs, err := w.adm.FetchOffsets(ctx, w.cfg.AppID())
-	if err == nil {
-		err = offs.Error()
-	}
-	if err != nil {
-		return false, fmt.Errorf("fetching group offsets: %w", err)
-	}
-	done := true
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset == 0 {
-			return // an empty partition has nothing to commit
-		}
-		c, ok := offs.Lookup(topic, o.Partition)
-		done = done && ok && c.At >= o.Offset
-	})
-	return done, nil
-}
-
-func (w *world) note(s string) {
-	w.log.Record(history.Event{Kind: history.KindNote, Detail: s})
 }
 
 // judge stops the instances, snapshots the topics and runs the checkers.

@@ -1,0 +1,67 @@
+package faults
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The catalogue of broker answers a BrokerError can give, per request: the
+// errors a real broker answers each transactional or group request with,
+// whether the client retries them, aborts, or must restart. kfake applies
+// the request before answering only REQUEST_TIMED_OUT on Produce,
+// TxnOffsetCommit and OffsetCommit, as a real broker whose replication timed
+// out would; every other pair rejects the request untouched.
+var brokerErrors = map[string][]string{
+	"InitProducerID":     {"COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR", "CONCURRENT_TRANSACTIONS"},
+	"AddPartitionsToTxn": {"CONCURRENT_TRANSACTIONS", "COORDINATOR_NOT_AVAILABLE", "TRANSACTION_ABORTABLE"},
+	"Produce":            {"NOT_LEADER_FOR_PARTITION", "REQUEST_TIMED_OUT"},
+	"AddOffsetsToTxn":    {"CONCURRENT_TRANSACTIONS", "COORDINATOR_NOT_AVAILABLE"},
+	"TxnOffsetCommit":    {"ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS", "UNKNOWN_MEMBER_ID", "COORDINATOR_NOT_AVAILABLE", "REQUEST_TIMED_OUT"},
+	"EndTxn":             {"TRANSACTION_ABORTABLE", "CONCURRENT_TRANSACTIONS", "COORDINATOR_NOT_AVAILABLE", "PRODUCER_FENCED"},
+	"Heartbeat":          {"REBALANCE_IN_PROGRESS", "UNKNOWN_MEMBER_ID"},
+	"OffsetCommit":       {"REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "REQUEST_TIMED_OUT"},
+	"OffsetFetch":        {"COORDINATOR_LOAD_IN_PROGRESS", "NOT_COORDINATOR"},
+}
+
+// droppable is the requests whose answer a Drop can lose: the
+// transaction's own, and the offset commits.
+var droppable = []string{"InitProducerID", "AddPartitionsToTxn", "Produce", "AddOffsetsToTxn", "TxnOffsetCommit", "EndTxn", "OffsetCommit"}
+
+// BrokerErrorRequests lists the requests a BrokerError can target, sorted.
+func BrokerErrorRequests() []string {
+	rs := make([]string, 0, len(brokerErrors))
+	for r := range brokerErrors {
+		rs = append(rs, r)
+	}
+	slices.Sort(rs)
+	return rs
+}
+
+// BrokerErrors lists the errors a BrokerError can answer request with.
+func BrokerErrors(request string) []string { return brokerErrors[request] }
+
+// DroppableRequests lists the requests a Drop can target.
+func DroppableRequests() []string { return slices.Clone(droppable) }
+
+func appliedBeforeError(request, err string) bool {
+	return err == "REQUEST_TIMED_OUT" && (request == "Produce" || request == "TxnOffsetCommit" || request == "OffsetCommit")
+}
+
+func validateBrokerError(request, err string) error {
+	errs, ok := brokerErrors[request]
+	if !ok {
+		return fmt.Errorf("request %q is not one of %s", request, strings.Join(BrokerErrorRequests(), ", "))
+	}
+	if !slices.Contains(errs, err) {
+		return fmt.Errorf("error %q is not one %s answers in the catalogue (%s)", err, request, strings.Join(errs, ", "))
+	}
+	return nil
+}
+
+func validateDrop(request string) error {
+	if !slices.Contains(droppable, request) {
+		return fmt.Errorf("request %q is not one of %s", request, strings.Join(droppable, ", "))
+	}
+	return nil
+}

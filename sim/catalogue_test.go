@@ -1,0 +1,208 @@
+//go:build synctests
+
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/invariants"
+)
+
+// runSchedule runs the default workload (400 orders) under fs. Faults on
+// AddPartitionsToTxn and AddOffsetsToTxn need the transaction protocol that
+// still sends them.
+func runSchedule(t *testing.T, g engine.Guarantee, fs ...faults.Fault) Result {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Guarantee = 400, g
+	cfg.Schedule = &faults.Schedule{Faults: fs}
+	cfg.TransactionsV1 = slices.ContainsFunc(fs, func(f faults.Fault) bool {
+		return f.Request == "AddPartitionsToTxn" || f.Request == "AddOffsetsToTxn"
+	})
+	return runInBubble(t, cfg)
+}
+
+// faultEvents returns the details of the fault events of instance.
+func faultEvents(h history.History, instance string) []string {
+	var ds []string
+	for _, ev := range h.Events {
+		if ev.Kind == history.KindFault && ev.Instance == instance {
+			ds = append(ds, ev.Detail)
+		}
+	}
+	return ds
+}
+
+func requireFired(t *testing.T, res Result, instance string) {
+	t.Helper()
+	fired := slices.ContainsFunc(faultEvents(res.History, instance), func(d string) bool {
+		return strings.HasPrefix(d, "fired: ")
+	})
+	require.True(t, fired, "the fault never fired: %v", faultEvents(res.History, instance))
+}
+
+func requirePass(t *testing.T, res Result) {
+	t.Helper()
+	require.True(t, res.Complete, "the run did not finish its input")
+	require.Equal(t, invariants.Pass, res.Verdict(), "anomalies: %v", res.Report.Anomalies)
+}
+
+// TestZombieIsFenced pauses instance a after it produced, for longer than
+// both the session and the transaction timeouts. b takes a's partitions and
+// commits; the coordinator aborts a's transaction; a wakes, tries to commit,
+// and is fenced: none of what it wrote becomes visible.
+func TestZombieIsFenced(t *testing.T) {
+	res := runSchedule(t, engine.ExactlyOnceV2, faults.Fault{
+		Step: 2, Kind: faults.Pause, Instance: "a", Point: engine.AfterProduce, PauseMs: 30_000,
+	})
+	requirePass(t, res)
+	events := faultEvents(res.History, "a")
+	require.Contains(t, events, "resumed", "the zombie never woke")
+
+	var zombie *history.Unit
+	for _, u := range res.History.Units() {
+		if strings.HasPrefix(u.ID, "a.1#") && u.Outcome != history.Committed {
+			zombie = u
+		}
+	}
+	require.NotNil(t, zombie, "no unit of the zombie failed to commit")
+	require.Equal(t, history.Aborted, zombie.Outcome)
+	require.Contains(t, zombie.Reason, "PRODUCER_FENCED", "the History must name the fencing error")
+	require.NotEmpty(t, zombie.Produced)
+	visible := make(map[string]bool)
+	for _, recs := range res.Snapshot.Committed {
+		for _, r := range recs {
+			visible[fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset)] = true
+		}
+	}
+	for _, r := range zombie.Produced {
+		require.False(t, visible[fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset)],
+			"the zombie's record %s/%d@%d is visible to read_committed", r.Topic, r.Partition, r.Offset)
+	}
+	bTook := false
+	for _, ev := range res.History.Events {
+		bTook = bTook || (ev.Kind == history.KindAssign && ev.Instance == "b" && len(ev.Partitions) == 4)
+	}
+	require.True(t, bTook, "b never took a's partitions")
+}
+
+func TestShortPauseIsHarmless(t *testing.T) {
+	res := runSchedule(t, engine.ExactlyOnceV2, faults.Fault{
+		Step: 2, Kind: faults.Pause, Instance: "b", Point: engine.AfterProcess, Index: 3, PauseMs: 3_000,
+	})
+	requirePass(t, res)
+	require.Contains(t, faultEvents(res.History, "b"), "resumed")
+}
+
+func TestSessionExpiresAfterHardCrash(t *testing.T) {
+	res := runSchedule(t, engine.ExactlyOnceV2, faults.Fault{
+		Step: 2, Kind: faults.Expire, Instance: "a", Point: engine.AfterSendOffsets,
+	})
+	requirePass(t, res)
+	expired := false
+	for _, ev := range res.History.Events {
+		expired = expired || (ev.Instance == "a" && strings.Contains(ev.Detail, "expired its session"))
+	}
+	require.True(t, expired, "a restarted before the coordinator expired its session")
+}
+
+func TestJoinAndLeave(t *testing.T) {
+	res := runSchedule(t, engine.ExactlyOnceV2,
+		faults.Fault{Step: 2, Kind: faults.Join, Instance: "c"},
+		faults.Fault{Step: 8, Kind: faults.Leave, Instance: "b"},
+	)
+	requirePass(t, res)
+	require.Len(t, events(res.History, history.KindStart, "c"), 1, "c never joined")
+	var three bool
+	for _, ev := range res.History.Events {
+		three = three || (ev.Kind == history.KindAssign && ev.Instance == "c" && len(ev.Partitions) > 0)
+	}
+	require.True(t, three, "c joined but got no partitions")
+	require.GreaterOrEqual(t, len(events(res.History, history.KindStop, "b")), 1, "b never left")
+}
+
+// TestBrokerErrors answers each request of the catalogue with each of its
+// errors once, asserts the broker really answered so, and requires
+// exactly_once_v2 to pass. Requests sent only when an instance starts or
+// rejoins are followed by a crash that makes it do so.
+func TestBrokerErrors(t *testing.T) {
+	for _, req := range faults.BrokerErrorRequests() {
+		for _, kerrName := range faults.BrokerErrors(req) {
+			t.Run(req+"/"+kerrName, func(t *testing.T) {
+				g := engine.ExactlyOnceV2
+				if req == "OffsetCommit" {
+					g = engine.AtLeastOnce // only the non-transactional path commits this way
+				}
+				fs := []faults.Fault{{Step: 2, Kind: faults.BrokerError, Instance: "a", Request: req, Error: kerrName}}
+				if req == "InitProducerID" || req == "OffsetFetch" {
+					fs = append(fs, faults.Fault{Step: 3, Kind: faults.Crash, Instance: "a", Point: engine.AfterCommit, RestartAfter: 1})
+				}
+				res := runSchedule(t, g, fs...)
+				requireFired(t, res, "a")
+				if g == engine.ExactlyOnceV2 {
+					requirePass(t, res)
+				}
+			})
+		}
+	}
+}
+
+// TestDroppedConnections loses the answer of each transactional request
+// once: the broker did the work, the client must cope.
+func TestDroppedConnections(t *testing.T) {
+	for _, req := range faults.DroppableRequests() {
+		if req == "OffsetCommit" {
+			continue // not sent under exactly_once_v2
+		}
+		t.Run(req, func(t *testing.T) {
+			fs := []faults.Fault{{Step: 2, Kind: faults.Drop, Instance: "b", Request: req}}
+			if req == "InitProducerID" {
+				fs = append(fs, faults.Fault{Step: 3, Kind: faults.Crash, Instance: "b", Point: engine.AfterCommit, RestartAfter: 1})
+			}
+			res := runSchedule(t, engine.ExactlyOnceV2, fs...)
+			requireFired(t, res, "b")
+			requirePass(t, res)
+		})
+	}
+}
+
+// TestWeakerModesBreakUnderFaults: the same faults that exactly_once_v2
+// survives break the weaker modes, each with the anomaly it should.
+func TestWeakerModesBreakUnderFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		g     engine.Guarantee
+		fault faults.Fault
+		kind  string
+	}{
+		{"alos/zombie", engine.AtLeastOnce,
+			faults.Fault{Step: 2, Kind: faults.Pause, Instance: "a", Point: engine.AfterProduce, PauseMs: 30_000}, invariants.DuplicateOutput},
+		{"alos/session-expiry", engine.AtLeastOnce,
+			faults.Fault{Step: 2, Kind: faults.Expire, Instance: "a", Point: engine.AfterProduce}, invariants.DuplicateOutput},
+		{"alos/offset-commit-rejected", engine.AtLeastOnce,
+			faults.Fault{Step: 2, Kind: faults.BrokerError, Instance: "a", Request: "OffsetCommit", Error: "ILLEGAL_GENERATION"}, invariants.DuplicateOutput},
+		{"peek/end-txn-abortable", engine.PeekSideEffect,
+			faults.Fault{Step: 2, Kind: faults.BrokerError, Instance: "a", Request: "EndTxn", Error: "TRANSACTION_ABORTABLE"}, invariants.DuplicateOutput},
+		{"peek/add-partitions-abortable", engine.PeekSideEffect,
+			faults.Fault{Step: 2, Kind: faults.BrokerError, Instance: "a", Request: "AddPartitionsToTxn", Error: "TRANSACTION_ABORTABLE"}, invariants.DuplicateOutput},
+		{"peek/txn-offset-commit-illegal-generation", engine.PeekSideEffect,
+			faults.Fault{Step: 2, Kind: faults.BrokerError, Instance: "a", Request: "TxnOffsetCommit", Error: "ILLEGAL_GENERATION"}, invariants.DuplicateOutput},
+		{"peek/zombie", engine.PeekSideEffect,
+			faults.Fault{Step: 2, Kind: faults.Pause, Instance: "a", Point: engine.AfterProcess, Index: 5, PauseMs: 30_000}, invariants.DuplicateOutput},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runSchedule(t, tc.g, tc.fault)
+			require.NotEmpty(t, faultEvents(res.History, "a"))
+			require.Equal(t, invariants.Fail, res.Verdict())
+			require.Contains(t, res.Report.Kinds(), tc.kind)
+		})
+	}
+}

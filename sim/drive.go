@@ -1,0 +1,265 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing/synctest"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/history"
+)
+
+// drive runs steps until the input is processed or the liveness phase
+// times out.
+func (w *world) drive(ctx context.Context) error {
+	faultSteps := w.cfg.faultSteps()
+	if n := len(w.sched.Faults); n > 0 {
+		faultSteps = max(faultSteps, w.sched.Faults[n-1].Step+1)
+	}
+	tick := w.cfg.Tick
+	var livenessStart time.Time
+	for step := 0; ; step++ {
+		w.steps = step
+		if step == faultSteps {
+			livenessStart = time.Now()
+			w.heal(step)
+		}
+		if step >= faultSteps && time.Since(livenessStart) > w.cfg.LivenessTimeout {
+			w.note(fmt.Sprintf("liveness timeout: input not processed within %v", w.cfg.LivenessTimeout))
+			return nil
+		}
+		if step < faultSteps {
+			for _, f := range w.sched.At(step) {
+				if err := w.apply(ctx, f); err != nil {
+					return err
+				}
+			}
+		}
+		if err := w.restartDue(ctx, step); err != nil {
+			return err
+		}
+		progressed, err := w.resumePaused(ctx, step)
+		if err != nil {
+			return err
+		}
+		stable, err := w.describeGroup(ctx)
+		if err != nil {
+			return err
+		}
+		if stable {
+			p, err := w.stepInstances(ctx, step)
+			if err != nil {
+				return err
+			}
+			progressed = progressed || p
+		}
+		if !progressed {
+			done, err := w.inputDone(ctx)
+			if err != nil {
+				return err
+			}
+			if done && !w.anyPaused() {
+				w.complete = true
+				w.note("input processed")
+				return nil
+			}
+			tick = min(2*tick, time.Second)
+		} else {
+			tick = w.cfg.Tick
+		}
+		time.Sleep(tick)
+		synctest.Wait()
+	}
+}
+
+// heal starts the liveness phase: no new fault fires, and every instance
+// that should run is brought back. A pause runs its course (at most two
+// minutes): cutting it short would hide the zombie it was meant to make.
+func (w *world) heal(step int) {
+	w.note("liveness phase: faults off, every instance back")
+	for _, s := range w.slots {
+		s.armed, s.drop = nil, nil
+		// One that waits for its session to expire goes on waiting: the
+		// coordinator expires it within the session timeout.
+		if s.in == nil && !s.spare && !s.waitExpiry {
+			s.downUntil = step
+		}
+	}
+	w.disarmBrokerFaults()
+}
+
+// restartDue starts the instances whose downtime is over.
+func (w *world) restartDue(ctx context.Context, step int) error {
+	for _, s := range w.slots {
+		if s.in != nil || s.spare {
+			continue
+		}
+		due := s.downUntil >= 0 && step >= s.downUntil
+		if s.waitExpiry && !slices.Contains(w.members, s.name) {
+			w.log.Record(history.Event{Kind: history.KindNote, Instance: s.name,
+				Detail: "the coordinator expired its session; restarting"})
+			due = true
+		}
+		if due {
+			if err := w.startInstance(ctx, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *world) anyPaused() bool {
+	return slices.ContainsFunc(w.slots, func(s *slot) bool { return s.pending != nil })
+}
+
+// resumePaused wakes the paused units whose pause is over and lets each run
+// to its end: a zombie that must find itself fenced.
+func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, err error) {
+	for _, s := range w.slots {
+		if s.pending == nil || time.Now().Before(s.resumeAt) {
+			continue
+		}
+		w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: "pause", Detail: "resumed"})
+		s.in.Thaw()
+		close(s.resume)
+		out := <-s.pending
+		s.pending = nil
+		synctest.Wait()
+		p, err := w.afterStep(ctx, s, step, out)
+		if err != nil {
+			return false, err
+		}
+		progressed = progressed || p
+	}
+	return progressed, nil
+}
+
+// stepInstances lets each running instance do one unit of work, in name
+// order, settling the world after each. The driver calls it only while the
+// group is stable: a commit overlapping a rebalance is a coin toss inside
+// kgo.
+func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, err error) {
+	for _, s := range w.slots {
+		if !s.running() {
+			continue
+		}
+		out, paused := w.stepOne(ctx, s)
+		synctest.Wait()
+		if paused {
+			w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: "pause",
+				Detail: fmt.Sprintf("paused until %v", s.resumeAt.Sub(w.start).Round(time.Millisecond))})
+			continue
+		}
+		p, err := w.afterStep(ctx, s, step, out)
+		if err != nil {
+			return false, err
+		}
+		progressed = progressed || p
+	}
+	return progressed, nil
+}
+
+// stepOne runs one Step on its own goroutine, so that a pause fault can
+// freeze it at a crash point while the rest of the world goes on.
+func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
+	done := make(chan stepOutcome, 1)
+	s.paused, s.resume = make(chan struct{}), make(chan struct{})
+	go func() {
+		res, err := s.in.Step(ctx, 0)
+		done <- stepOutcome{res, err}
+	}()
+	select {
+	case out := <-done:
+		return out, false
+	case <-s.paused:
+		s.pending = done
+		return stepOutcome{}, true
+	}
+}
+
+// afterStep records what a step's outcome means for its slot: a crash
+// takes the instance down, a failure restarts it.
+func (w *world) afterStep(_ context.Context, s *slot, step int, out stepOutcome) (progressed bool, err error) {
+	w.checkFired(s)
+	switch {
+	case out.err == nil:
+		return out.res.Records > 0, nil
+	case errors.Is(out.err, engine.ErrCrashed):
+		s.downUntil = step + 1
+		if f := s.armed; f != nil {
+			s.downUntil = step + f.RestartAfter
+			if f.Kind == faults.Expire {
+				s.downUntil, s.waitExpiry = -1, true
+			}
+		}
+		_ = s.in.Close()
+		s.in, s.armed = nil, nil
+	case errors.Is(out.err, engine.ErrFailed):
+		w.note(fmt.Sprintf("%s restarts after a failure: %v", s.name, out.err))
+		_ = s.in.Close()
+		s.in, s.armed, s.downUntil = nil, nil, step+1
+	default:
+		return false, fmt.Errorf("step %d, instance %s: %w", step, s.name, out.err)
+	}
+	synctest.Wait()
+	return out.res.Records > 0, nil
+}
+
+// describeGroup reports whether the group is Stable and remembers its
+// static members.
+func (w *world) describeGroup(ctx context.Context) (bool, error) {
+	gs, err := w.adm.DescribeGroups(ctx, w.cfg.AppID())
+	if err != nil {
+		return false, fmt.Errorf("describing group: %w", err)
+	}
+	g, ok := gs[w.cfg.AppID()]
+	w.members = w.members[:0]
+	if ok {
+		for _, m := range g.Members {
+			if m.InstanceID != nil {
+				w.members = append(w.members, *m.InstanceID)
+			}
+		}
+	}
+	return ok && g.Err == nil && g.State == "Stable", nil
+}
+
+// inputDone reports whether the group has committed offsets at the end of
+// every input partition.
+func (w *world) inputDone(ctx context.Context) (bool, error) {
+	topic := w.scenario.Spec(w.params).InputTopic
+	ends, err := w.adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return false, fmt.Errorf("listing input end offsets: %w", err)
+	}
+	offs, err := w.adm.FetchOffsets(ctx, w.cfg.AppID())
+	if err == nil {
+		err = offs.Error()
+	}
+	if err != nil {
+		return false, fmt.Errorf("fetching group offsets: %w", err)
+	}
+	done := true
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset == 0 {
+			return // an empty partition has nothing to commit
+		}
+		c, ok := offs.Lookup(topic, o.Partition)
+		done = done && ok && c.At >= o.Offset
+	})
+	return done, nil
+}
+
+func (w *world) note(s string) {
+	w.log.Record(history.Event{Kind: history.KindNote, Detail: s})
+}

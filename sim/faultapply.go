@@ -1,0 +1,229 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"testing/synctest"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/history"
+)
+
+// apply fires or arms one fault. A fault that cannot apply (its instance is
+// down, or already has a fault pending) is recorded as skipped.
+func (w *world) apply(ctx context.Context, f faults.Fault) error {
+	s := w.slot(f.Instance)
+	skip := func(why string) error {
+		w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind),
+			Detail: fmt.Sprintf("skipped (%s): %s", why, f)})
+		return nil
+	}
+	if s == nil {
+		return skip("no such instance")
+	}
+	if f.Kind == faults.Join {
+		if s.in != nil || s.pending != nil {
+			return skip("already running")
+		}
+	} else if s.in == nil || s.pending != nil {
+		return skip("instance down or paused")
+	}
+	if s.armed != nil || (f.Kind == faults.Drop && s.drop != nil) {
+		return skip("a fault is already armed on it")
+	}
+	w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind), Detail: f.String()})
+	switch f.Kind {
+	case faults.Crash, faults.Expire, faults.Pause:
+		s.armed = &f
+	case faults.Shutdown:
+		// A close error means the checkpoint could not be written: the
+		// restart then restores from the changelog, as after a crash.
+		if err := s.in.Close(); err != nil {
+			w.note(fmt.Sprintf("%s: clean shutdown: %v", s.name, err))
+		}
+		s.in, s.downUntil = nil, w.steps+f.RestartAfter
+		synctest.Wait()
+	case faults.Leave:
+		if err := s.in.Close(); err != nil {
+			w.note(fmt.Sprintf("%s: clean shutdown: %v", s.name, err))
+		}
+		s.in, s.downUntil = nil, -1
+		// A static member's close keeps its place; the operator's
+		// LeaveGroup by instance id gives its partitions away now.
+		if _, err := w.adm.LeaveGroup(ctx, kadm.LeaveGroup(w.cfg.AppID()).InstanceIDs(s.name)); err != nil {
+			w.note(fmt.Sprintf("%s: leave group: %v", s.name, err))
+		}
+		synctest.Wait()
+	case faults.Join:
+		if err := w.startInstance(ctx, s); err != nil {
+			return err
+		}
+	case faults.BrokerError:
+		return w.armBrokerError(f)
+	case faults.Drop:
+		key, ok := apiKey(f.Request)
+		if !ok {
+			return fmt.Errorf("fault %s: unknown request", f)
+		}
+		s.in.DropConnectionsAfter(key)
+		s.drop = &f
+	}
+	return nil
+}
+
+func (w *world) slot(name string) *slot {
+	for _, s := range w.slots {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// crashHere is the crash hook of slot s: it fires the armed crash, expire
+// or pause fault when the unit reaches its point. A pause freezes the
+// instance's traffic, tells the driver, and blocks the unit until the driver
+// resumes it.
+func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
+	f := s.armed
+	if f == nil || f.Point != at.Point {
+		return false
+	}
+	if at.Point == engine.AfterProcess && at.Index != min(f.Index, at.Records-1) {
+		return false
+	}
+	if f.Kind != faults.Pause {
+		return true
+	}
+	s.armed = nil
+	s.resumeAt = time.Now().Add(time.Duration(f.PauseMs) * time.Millisecond)
+	s.in.Freeze()
+	close(s.paused)
+	<-s.resume
+	return false
+}
+
+// armedBrokerFault is an installed broker error not yet seen to fire.
+type armedBrokerFault struct {
+	fault  faults.Fault
+	handle *kfake.FaultHandle
+}
+
+// armBrokerError installs a kfake fault that answers the instance's next
+// matching request with the error.
+func (w *world) armBrokerError(f faults.Fault) error {
+	key, ok := apiKey(f.Request)
+	if !ok {
+		return fmt.Errorf("fault %s: unknown request", f)
+	}
+	kerrErr, ok := kafkaError(f.Error)
+	if !ok {
+		return fmt.Errorf("fault %s: unknown error", f)
+	}
+	txnID := w.cfg.AppID() + "-" + f.Instance
+	h := w.cluster.Fake.Fault(kfake.Fault{
+		Keys:  []kmsg.Key{kmsg.Key(key)},
+		Err:   kerrErr,
+		Count: 1,
+		When:  func(req kmsg.Request) bool { return ownedBy(req, txnID, f.Instance) },
+	})
+	w.brokerFaults = append(w.brokerFaults, armedBrokerFault{fault: f, handle: h})
+	return nil
+}
+
+// checkFired records the faults that have fired since the last check: the
+// broker's errors, and s's dropped connections.
+func (w *world) checkFired(s *slot) {
+	kept := w.brokerFaults[:0]
+	for _, b := range w.brokerFaults {
+		if b.handle.Hits() > 0 {
+			w.recordFired(b.fault.Instance, b.fault)
+			continue
+		}
+		kept = append(kept, b)
+	}
+	w.brokerFaults = kept
+	if s != nil && s.drop != nil && s.in != nil && s.in.DropFired() {
+		w.recordFired(s.name, *s.drop)
+		s.drop = nil
+	}
+}
+
+func (w *world) recordFired(instance string, f faults.Fault) {
+	w.log.Record(history.Event{Kind: history.KindFault, Instance: instance, Fault: string(f.Kind), Detail: "fired: " + f.String()})
+}
+
+// disarmBrokerFaults removes the broker errors that never fired.
+func (w *world) disarmBrokerFaults() {
+	for _, b := range w.brokerFaults {
+		b.handle.Remove()
+		w.note("never fired: " + b.fault.String())
+	}
+	w.brokerFaults = nil
+}
+
+// ownedBy reports whether req comes from the instance: by its transactional
+// id, or by its group instance id. A request carrying neither (a produce
+// without a transaction, an offset fetch) belongs to whichever instance
+// sends it first.
+func ownedBy(req kmsg.Request, txnID, instance string) bool {
+	deref := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	var txn, inst string
+	switch r := req.(type) {
+	case *kmsg.InitProducerIDRequest:
+		txn = deref(r.TransactionalID)
+	case *kmsg.AddPartitionsToTxnRequest:
+		txn = r.TransactionalID
+		if len(r.Transactions) > 0 {
+			txn = r.Transactions[0].TransactionalID
+		}
+	case *kmsg.AddOffsetsToTxnRequest:
+		txn = r.TransactionalID
+	case *kmsg.EndTxnRequest:
+		txn = r.TransactionalID
+	case *kmsg.TxnOffsetCommitRequest:
+		txn = r.TransactionalID
+	case *kmsg.ProduceRequest:
+		txn = deref(r.TransactionID)
+	case *kmsg.HeartbeatRequest:
+		inst = deref(r.InstanceID)
+	case *kmsg.OffsetCommitRequest:
+		inst = deref(r.InstanceID)
+	}
+	if txn == "" && inst == "" {
+		return true
+	}
+	return txn == txnID || inst == instance
+}
+
+// apiKey returns the Kafka API key named name (kmsg's names, e.g. "EndTxn").
+func apiKey(name string) (int16, bool) {
+	for k := int16(0); k < 200; k++ {
+		if kmsg.NameForKey(k) == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// kafkaError returns the Kafka error named name, e.g. "TRANSACTION_ABORTABLE".
+func kafkaError(name string) (*kerr.Error, bool) {
+	for code := int16(-1); code < 200; code++ {
+		if e, ok := kerr.ErrorForCode(code).(*kerr.Error); ok && e.Message == name {
+			return e, true
+		}
+	}
+	return nil, false
+}
