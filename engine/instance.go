@@ -189,7 +189,7 @@ func (in *Instance) Start(ctx context.Context) error {
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.OnPartitionsAssigned(in.onAssigned),
 		kgo.OnPartitionsRevoked(in.onRevoked),
-		kgo.OnPartitionsLost(in.onRevoked),
+		kgo.OnPartitionsLost(in.onLost),
 	)
 	if in.cfg.StaticMembership {
 		opts = append(opts, kgo.InstanceID(in.cfg.Name))
@@ -305,6 +305,15 @@ func (in *Instance) onRevoked(_ context.Context, _ *kgo.Client, m map[string][]i
 		delete(in.assigned, p)
 	}
 	in.changed = true
+}
+
+// onLost records that the group fenced this member out: its session
+// expired, or a newer member took its instance id. Any transaction it has
+// open can no longer commit (GroupTransactSession aborts it).
+func (in *Instance) onLost(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
+		Detail: fmt.Sprintf("fenced out of the group: partitions %v lost (session expired or instance id taken over)", m[in.cfg.Topology.Source])})
+	in.onRevoked(ctx, cl, m)
 }
 
 // Assignment returns the partitions the instance last recorded as its own.

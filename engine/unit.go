@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -289,6 +291,46 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 	return history.Committed, nil
 }
 
+// Reason renders err for a History. kgo joins per-partition errors in the
+// order it happened to build its request, so a failure that carries Kafka
+// errors reads as its context (the text before the first partition or
+// Kafka error) and the sorted set of their names: the same failure must
+// read the same in every run.
+func Reason(err error) string {
+	var names []string
+	var walk func(error)
+	walk = func(e error) {
+		if ke, ok := e.(*kerr.Error); ok {
+			names = append(names, ke.Message)
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			if next := u.Unwrap(); next != nil {
+				walk(next)
+			}
+		case interface{ Unwrap() []error }:
+			for _, next := range u.Unwrap() {
+				walk(next)
+			}
+		}
+	}
+	walk(err)
+	if len(names) == 0 {
+		return strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	sort.Strings(names)
+	names = slices.Compact(names)
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	segments := strings.Split(first, ": ")
+	cut := slices.IndexFunc(segments, func(s string) bool {
+		return strings.HasPrefix(s, "topic ") || slices.Contains(names, s)
+	})
+	if cut < 0 {
+		cut = len(segments)
+	}
+	return strings.Join(append(segments[:cut:cut], strings.Join(names, ", ")), ": ")
+}
+
 // fenced reports whether err says a newer producer or group generation took
 // over: the broker has aborted, or will abort, the transaction.
 func fenced(err error) bool {
@@ -304,14 +346,14 @@ func (in *Instance) abortUnit(ctx context.Context, w *unitOfWork, cause error) e
 	if _, err := in.sess.End(ctx, kgo.TryAbort); err != nil {
 		return in.failUnit(w, history.Unknown, fmt.Errorf("%w; then aborting: %w", cause, err))
 	}
-	w.u.Outcome, w.u.Reason = history.Aborted, cause.Error()
+	w.u.Outcome, w.u.Reason = history.Aborted, Reason(cause)
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
 	return nil
 }
 
 // failUnit records the unit and marks the instance as needing a restart.
 func (in *Instance) failUnit(w *unitOfWork, outcome history.Outcome, cause error) error {
-	w.u.Outcome, w.u.Reason = outcome, cause.Error()
+	w.u.Outcome, w.u.Reason = outcome, Reason(cause)
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
 	return in.fail(cause)
 }

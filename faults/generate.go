@@ -58,7 +58,7 @@ func (r Rates) String() string {
 			if s != "" {
 				s += ", "
 			}
-			s += fmt.Sprintf("%s %g", f.name, *f.v)
+			s += fmt.Sprintf("%s %.3g", f.name, *f.v)
 		}
 	}
 	if s == "" {

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -116,4 +117,84 @@ func TestEveryByteStringIsAValidSchedule(t *testing.T) {
 		{Step: 5, Kind: Crash, Instance: "b", Point: engine.AfterProduce, RestartAfter: 1},
 		{Step: 9, Kind: Crash, Instance: "a", Point: engine.AfterPoll, RestartAfter: 1},
 	}, s.Faults)
+}
+
+func TestEveryKindValidatesAndPrints(t *testing.T) {
+	for _, f := range []Fault{
+		{Step: 1, Kind: Crash, Instance: "a", Point: engine.DuringCommit, RestartAfter: 2},
+		{Step: 1, Kind: Shutdown, Instance: "a", RestartAfter: 2},
+		{Step: 1, Kind: Expire, Instance: "a", Point: engine.AfterProduce},
+		{Step: 1, Kind: Pause, Instance: "a", Point: engine.AfterProcess, Index: 2, PauseMs: 30_000},
+		{Step: 1, Kind: Join, Instance: "b"},
+		{Step: 1, Kind: Leave, Instance: "b"},
+		{Step: 1, Kind: BrokerError, Instance: "a", Request: "EndTxn", Error: "TRANSACTION_ABORTABLE"},
+		{Step: 1, Kind: BrokerError, Instance: "a", Request: "Produce", Error: "REQUEST_TIMED_OUT"},
+		{Step: 1, Kind: Drop, Instance: "a", Request: "TxnOffsetCommit"},
+	} {
+		require.NoError(t, Schedule{Faults: []Fault{f}}.Validate(instances), "%+v", f)
+		require.NotEmpty(t, f.String())
+	}
+	require.Equal(t, "step 1: a's next Produce applied, then answered with REQUEST_TIMED_OUT",
+		Fault{Step: 1, Kind: BrokerError, Instance: "a", Request: "Produce", Error: "REQUEST_TIMED_OUT"}.String())
+}
+
+func TestCatalogueRejects(t *testing.T) {
+	for name, tc := range map[string]struct {
+		f    Fault
+		want string
+	}{
+		"unknown request":    {Fault{Kind: BrokerError, Instance: "a", Request: "Fetch", Error: "X"}, `request "Fetch" is not one of`},
+		"error not in list":  {Fault{Kind: BrokerError, Instance: "a", Request: "EndTxn", Error: "REQUEST_TIMED_OUT"}, `error "REQUEST_TIMED_OUT" is not one EndTxn answers`},
+		"drop with error":    {Fault{Kind: Drop, Instance: "a", Request: "EndTxn", Error: "X"}, "a drop has no error"},
+		"drop unknown":       {Fault{Kind: Drop, Instance: "a", Request: "Metadata"}, `request "Metadata" is not one of`},
+		"pause without time": {Fault{Kind: Pause, Instance: "a", Point: engine.AfterPoll}, "pause_ms is set for a pause"},
+		"pause too long":     {Fault{Kind: Pause, Instance: "a", Point: engine.AfterPoll, PauseMs: 10_000_000}, "not in [1, 120000]"},
+		"join with point":    {Fault{Kind: Join, Instance: "a", Point: engine.AfterPoll}, "a join has no crash point"},
+		"crash with request": {Fault{Kind: Crash, Instance: "a", Point: engine.AfterPoll, Request: "EndTxn"}, "a crash has no request"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.ErrorContains(t, Schedule{Faults: []Fault{tc.f}}.Validate(nil), tc.want)
+		})
+	}
+}
+
+func TestFamiliesDrawFromTheirOwnStreams(t *testing.T) {
+	base := Rates{Crash: 0.2, Shutdown: 0.05}
+	only, err := Generate(5, base, instances, 60)
+	require.NoError(t, err)
+	all, err := Generate(5, Rates{Crash: 0.2, Shutdown: 0.05, Expire: 0.1, Pause: 0.1, Membership: 0.1, Broker: 0.1, Network: 0.1}, instances, 60, "c")
+	require.NoError(t, err)
+	require.NoError(t, all.Validate(append(instances, "c")))
+	counts := all.Counts()
+	for _, k := range []Kind{Pause, BrokerError, Drop} {
+		require.Positive(t, counts[k], "no %s drawn", k)
+	}
+	// Turning families on never moves a crash that still fits.
+	kept := 0
+	for _, f := range only.Faults {
+		if slices.Contains(all.Faults, f) {
+			kept++
+		}
+	}
+	require.Positive(t, kept)
+	for _, f := range all.Faults {
+		if f.Kind == Crash || f.Kind == Shutdown {
+			require.Contains(t, only.Faults, f, "a process fault appeared that the families alone do not draw")
+		}
+	}
+}
+
+func TestSwarmPicksPerSeed(t *testing.T) {
+	require.Equal(t, Swarm(9), Swarm(9))
+	differ := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		r := Swarm(seed)
+		require.NoError(t, r.Validate())
+		if r != Swarm(seed+1) {
+			differ++
+		}
+	}
+	require.Greater(t, differ, 15, "swarm picks barely vary with the seed")
+	require.Equal(t, "no faults", Rates{}.String())
+	require.Equal(t, "crash 0.1, network 0.25", Rates{Crash: 0.1, Network: 0.25}.String())
 }

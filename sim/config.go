@@ -39,6 +39,19 @@ type Config struct {
 	// from before KIP-890 part 2, whose AddPartitionsToTxn and
 	// AddOffsetsToTxn broker faults can then hit.
 	TransactionsV1 bool
+	// Swarm lets each seed pick which fault families are on, their rates,
+	// and the transaction protocol (TigerBeetle's swarm testing); Rates and
+	// TransactionsV1 are then ignored.
+	Swarm bool
+}
+
+// resolveSwarm returns cfg with what the seed picks under Swarm.
+func (c Config) resolveSwarm() Config {
+	if c.Swarm {
+		c.Rates = faults.Swarm(derive(c.Seed, "swarm"))
+		c.TransactionsV1 = derive(c.Seed, "protocol")%2 == 0
+	}
+	return c
 }
 
 // DefaultConfig is the default run: 1000 orders on 4 partitions, 2

@@ -70,3 +70,18 @@ func TestReplayedScheduleReproducesTheRun(t *testing.T) {
 	replayed := runInBubble(t, cfg)
 	require.Equal(t, original.Hash, replayed.Hash)
 }
+
+// TestSwarmIsDeterministic repeats the determinism check with every fault
+// family in play, each seed picking its own mix.
+func TestSwarmIsDeterministic(t *testing.T) {
+	for seed := uint64(1); seed <= 10; seed++ {
+		cfg := DefaultConfig()
+		cfg.Seed, cfg.Swarm = seed, true
+		first, second := runInBubble(t, cfg), runInBubble(t, cfg)
+		if first.Hash != second.Hash {
+			i, a, b := history.FirstDifference(first.History, second.History)
+			t.Fatalf("swarm seed %d gave two histories; first difference at event %d:\n%s\n%s", seed, i, a, b)
+		}
+		require.Equal(t, invariants.Pass, first.Verdict(), "swarm seed %d (%s): %v", seed, first.Config.Rates, first.Report.Anomalies)
+	}
+}

@@ -127,7 +127,12 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 			continue
 		}
 		w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: "pause", Detail: "resumed"})
+		// The client's held traffic goes first (heartbeats learn the
+		// member is gone), then the unit carries on: which of the two a
+		// woken process runs first is up to its scheduler, and the
+		// simulator must not leave it to Go's.
 		s.in.Thaw()
+		synctest.Wait()
 		close(s.resume)
 		out := <-s.pending
 		s.pending = nil
@@ -202,7 +207,7 @@ func (w *world) afterStep(_ context.Context, s *slot, step int, out stepOutcome)
 		_ = s.in.Close()
 		s.in, s.armed = nil, nil
 	case errors.Is(out.err, engine.ErrFailed):
-		w.note(fmt.Sprintf("%s restarts after a failure: %v", s.name, out.err))
+		w.note(fmt.Sprintf("%s restarts after a failure: %s", s.name, engine.Reason(out.err)))
 		_ = s.in.Close()
 		s.in, s.armed, s.downUntil = nil, nil, step+1
 	default:

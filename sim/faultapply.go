@@ -46,19 +46,19 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 		// A close error means the checkpoint could not be written: the
 		// restart then restores from the changelog, as after a crash.
 		if err := s.in.Close(); err != nil {
-			w.note(fmt.Sprintf("%s: clean shutdown: %v", s.name, err))
+			w.note(fmt.Sprintf("%s: clean shutdown: %s", s.name, engine.Reason(err)))
 		}
 		s.in, s.downUntil = nil, w.steps+f.RestartAfter
 		synctest.Wait()
 	case faults.Leave:
 		if err := s.in.Close(); err != nil {
-			w.note(fmt.Sprintf("%s: clean shutdown: %v", s.name, err))
+			w.note(fmt.Sprintf("%s: clean shutdown: %s", s.name, engine.Reason(err)))
 		}
 		s.in, s.downUntil = nil, -1
 		// A static member's close keeps its place; the operator's
 		// LeaveGroup by instance id gives its partitions away now.
 		if _, err := w.adm.LeaveGroup(ctx, kadm.LeaveGroup(w.cfg.AppID()).InstanceIDs(s.name)); err != nil {
-			w.note(fmt.Sprintf("%s: leave group: %v", s.name, err))
+			w.note(fmt.Sprintf("%s: leave group: %s", s.name, engine.Reason(err)))
 		}
 		synctest.Wait()
 	case faults.Join:

@@ -83,6 +83,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, fmt.Errorf("invalid config: %w", err)
 	}
+	cfg = cfg.resolveSwarm()
 	sched, err := cfg.schedule()
 	if err != nil {
 		return Result{}, err
@@ -239,6 +240,10 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		TransactionsV1:   w.cfg.TransactionsV1,
 		ClientOpts: append(deterministicOpts(),
 			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),
+			// Distinct heartbeat periods: two members that rejoined
+			// together would otherwise heartbeat at the same virtual
+			// instants forever, and Go would order their requests.
+			kgo.HeartbeatInterval(3*time.Second+time.Duration(s.name[0]-'a')*7*time.Millisecond),
 		),
 	})
 	if err != nil {
@@ -258,7 +263,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 			s.drop = nil
 		}
 		_ = in.Close()
-		w.log.Record(history.Event{Kind: history.KindNote, Instance: s.name, Detail: fmt.Sprintf("start failed, retrying: %v", err)})
+		w.log.Record(history.Event{Kind: history.KindNote, Instance: s.name, Detail: "start failed, retrying: " + engine.Reason(err)})
 		s.in, s.downUntil = nil, w.steps+1
 		synctest.Wait()
 		return nil
@@ -289,7 +294,7 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 	for _, s := range w.slots {
 		if s.in != nil {
 			if err := s.in.Close(); err != nil {
-				w.note(fmt.Sprintf("%s: closing: %v", s.name, err))
+				w.note(fmt.Sprintf("%s: closing: %s", s.name, engine.Reason(err)))
 			}
 			s.in = nil
 		}

@@ -50,6 +50,8 @@ Examples:
   simrun -seed 1 -crash-rate 0.1                    one run, exactly_once_v2
   simrun -seeds 1-200 -crash-rate 0.1               a sweep of 200 seeds
   simrun -seeds 1-200 -guarantee at_least_once      watch the checkers catch ALOS
+  simrun -seeds 1-500 -swarm                        every fault family, mixed per seed
+  simrun -seed 2 -pause-rate 0.1 -broker-rate 0.2   zombies and broker errors
   simrun -seed 7 -save-schedule s.json              keep a run's fault schedule
   simrun -seed 7 -schedule s.json                   replay it
   simrun -seeds 1-100 -check-determinism            every seed twice, hashes compared
@@ -83,6 +85,13 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	guarantee := fs.String("guarantee", string(def.Guarantee), "processing guarantee: "+guaranteeNames())
 	fs.Float64Var(&o.cfg.Rates.Crash, "crash-rate", def.Rates.Crash, "chance per instance per step of a crash at a random crash point")
 	fs.Float64Var(&o.cfg.Rates.Shutdown, "shutdown-rate", def.Rates.Shutdown, "chance per instance per step of a clean shutdown and rejoin")
+	fs.Float64Var(&o.cfg.Rates.Expire, "expire-rate", 0, "chance per instance per step of a crash whose instance stays down until its session expired")
+	fs.Float64Var(&o.cfg.Rates.Pause, "pause-rate", 0, "chance per instance per step of a pause mid-unit (3s, 15s or 30s): a zombie, a transaction timeout")
+	fs.Float64Var(&o.cfg.Rates.Membership, "membership-rate", 0, "chance per instance per step of an instance joining or leaving the group")
+	fs.Float64Var(&o.cfg.Rates.Broker, "broker-rate", 0, "chance per instance per step of a broker error on a transactional or group request")
+	fs.Float64Var(&o.cfg.Rates.Network, "network-rate", 0, "chance per instance per step of a dropped connection (a request's answer lost)")
+	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn)")
+	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates and the transaction protocol")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
 	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`")
 	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file` (- for standard output)")
@@ -249,8 +258,21 @@ func (o options) replayCommand(seed uint64) string {
 	if o.schedulePath != "" {
 		parts = append(parts, "-schedule", o.schedulePath)
 	} else {
-		add("crash-rate", strconv.FormatFloat(c.Rates.Crash, 'g', -1, 64), c.Rates.Crash != def.Rates.Crash)
-		add("shutdown-rate", strconv.FormatFloat(c.Rates.Shutdown, 'g', -1, 64), c.Rates.Shutdown != def.Rates.Shutdown)
+		if c.Swarm {
+			parts = append(parts, "-swarm")
+		} else {
+			rate := func(name string, v, d float64) { add(name, strconv.FormatFloat(v, 'g', -1, 64), v != d) }
+			rate("crash-rate", c.Rates.Crash, def.Rates.Crash)
+			rate("shutdown-rate", c.Rates.Shutdown, def.Rates.Shutdown)
+			rate("expire-rate", c.Rates.Expire, def.Rates.Expire)
+			rate("pause-rate", c.Rates.Pause, def.Rates.Pause)
+			rate("membership-rate", c.Rates.Membership, def.Rates.Membership)
+			rate("broker-rate", c.Rates.Broker, def.Rates.Broker)
+			rate("network-rate", c.Rates.Network, def.Rates.Network)
+			if c.TransactionsV1 {
+				parts = append(parts, "-txn-v1")
+			}
+		}
 	}
 	return strings.Join(parts, " ")
 }

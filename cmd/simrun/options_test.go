@@ -38,6 +38,8 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seed", "1", "-seeds", "1-3"}, "-seed and -seeds cannot be used together"},
 		{[]string{"-seed", "-1"}, "invalid value"},
 		{[]string{"-crash-rate", "1.5"}, "crash rate 1.5 is not in [0, 1]"},
+		{[]string{"-pause-rate", "-0.1"}, "pause rate -0.1 is not in [0, 1]"},
+		{[]string{"-broker-rate", "x"}, "invalid value"},
 		{[]string{"-orders", "0"}, "inputs: need at least 1"},
 		{[]string{"-instances", "0", "-partitions", "0"}, "partitions: need 1 to 1000, got 0; instances"},
 		{[]string{"-schedule", filepath.Join(dir, "missing.json")}, "reading schedule"},
@@ -104,6 +106,8 @@ func TestReplayCommandNamesWhatDiffers(t *testing.T) {
 		{[]string{"-seeds", "1-9", "-guarantee", "at_least_once", "-orders", "200"}, 4,
 			"go run -tags synctests ./cmd/simrun -seed 4 -orders 200 -guarantee at_least_once"},
 		{nil, 2, "go run -tags synctests ./cmd/simrun -seed 2"},
+		{[]string{"-seeds", "1-500", "-swarm"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -swarm"},
+		{[]string{"-pause-rate", "0.1", "-txn-v1"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -pause-rate 0.1 -txn-v1"},
 	} {
 		o, err := parseOptions(tc.args, &bytes.Buffer{})
 		require.NoError(t, err)

@@ -23,18 +23,40 @@ const maxAnomalies = 20
 // report shows it.
 func paramBlock(o options, res sim.Result) [][2]string {
 	c := res.Config
-	faultsLine := fmt.Sprintf("crash-rate %g, shutdown-rate %g", c.Rates.Crash, c.Rates.Shutdown)
-	if c.Schedule != nil {
+	faultsLine := c.Rates.String()
+	switch {
+	case c.Schedule != nil:
 		faultsLine = "replayed from " + o.schedulePath
+	case c.Swarm:
+		faultsLine = "swarm picked: " + faultsLine
 	}
-	counts := res.Schedule.Counts()
+	protocol := "transactions v2 (KIP-890)"
+	if c.TransactionsV1 {
+		protocol = "transactions v1 (AddPartitionsToTxn, AddOffsetsToTxn)"
+	}
 	return [][2]string{
 		{"seed", fmt.Sprint(c.Seed)},
 		{"scenario", fmt.Sprintf("%s: %d orders, %d partitions, %d instances", c.Scenario, c.Inputs, c.Partitions, c.Instances)},
 		{"guarantee", string(c.Guarantee)},
+		{"protocol", protocol},
 		{"faults", faultsLine},
-		{"schedule", fmt.Sprintf("%d crashes, %d shutdowns", counts[faults.Crash], counts[faults.Shutdown])},
+		{"schedule", scheduleCounts(res.Schedule)},
 	}
+}
+
+// scheduleCounts says how many faults of each kind the schedule has.
+func scheduleCounts(s faults.Schedule) string {
+	counts := s.Counts()
+	var parts []string
+	for _, k := range faults.Kinds() {
+		if n := counts[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	if len(parts) == 0 {
+		return "no faults"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func printRun(w io.Writer, o options, out outcome) {
