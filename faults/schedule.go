@@ -1,12 +1,3 @@
-// Package faults owns what can go wrong in a run, as data: a Schedule of
-// faults at logical steps that prints, parses from JSON, replays, and is
-// generated from a seed and rates. It describes faults; sim/ applies them.
-//
-// A step is one round of the simulator's driver, in which every live
-// instance may do one unit of work. A crash fault arms its instance at its
-// step; the instance dies at the named crash point of the next unit that
-// reaches it. Where our fake departs from a real broker for a fault, the fault's
-// doc says so.
 package faults
 
 import (

@@ -79,6 +79,7 @@ func TestSwarmIsDeterministic(t *testing.T) {
 		cfg.Seed, cfg.Swarm = seed, true
 		first, second := runInBubble(t, cfg), runInBubble(t, cfg)
 		if first.Hash != second.Hash {
+			dumpHistories(t, first.History, second.History)
 			i, a, b := history.FirstDifference(first.History, second.History)
 			t.Fatalf("swarm seed %d gave two histories; first difference at event %d:\n%s\n%s", seed, i, a, b)
 		}

@@ -1,0 +1,45 @@
+// Package faults owns what can go wrong in a run, as data: a Schedule of
+// faults at logical steps that prints, parses from JSON, replays, and is
+// generated from a seed and per-family rates (or, in swarm mode, with the
+// families themselves drawn from the seed). It describes faults; sim/
+// applies them.
+//
+// A step is one round of the simulator's driver, in which every live
+// instance may do one unit of work. A fault at a crash point arms its
+// instance at its step and strikes at the next unit that reaches the point.
+//
+// # The catalogue and how each fault is made
+//
+//	crash         the engine's crash hook; the instance's connections are cut
+//	              (no leave-group, no abort), on the wire for the points
+//	              inside the commit
+//	shutdown      Instance.Close: checkpoint, static member keeps its place
+//	expire        a crash, then no restart until DescribeGroups shows the
+//	              coordinator expired the member's session
+//	pause         the crash hook blocks the unit and the instance's dialer
+//	              holds every write (heartbeats included); on waking, the held
+//	              traffic settles first, then the unit carries on as a zombie
+//	join, leave   start a spare instance; Close plus kadm LeaveGroup by
+//	              instance id, as an operator removes a static member
+//	broker-error  kfake.Fault{Keys, Err, Count: 1, When: owner}, matched to
+//	              the instance by transactional id or group instance id
+//	drop          the instance's dialer cuts every connection right after the
+//	              request is written: the broker did the work, the answer
+//	              is lost, kgo dials again
+//
+// # Where kfake departs from a real broker, as the faults expose it
+//
+//   - REQUEST_TIMED_OUT after applying the request exists only for Produce,
+//     TxnOffsetCommit and OffsetCommit; for EndTxn, InitProducerID and the
+//     rest, "applied but the answer lost" is a drop.
+//   - kfake never answers CONCURRENT_TRANSACTIONS by itself: it aborts a
+//     fenced producer's transaction inside InitProducerID. Only a
+//     broker-error makes a client see it.
+//   - With franz-go v1.22 and kfake speaking transactions v2 (KIP-890 part
+//     2), AddPartitionsToTxn and AddOffsetsToTxn are never sent; faults on
+//     them fire only with TransactionsV1 (the protocol of Kafka 3.9 and
+//     older).
+//   - A Produce without a transaction carries no identity, and an
+//     OffsetFetch none the fault can match: such broker errors hit
+//     whichever instance sends one next.
+package faults
