@@ -115,9 +115,16 @@ func (c *failureCatcher) Logf(format string, args ...any) {
 // failing config rapid ran: after shrinking, that is the minimal one.
 func expectCounterexample(t *testing.T, g engine.Guarantee, kind string) (Config, time.Duration) {
 	t.Helper()
-	// The failure is the expected outcome: no fail file for it.
+	// The failure is the expected outcome: no fail file for it. rapid stops
+	// at the first counterexample, so a generous number of checks costs
+	// nothing when one is found early and keeps -short from giving up.
 	require.NoError(t, flag.Set("rapid.nofailfile", "true"))
-	defer func() { require.NoError(t, flag.Set("rapid.nofailfile", "false")) }()
+	checks := flag.Lookup("rapid.checks").Value.String()
+	require.NoError(t, flag.Set("rapid.checks", "1000"))
+	defer func() {
+		require.NoError(t, flag.Set("rapid.nofailfile", "false"))
+		require.NoError(t, flag.Set("rapid.checks", checks))
+	}()
 
 	var minimal Config
 	catcher := &failureCatcher{T: t}
