@@ -60,6 +60,11 @@ func FromBytes(src *ByteSource, instances []string) Schedule {
 			f.Error = brokerErrors[f.Request][src.IntN(len(brokerErrors[f.Request]))]
 		case Drop:
 			f.Request = droppable[src.IntN(len(droppable))]
+		case LeaderMove, CoordinatorMove:
+			f.Instance, f.RestartAfter = "", 0
+			if f.Kind == LeaderMove {
+				f.Partition = int32(src.IntN(maxPartitions))
+			}
 		}
 		fs = append(fs, f)
 	}

@@ -26,6 +26,16 @@
 //	drop          the instance's dialer cuts every connection right after the
 //	              request is written: the broker did the work, the answer
 //	              is lost, kgo dials again
+//	leader-move   kfake MoveTopicPartition of the partition, in every topic,
+//	              to the broker after its leader
+//	coordinator-  kfake RehashCoordinators: every group and transaction
+//	move          coordinator moves, clients learn it from NOT_COORDINATOR
+//
+// One pause at a time: the generators never overlap two pauses. Two
+// instances frozen at the same virtual instant wake with their clients'
+// timers aligned, and their rejoins can race in ways the lockstep driver does
+// not yet order, so a hand-written schedule that overlaps pauses may not
+// replay byte for byte.
 //
 // # Where kfake departs from a real broker, as the faults expose it
 //
@@ -39,6 +49,7 @@
 //     2), AddPartitionsToTxn and AddOffsetsToTxn are never sent; faults on
 //     them fire only with TransactionsV1 (the protocol of Kafka 3.9 and
 //     older).
+//   - A broker restart from its data directory is not in the catalogue yet.
 //   - A Produce without a transaction carries no identity, and an
 //     OffsetFetch none the fault can match: such broker errors hit
 //     whichever instance sends one next.

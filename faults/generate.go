@@ -24,6 +24,9 @@ type Rates struct {
 	Broker float64
 	// Network is dropped connections.
 	Network float64
+	// Cluster is leader and coordinator moves, per step (not per
+	// instance).
+	Cluster float64
 }
 
 // rateFields names each rate for messages and for -swarm, in family order.
@@ -36,7 +39,7 @@ func (r *Rates) fields() []struct {
 		v    *float64
 	}{
 		{"crash", &r.Crash}, {"shutdown", &r.Shutdown}, {"expire", &r.Expire}, {"pause", &r.Pause},
-		{"membership", &r.Membership}, {"broker", &r.Broker}, {"network", &r.Network},
+		{"membership", &r.Membership}, {"broker", &r.Broker}, {"network", &r.Network}, {"cluster", &r.Cluster},
 	}
 }
 
@@ -89,6 +92,10 @@ const maxRestartAfter = 5
 // maxIndex bounds the drawn record index of an after-process crash.
 const maxIndex = 20
 
+// maxPartitions bounds the partition a drawn leader move names; a move of a
+// partition a run does not have changes nothing.
+const maxPartitions = 4
+
 // maxPauseMs bounds a pause; pauses are drawn from pauseChoices, below and
 // beyond the session timeout (10s) and the transaction timeout (20s).
 const maxPauseMs = 120_000
@@ -138,12 +145,40 @@ func Generate(seed uint64, r Rates, instances []string, steps int, spares ...str
 			}
 		}
 	}
+	if r.Cluster > 0 {
+		rng := rand.New(rand.NewPCG(seed, stream("cluster")))
+		for step := range steps {
+			hit, move, p := rng.Float64() < r.Cluster, rng.IntN(2) == 0, int32(rng.IntN(maxPartitions))
+			if !hit {
+				continue
+			}
+			f := Fault{Step: step, Kind: CoordinatorMove}
+			if move {
+				f.Kind, f.Partition = LeaderMove, p
+			}
+			candidates = append(candidates, f)
+		}
+	}
 	slices.SortStableFunc(candidates, func(a, b Fault) int { return a.Step - b.Step })
 	var s Schedule
 	busyUntil := make(map[string]int)
+	pausedUntil := 0
 	for _, f := range candidates {
+		if f.Kind.IsCluster() {
+			s.Faults = append(s.Faults, f)
+			continue
+		}
 		if f.Step < busyUntil[f.Instance] {
 			continue
+		}
+		// One pause at a time: two instances frozen at the same virtual
+		// instant wake with their clients' timers aligned, and their
+		// rejoins race (a known limit of the lockstep driver).
+		if f.Kind == Pause {
+			if f.Step < pausedUntil {
+				continue
+			}
+			pausedUntil = f.Step + 20
 		}
 		s.Faults = append(s.Faults, f)
 		// A fault at a crash point fires at the instance's next unit,

@@ -50,12 +50,22 @@ const (
 	// written: the broker does the work, the answer is lost, the client
 	// reconnects and retries or gives up.
 	Drop Kind = "drop"
+	// LeaderMove hands the leadership of Partition, in every topic, to the
+	// next broker. It names no instance.
+	LeaderMove Kind = "leader-move"
+	// CoordinatorMove rehashes every group and transaction coordinator to
+	// other brokers. It names no instance.
+	CoordinatorMove Kind = "coordinator-move"
 )
 
 // Kinds lists every kind of fault.
 func Kinds() []Kind {
-	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop}
+	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop, LeaderMove, CoordinatorMove}
 }
+
+// IsCluster reports whether a kind acts on the cluster rather than on an
+// instance.
+func (k Kind) IsCluster() bool { return k == LeaderMove || k == CoordinatorMove }
 
 // HasPoint reports whether a kind strikes at a crash point.
 func (k Kind) HasPoint() bool { return k == Crash || k == Expire || k == Pause }
@@ -84,6 +94,8 @@ type Fault struct {
 	// only the Request.
 	Request string `json:"request,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// Partition is the partition a LeaderMove moves, in every topic.
+	Partition int32 `json:"partition,omitempty"`
 }
 
 // String renders a fault on one line.
@@ -107,6 +119,10 @@ func (f Fault) String() string {
 		return fmt.Sprintf("step %d: %s's next %s %s with %s", f.Step, f.Instance, f.Request, how, f.Error)
 	case Drop:
 		return fmt.Sprintf("step %d: %s's connections dropped after its next %s is sent", f.Step, f.Instance, f.Request)
+	case LeaderMove:
+		return fmt.Sprintf("step %d: partition %d of every topic moves to the next broker", f.Step, f.Partition)
+	case CoordinatorMove:
+		return fmt.Sprintf("step %d: group and transaction coordinators move", f.Step)
 	default:
 		return fmt.Sprintf("step %d: %s %s, restart after %d", f.Step, f.Kind, f.Instance, f.RestartAfter)
 	}
@@ -206,6 +222,21 @@ func (f Fault) validate(instances []string) error {
 	}
 	if f.RestartAfter < 0 {
 		return fmt.Errorf("restart_after %d is negative", f.RestartAfter)
+	}
+	if f.Kind.IsCluster() {
+		if f.Instance != "" {
+			return fmt.Errorf("a %s names no instance", f.Kind)
+		}
+		if f.Partition < 0 || (f.Partition != 0 && f.Kind != LeaderMove) {
+			return fmt.Errorf("partition %d: only a leader-move names one, and never a negative one", f.Partition)
+		}
+		if f.Point != "" || f.Request != "" || f.Error != "" || f.PauseMs != 0 {
+			return fmt.Errorf("a %s has only a step (and a partition)", f.Kind)
+		}
+		return nil
+	}
+	if f.Partition != 0 {
+		return fmt.Errorf("a %s names no partition", f.Kind)
 	}
 	if f.Instance == "" {
 		return errors.New("no instance")

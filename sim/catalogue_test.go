@@ -210,3 +210,45 @@ func TestWeakerModesBreakUnderFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterMoves moves partition leaders and the coordinators of a
+// three-broker cluster mid-run, asserts each move happened, and requires
+// exactly_once_v2 to pass through them.
+func TestClusterMoves(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Brokers = 400, 3
+	cfg.Schedule = &faults.Schedule{Faults: []faults.Fault{
+		{Step: 2, Kind: faults.LeaderMove, Partition: 1},
+		{Step: 3, Kind: faults.CoordinatorMove},
+		{Step: 4, Kind: faults.LeaderMove, Partition: 2},
+		{Step: 5, Kind: faults.Crash, Instance: "a", Point: engine.DuringCommit, RestartAfter: 1},
+	}}
+	res := runInBubble(t, cfg)
+	requirePass(t, res)
+	var fired []string
+	for _, ev := range res.History.Events {
+		if ev.Kind == history.KindFault && ev.Instance == "" && strings.HasPrefix(ev.Detail, "fired: ") {
+			fired = append(fired, ev.Detail)
+		}
+	}
+	require.Equal(t, []string{
+		"fired: partition 1 now led by broker 2",
+		fmt.Sprintf("fired: group coordinator now broker %d", coordinatorAfterMove(t, res)),
+		"fired: partition 2 now led by broker 0",
+	}, fired)
+}
+
+// coordinatorAfterMove reads the coordinator the run recorded, checking it
+// names a broker of the cluster.
+func coordinatorAfterMove(t *testing.T, res Result) int32 {
+	t.Helper()
+	for _, ev := range res.History.Events {
+		var n int32
+		if _, err := fmt.Sscanf(ev.Detail, "fired: group coordinator now broker %d", &n); err == nil {
+			require.True(t, n >= 0 && n < 3, "coordinator %d is not a broker", n)
+			return n
+		}
+	}
+	t.Fatal("the coordinator move never fired")
+	return -1
+}

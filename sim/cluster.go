@@ -20,8 +20,10 @@ const basePort = 19092
 // it is a net.Pipe, which a synctest bubble treats as durably blocked, so
 // broker timeouts pass in virtual time.
 type Cluster struct {
-	Fake *kfake.Cluster
-	Net  *kfake.VirtualNetwork
+	Fake    *kfake.Cluster
+	Net     *kfake.VirtualNetwork
+	topics  []string
+	brokers int32
 }
 
 // NewCluster starts brokers fake brokers with the given topics (name →
@@ -63,8 +65,34 @@ func NewCluster(brokers int, topics map[string]int32, opts ...kfake.Opt) (*Clust
 			fake.Close()
 			return nil, fmt.Errorf("creating topic %s: %w", t, err)
 		}
+		// Leaders where the layout says, not where kfake's draw put them.
+		for p := range topics[t] {
+			if err := fake.MoveTopicPartition(t, p, p%int32(brokers)); err != nil {
+				fake.Close()
+				return nil, fmt.Errorf("placing %s[%d]: %w", t, p, err)
+			}
+		}
 	}
+	c.topics = names
+	c.brokers = int32(brokers)
 	return c, nil
+}
+
+// MoveLeader hands partition p of every topic to the broker after its
+// current leader, and reports the new leader (or -1 when no topic has p).
+func (c *Cluster) MoveLeader(p int32) (int32, error) {
+	node := int32(-1)
+	for _, t := range c.topics {
+		cur := c.Fake.LeaderFor(t, p)
+		if cur < 0 {
+			continue
+		}
+		node = (cur + 1) % c.brokers
+		if err := c.Fake.MoveTopicPartition(t, p, node); err != nil {
+			return -1, fmt.Errorf("moving %s[%d]: %w", t, p, err)
+		}
+	}
+	return node, nil
 }
 
 // ClientOpts are the options a client needs to reach the cluster.

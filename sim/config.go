@@ -19,8 +19,11 @@ type Config struct {
 	Inputs     int
 	Partitions int
 	Instances  int
-	Guarantee  engine.Guarantee
-	Rates      faults.Rates
+	// Brokers is the size of the kfake cluster; partition p of every topic
+	// starts on broker p mod Brokers.
+	Brokers   int
+	Guarantee engine.Guarantee
+	Rates     faults.Rates
 	// Schedule replays a saved schedule; nil generates one from Seed and
 	// Rates.
 	Schedule *faults.Schedule
@@ -50,6 +53,9 @@ func (c Config) resolveSwarm() Config {
 	if c.Swarm {
 		c.Rates = faults.Swarm(derive(c.Seed, "swarm"))
 		c.TransactionsV1 = derive(c.Seed, "protocol")%2 == 0
+		if c.Rates.Cluster > 0 {
+			c.Brokers = 3 // moves need somewhere to move to
+		}
 	}
 	return c
 }
@@ -63,6 +69,7 @@ func DefaultConfig() Config {
 		Inputs:          1000,
 		Partitions:      4,
 		Instances:       2,
+		Brokers:         1,
 		Guarantee:       engine.ExactlyOnceV2,
 		Rates:           faults.Rates{Crash: 0.1, Shutdown: 0.02},
 		Batch:           10,
@@ -73,6 +80,9 @@ func DefaultConfig() Config {
 
 // maxInstances keeps instance names to single letters.
 const maxInstances = 26
+
+// maxBrokers bounds the fake cluster.
+const maxBrokers = 9
 
 // Validate reports a config that cannot run.
 func (c Config) Validate() error {
@@ -88,6 +98,9 @@ func (c Config) Validate() error {
 	}
 	if c.Partitions < 1 || c.Partitions > 1000 {
 		errs = append(errs, fmt.Errorf("partitions: need 1 to 1000, got %d", c.Partitions))
+	}
+	if c.Brokers < 1 || c.Brokers > maxBrokers {
+		errs = append(errs, fmt.Errorf("brokers: need 1 to %d, got %d", maxBrokers, c.Brokers))
 	}
 	if c.Instances < 1 || c.Instances > maxInstances {
 		errs = append(errs, fmt.Errorf("instances: need 1 to %d, got %d", maxInstances, c.Instances))

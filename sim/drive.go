@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
@@ -244,15 +245,17 @@ func (w *world) inputDone(ctx context.Context) (bool, error) {
 	if err == nil {
 		err = ends.Error()
 	}
-	if err != nil {
-		return false, fmt.Errorf("listing input end offsets: %w", err)
+	offs, err2 := w.adm.FetchOffsets(ctx, w.cfg.AppID())
+	if err2 == nil {
+		err2 = offs.Error()
 	}
-	offs, err := w.adm.FetchOffsets(ctx, w.cfg.AppID())
-	if err == nil {
-		err = offs.Error()
-	}
-	if err != nil {
-		return false, fmt.Errorf("fetching group offsets: %w", err)
+	if err := errors.Join(err, err2); err != nil {
+		// A leader or coordinator that just moved answers retriably until
+		// the admin client's metadata catches up: ask again next step.
+		if kerr.IsRetriable(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("checking whether the input is processed: %w", err)
 	}
 	done := true
 	ends.Each(func(o kadm.ListedOffset) {

@@ -19,6 +19,9 @@ import (
 // apply fires or arms one fault. A fault that cannot apply (its instance is
 // down, or already has a fault pending) is recorded as skipped.
 func (w *world) apply(ctx context.Context, f faults.Fault) error {
+	if f.Kind.IsCluster() {
+		return w.applyCluster(ctx, f)
+	}
 	s := w.slot(f.Instance)
 	skip := func(why string) error {
 		w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind),
@@ -75,6 +78,29 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 		s.in.DropConnectionsAfter(key)
 		s.drop = &f
 	}
+	return nil
+}
+
+// applyCluster moves leaders or coordinators, and records where they went.
+func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
+	w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: f.String()})
+	switch f.Kind {
+	case faults.LeaderMove:
+		node, err := w.cluster.MoveLeader(f.Partition)
+		if err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("fired: partition %d now led by broker %d", f.Partition, node)
+		if node < 0 {
+			detail = fmt.Sprintf("skipped: no topic has partition %d", f.Partition)
+		}
+		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: detail})
+	case faults.CoordinatorMove:
+		w.cluster.Fake.RehashCoordinators()
+		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: fmt.Sprintf(
+			"fired: group coordinator now broker %d", w.cluster.Fake.CoordinatorFor(w.cfg.AppID()))})
+	}
+	synctest.Wait()
 	return nil
 }
 

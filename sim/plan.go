@@ -24,6 +24,7 @@ type Plan struct {
 	Orders     int     `json:"orders,omitempty"`
 	Partitions int     `json:"partitions,omitempty"`
 	Instances  int     `json:"instances,omitempty"`
+	Brokers    int     `json:"brokers,omitempty"`
 	Guarantee  string  `json:"guarantee,omitempty"`
 	// TransactionsV1 selects the transaction protocol before KIP-890.
 	TransactionsV1 bool `json:"transactions_v1,omitempty"`
@@ -60,7 +61,7 @@ func PlanOf(cfg Config, sched faults.Schedule, res *Result) Plan {
 	seed := cfg.Seed
 	p := Plan{
 		Seed: &seed, Scenario: cfg.Scenario, Orders: cfg.Inputs, Partitions: cfg.Partitions,
-		Instances: cfg.Instances, Guarantee: string(cfg.Guarantee), Faults: sched.Faults,
+		Instances: cfg.Instances, Brokers: cfg.Brokers, Guarantee: string(cfg.Guarantee), Faults: sched.Faults,
 		TransactionsV1: cfg.TransactionsV1,
 	}
 	if p.Faults == nil {
@@ -145,6 +146,9 @@ func (p Plan) Apply(cfg Config, explicit map[string]bool) (Config, error) {
 	}
 	if p.Instances != 0 {
 		set("instances", p.Instances, cfg.Instances, func() { cfg.Instances = p.Instances })
+	}
+	if p.Brokers != 0 {
+		set("brokers", p.Brokers, cfg.Brokers, func() { cfg.Brokers = p.Brokers })
 	}
 	if p.Guarantee != "" {
 		set("guarantee", engine.Guarantee(p.Guarantee), cfg.Guarantee, func() { cfg.Guarantee = engine.Guarantee(p.Guarantee) })

@@ -31,6 +31,7 @@ func drawConfig(t *rapid.T, g engine.Guarantee) Config {
 	cfg.Inputs = rapid.IntRange(1, 300).Draw(t, "orders")
 	cfg.Partitions = rapid.IntRange(1, 4).Draw(t, "partitions")
 	cfg.Instances = rapid.IntRange(1, 3).Draw(t, "instances")
+	cfg.Brokers = rapid.IntRange(1, 3).Draw(t, "brokers")
 	names := append(cfg.InstanceNames(), cfg.SpareNames()...)
 	fault := rapid.Custom(func(t *rapid.T) faults.Fault {
 		f := faults.Fault{
@@ -53,6 +54,11 @@ func drawConfig(t *rapid.T, g engine.Guarantee) Config {
 			f.Error = rapid.SampledFrom(faults.BrokerErrors(f.Request)).Draw(t, "error")
 		case faults.Drop:
 			f.Request = rapid.SampledFrom(faults.DroppableRequests()).Draw(t, "request")
+		case faults.LeaderMove, faults.CoordinatorMove:
+			f.Instance, f.RestartAfter = "", 0
+			if f.Kind == faults.LeaderMove {
+				f.Partition = int32(rapid.IntRange(0, 3).Draw(t, "partition"))
+			}
 		}
 		return f
 	})
@@ -181,6 +187,7 @@ func FuzzSchedule(f *testing.F) {
 		cfg.Inputs = 1 + 2*src.IntN(150)
 		cfg.Partitions = 1 + src.IntN(4)
 		cfg.Instances = 1 + src.IntN(3)
+		cfg.Brokers = 1 + src.IntN(3)
 		sched := faults.FromBytes(src, append(cfg.InstanceNames(), cfg.SpareNames()...))
 		cfg.Schedule = &sched
 		res, err := runInRapid(t, cfg)

@@ -152,7 +152,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		log:   history.NewLog(time.Now),
 		start: time.Now(),
 	}
-	w.cluster, err = NewCluster(1, sc.Topics(w.params))
+	w.cluster, err = NewCluster(cfg.Brokers, sc.Topics(w.params))
 	if err != nil {
 		return nil, err
 	}

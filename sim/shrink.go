@@ -28,7 +28,10 @@ func Shrink(cfg Config, kind string, run Runner, budget int) (Config, Result, Sh
 		return cfg, Result{}, st, err
 	}
 	st.Runs++
-	// Shrinking edits the schedule the run used, generated or not.
+	// Shrinking edits the run as it was: its schedule, generated or not,
+	// and what swarm mode picked for it.
+	cfg = best.Config
+	cfg.Swarm = false
 	sched := best.Schedule
 	cfg.Schedule = &sched
 	stillFails := func(c Config) (Result, bool, error) {

@@ -21,7 +21,7 @@ func crash(step int, instance string, p engine.CrashPoint) faults.Fault {
 func fakeRun(calls *int) Runner {
 	return func(cfg Config) (Result, error) {
 		*calls++
-		res := Result{Complete: true, Report: invariants.Report{Verdict: invariants.Pass}}
+		res := Result{Config: cfg, Complete: true, Report: invariants.Report{Verdict: invariants.Pass}}
 		if cfg.Schedule != nil {
 			res.Schedule = *cfg.Schedule
 		}

@@ -82,6 +82,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.IntVar(&o.cfg.Inputs, "orders", def.Inputs, "number of input orders")
 	fs.IntVar(&o.cfg.Partitions, "partitions", def.Partitions, "partitions of every topic")
 	fs.IntVar(&o.cfg.Instances, "instances", def.Instances, "engine instances")
+	fs.IntVar(&o.cfg.Brokers, "brokers", def.Brokers, "brokers in the fake cluster (partition p starts on broker p mod n)")
 	guarantee := fs.String("guarantee", string(def.Guarantee), "processing guarantee: "+guaranteeNames())
 	fs.Float64Var(&o.cfg.Rates.Crash, "crash-rate", def.Rates.Crash, "chance per instance per step of a crash at a random crash point")
 	fs.Float64Var(&o.cfg.Rates.Shutdown, "shutdown-rate", def.Rates.Shutdown, "chance per instance per step of a clean shutdown and rejoin")
@@ -90,6 +91,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.Float64Var(&o.cfg.Rates.Membership, "membership-rate", 0, "chance per instance per step of an instance joining or leaving the group")
 	fs.Float64Var(&o.cfg.Rates.Broker, "broker-rate", 0, "chance per instance per step of a broker error on a transactional or group request")
 	fs.Float64Var(&o.cfg.Rates.Network, "network-rate", 0, "chance per instance per step of a dropped connection (a request's answer lost)")
+	fs.Float64Var(&o.cfg.Rates.Cluster, "cluster-rate", 0, "chance per step of a partition leader move or a coordinator move (use with -brokers > 1)")
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn)")
 	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates and the transaction protocol")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
@@ -254,6 +256,7 @@ func (o options) replayCommand(seed uint64) string {
 	add("orders", strconv.Itoa(c.Inputs), c.Inputs != def.Inputs)
 	add("partitions", strconv.Itoa(c.Partitions), c.Partitions != def.Partitions)
 	add("instances", strconv.Itoa(c.Instances), c.Instances != def.Instances)
+	add("brokers", strconv.Itoa(c.Brokers), c.Brokers != def.Brokers && !c.Swarm)
 	add("guarantee", string(c.Guarantee), c.Guarantee != def.Guarantee)
 	if o.schedulePath != "" {
 		parts = append(parts, "-schedule", o.schedulePath)
@@ -269,6 +272,7 @@ func (o options) replayCommand(seed uint64) string {
 			rate("membership-rate", c.Rates.Membership, def.Rates.Membership)
 			rate("broker-rate", c.Rates.Broker, def.Rates.Broker)
 			rate("network-rate", c.Rates.Network, def.Rates.Network)
+			rate("cluster-rate", c.Rates.Cluster, def.Rates.Cluster)
 			if c.TransactionsV1 {
 				parts = append(parts, "-txn-v1")
 			}

@@ -36,7 +36,7 @@ func paramBlock(o options, res sim.Result) [][2]string {
 	}
 	return [][2]string{
 		{"seed", fmt.Sprint(c.Seed)},
-		{"scenario", fmt.Sprintf("%s: %d orders, %d partitions, %d instances", c.Scenario, c.Inputs, c.Partitions, c.Instances)},
+		{"scenario", fmt.Sprintf("%s: %d orders, %d partitions, %d instances, %d brokers", c.Scenario, c.Inputs, c.Partitions, c.Instances, c.Brokers)},
 		{"guarantee", string(c.Guarantee)},
 		{"protocol", protocol},
 		{"faults", faultsLine},

@@ -14,8 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eosim/eosim/history"
@@ -214,7 +216,22 @@ func newAdmin(opts []kgo.Opt) (*kadm.Client, func(), error) {
 	return kadm.NewClient(cl), cl.Close, nil
 }
 
+// ends lists the high watermark and last stable offset of every partition
+// of topic. A leader that just moved answers NOT_LEADER_FOR_PARTITION until
+// the client's metadata catches up, so retriable answers are retried a few
+// times, a moment apart.
 func ends(ctx context.Context, adm *kadm.Client, topic string) (end, stable map[int32]int64, err error) {
+	const attempts = 10
+	for try := 1; ; try++ {
+		end, stable, err = listEnds(ctx, adm, topic)
+		if err == nil || !kerr.IsRetriable(err) || try == attempts || ctx.Err() != nil {
+			return end, stable, err
+		}
+		time.Sleep(time.Duration(try) * 50 * time.Millisecond)
+	}
+}
+
+func listEnds(ctx context.Context, adm *kadm.Client, topic string) (end, stable map[int32]int64, err error) {
 	hw, err := adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = hw.Error()
