@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -131,6 +132,7 @@ type Instance struct {
 	changed    bool           // assigned changed since the last step
 	current    []int32        // the assignment last recorded
 	pending    map[int32]bool // assigned partitions whose stores are not loaded
+	lost       []int32        // partitions lost since the last step
 	unitSeq    int
 	dead       bool
 	failedWith error
@@ -307,12 +309,15 @@ func (in *Instance) onRevoked(_ context.Context, _ *kgo.Client, m map[string][]i
 	in.changed = true
 }
 
-// onLost records that the group fenced this member out: its session
-// expired, or a newer member took its instance id. Any transaction it has
-// open can no longer commit (GroupTransactSession aborts it).
+// onLost notes that the group fenced this member out: its session expired,
+// or a newer member took its instance id. Any transaction it has open can no
+// longer commit (GroupTransactSession aborts it). The note is recorded at the
+// next step, not here on kgo's goroutine, where its place among the other
+// events would depend on the goroutine schedule.
 func (in *Instance) onLost(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
-	in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
-		Detail: fmt.Sprintf("fenced out of the group: partitions %v lost (session expired or instance id taken over)", m[in.cfg.Topology.Source])})
+	in.mu.Lock()
+	in.lost = append(in.lost, m[in.cfg.Topology.Source]...)
+	in.mu.Unlock()
 	in.onRevoked(ctx, cl, m)
 }
 
@@ -377,6 +382,12 @@ func (in *Instance) step(ctx context.Context, max int, wait time.Duration) (Step
 func (in *Instance) syncAssignment() bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	if len(in.lost) > 0 {
+		lost := slices.Sorted(slices.Values(in.lost))
+		in.lost = nil
+		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
+			Detail: fmt.Sprintf("fenced out of the group: partitions %v lost (session expired or instance id taken over)", lost)})
+	}
 	if !in.changed {
 		return false
 	}
@@ -547,8 +558,8 @@ func (in *Instance) closeClients() {
 }
 
 // DropConnectionsAfter arms a network fault: once the instance next writes
-// a request with this Kafka API key, every one of its connections is cut.
-// The broker does the work; the answer is lost; kgo dials again.
+// a request with this Kafka API key, the connection it went on is cut. The
+// broker does the work; the answer is lost; kgo dials again.
 func (in *Instance) DropConnectionsAfter(apiKey int16) { in.net.armDrop(apiKey) }
 
 // DropFired reports whether the armed drop has fired since the last call.

@@ -32,8 +32,9 @@ type network struct {
 	armed      int16
 	armedAfter bool
 	onFire     func()
-	// drop, when set, cuts every connection (without crashing: the
-	// client may dial again) once a request with this API key is written.
+	// drop, when set, cuts the connection a request with this API key is
+	// written on, once it is written (without crashing: the client may
+	// dial again).
 	drop      int16
 	dropFired bool
 	// frozen, while open, holds every write and dial: a paused process
@@ -87,18 +88,6 @@ func (n *network) disarm() { n.arm(-1, false, nil) }
 func (n *network) cutAll() {
 	n.mu.Lock()
 	n.cut = true
-	conns := n.conns
-	n.conns = make(map[*watchedConn]struct{})
-	n.mu.Unlock()
-	for c := range conns {
-		c.Conn.Close()
-	}
-}
-
-// dropAll closes every connection but lets the client dial again: a
-// network blip, not a crash.
-func (n *network) dropAll() {
-	n.mu.Lock()
 	conns := n.conns
 	n.conns = make(map[*watchedConn]struct{})
 	n.mu.Unlock()
@@ -195,8 +184,11 @@ func (c *watchedConn) Write(b []byte) (int, error) {
 	if len(b) >= 6 {
 		key := int16(binary.BigEndian.Uint16(b[4:6]))
 		if c.n.triggerDrop(key) {
+			// Only this connection: its request's answer is lost, and the
+			// client's other connections (fetches, heartbeats) go on, so
+			// which goroutine notices first is not left to the scheduler.
 			n, err := c.Conn.Write(b)
-			c.n.dropAll()
+			c.Close()
 			return n, err
 		}
 		if fire, after, onFire := c.n.trigger(key); fire {

@@ -60,6 +60,9 @@ func FromBytes(src *ByteSource, instances []string) Schedule {
 			f.Error = brokerErrors[f.Request][src.IntN(len(brokerErrors[f.Request]))]
 		case Drop:
 			f.Request = droppable[src.IntN(len(droppable))]
+		case Delay:
+			f.Request = droppable[src.IntN(len(droppable))]
+			f.DelayMs = delayChoices[src.IntN(len(delayChoices))]
 		case LeaderMove, CoordinatorMove:
 			f.Instance, f.RestartAfter = "", 0
 			if f.Kind == LeaderMove {

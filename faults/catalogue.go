@@ -41,7 +41,10 @@ func BrokerErrorRequests() []string {
 // BrokerErrors lists the errors a BrokerError can answer request with.
 func BrokerErrors(request string) []string { return brokerErrors[request] }
 
-// DroppableRequests lists the requests a Drop can target.
+// DelayChoices are the delays the generators draw, in virtual milliseconds.
+func DelayChoices() []int { return slices.Clone(delayChoices) }
+
+// DroppableRequests lists the requests a Drop or a Delay can target.
 func DroppableRequests() []string { return slices.Clone(droppable) }
 
 func appliedBeforeError(request, err string) bool {

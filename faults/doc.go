@@ -23,7 +23,7 @@
 //	              instance id, as an operator removes a static member
 //	broker-error  kfake.Fault{Keys, Err, Count: 1, When: owner}, matched to
 //	              the instance by transactional id or group instance id
-//	drop          the instance's dialer cuts every connection right after the
+//	drop          the instance's dialer cuts the connection right after the
 //	              request is written: the broker did the work, the answer
 //	              is lost, kgo dials again
 //	leader-move   kfake MoveTopicPartition of the partition, in every topic,

@@ -129,7 +129,7 @@ func Generate(seed uint64, r Rates, instances []string, steps int, spares ...str
 		{"pause", r.Pause, drawPause},
 		{"membership", r.Membership, drawMembership(instances, spares)},
 		{"broker", r.Broker, drawBrokerError},
-		{"network", r.Network, drawDrop},
+		{"network", r.Network, drawNetwork},
 	} {
 		if fam.rate == 0 {
 			continue
@@ -260,6 +260,16 @@ func drawBrokerError(rng *rand.Rand, step int, in string) Fault {
 	return Fault{Step: step, Kind: BrokerError, Instance: in, Request: req, Error: errs[rng.IntN(len(errs))]}
 }
 
-func drawDrop(rng *rand.Rand, step int, in string) Fault {
-	return Fault{Step: step, Kind: Drop, Instance: in, Request: droppable[rng.IntN(len(droppable))]}
+// drawNetwork draws a dropped connection or a delayed request.
+func drawNetwork(rng *rand.Rand, step int, in string) Fault {
+	delay, ms := rng.IntN(2) == 0, delayChoices[rng.IntN(len(delayChoices))]
+	f := Fault{Step: step, Kind: Drop, Instance: in, Request: droppable[rng.IntN(len(droppable))]}
+	if delay {
+		f.Kind, f.DelayMs = Delay, ms
+	}
+	return f
 }
+
+// delayChoices are the delays drawn for a held request, in virtual
+// milliseconds: a blip, past a heartbeat, past the transaction timeout.
+var delayChoices = []int{500, 5_000, 25_000}

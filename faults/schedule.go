@@ -50,6 +50,10 @@ const (
 	// written: the broker does the work, the answer is lost, the client
 	// reconnects and retries or gives up.
 	Drop Kind = "drop"
+	// Delay holds the instance's next Request at the broker for DelayMs of
+	// virtual time while the broker goes on with other connections' requests:
+	// a request overtaken by later ones.
+	Delay Kind = "delay"
 	// LeaderMove hands the leadership of Partition, in every topic, to the
 	// next broker. It names no instance.
 	LeaderMove Kind = "leader-move"
@@ -60,7 +64,7 @@ const (
 
 // Kinds lists every kind of fault.
 func Kinds() []Kind {
-	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop, LeaderMove, CoordinatorMove}
+	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop, Delay, LeaderMove, CoordinatorMove}
 }
 
 // IsCluster reports whether a kind acts on the cluster rather than on an
@@ -96,6 +100,9 @@ type Fault struct {
 	Error   string `json:"error,omitempty"`
 	// Partition is the partition a LeaderMove moves, in every topic.
 	Partition int32 `json:"partition,omitempty"`
+	// DelayMs is how long a Delay holds its request, in virtual
+	// milliseconds.
+	DelayMs int `json:"delay_ms,omitempty"`
 }
 
 // String renders a fault on one line.
@@ -119,6 +126,8 @@ func (f Fault) String() string {
 		return fmt.Sprintf("step %d: %s's next %s %s with %s", f.Step, f.Instance, f.Request, how, f.Error)
 	case Drop:
 		return fmt.Sprintf("step %d: %s's connections dropped after its next %s is sent", f.Step, f.Instance, f.Request)
+	case Delay:
+		return fmt.Sprintf("step %d: %s's next %s held %dms at the broker", f.Step, f.Instance, f.Request, f.DelayMs)
 	case LeaderMove:
 		return fmt.Sprintf("step %d: partition %d of every topic moves to the next broker", f.Step, f.Partition)
 	case CoordinatorMove:
@@ -230,7 +239,7 @@ func (f Fault) validate(instances []string) error {
 		if f.Partition < 0 || (f.Partition != 0 && f.Kind != LeaderMove) {
 			return fmt.Errorf("partition %d: only a leader-move names one, and never a negative one", f.Partition)
 		}
-		if f.Point != "" || f.Request != "" || f.Error != "" || f.PauseMs != 0 {
+		if f.Point != "" || f.Request != "" || f.Error != "" || f.PauseMs != 0 || f.DelayMs != 0 {
 			return fmt.Errorf("a %s has only a step (and a partition)", f.Kind)
 		}
 		return nil
@@ -263,9 +272,20 @@ func (f Fault) validate(instances []string) error {
 	if f.PauseMs < 0 || f.PauseMs > maxPauseMs {
 		return fmt.Errorf("pause_ms %d is not in [1, %d]", f.PauseMs, maxPauseMs)
 	}
+	if (f.Kind == Delay) != (f.DelayMs != 0) {
+		return errors.New("delay_ms is set for a delay, and only for a delay")
+	}
+	if f.DelayMs < 0 || f.DelayMs > maxPauseMs {
+		return fmt.Errorf("delay_ms %d is not in [1, %d]", f.DelayMs, maxPauseMs)
+	}
 	switch f.Kind {
 	case BrokerError:
 		return validateBrokerError(f.Request, f.Error)
+	case Delay:
+		if f.Error != "" {
+			return errors.New("a delay has no error")
+		}
+		return validateDrop(f.Request)
 	case Drop:
 		if f.Error != "" {
 			return errors.New("a drop has no error")

@@ -252,3 +252,22 @@ func coordinatorAfterMove(t *testing.T, res Result) int32 {
 	t.Fatal("the coordinator move never fired")
 	return -1
 }
+
+// TestDelayedRequests holds each transactional request of an instance at
+// the broker while the rest of the world goes on, up to past the
+// transaction timeout, and requires exactly_once_v2 to pass.
+func TestDelayedRequests(t *testing.T) {
+	for _, req := range faults.DroppableRequests() {
+		if req == "OffsetCommit" || req == "InitProducerID" {
+			continue // not sent by a running exactly_once_v2 instance
+		}
+		for _, ms := range faults.DelayChoices() {
+			t.Run(fmt.Sprintf("%s/%dms", req, ms), func(t *testing.T) {
+				res := runSchedule(t, engine.ExactlyOnceV2,
+					faults.Fault{Step: 2, Kind: faults.Delay, Instance: "a", Request: req, DelayMs: ms})
+				requireFired(t, res, "a")
+				requirePass(t, res)
+			})
+		}
+	}
+}

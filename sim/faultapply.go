@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing/synctest"
 	"time"
 
@@ -77,8 +78,64 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 		}
 		s.in.DropConnectionsAfter(key)
 		s.drop = &f
+	case faults.Delay:
+		return w.armDelay(f)
 	}
 	return nil
+}
+
+// armedDelay is a delay fault installed as a kfake control.
+type armedDelay struct {
+	fault faults.Fault
+	fired *atomic.Bool
+	// until is when the held request is let go (virtual time, UnixNano).
+	until *atomic.Int64
+}
+
+// armDelay installs a control that holds the instance's next matching
+// request for the fault's delay, in virtual time; kfake serves other
+// connections meanwhile (SleepControl), so later requests overtake it.
+func (w *world) armDelay(f faults.Fault) error {
+	key, ok := apiKey(f.Request)
+	if !ok {
+		return fmt.Errorf("fault %s: unknown request", f)
+	}
+	txnID := w.cfg.AppID() + "-" + f.Instance
+	fired, until := new(atomic.Bool), new(atomic.Int64)
+	c := w.cluster.Fake
+	c.ControlKey(key, func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if fired.Load() {
+			return nil, nil, false // done: let the control go
+		}
+		c.KeepControl()
+		if !ownedBy(req, txnID, f.Instance) {
+			return nil, nil, false
+		}
+		fired.Store(true)
+		// Off the millisecond grid, and apart per instance: a held request
+		// must not wake at the same virtual instant as another sleeper or
+		// a client timer, or Go would order them.
+		d := time.Duration(f.DelayMs)*time.Millisecond + 137*time.Microsecond +
+			time.Duration(f.Instance[0]-'a')*time.Millisecond
+		until.Store(time.Now().Add(d).UnixNano())
+		c.SleepControl(func() { time.Sleep(d) })
+		return nil, nil, false
+	})
+	w.delays = append(w.delays, armedDelay{fault: f, fired: fired, until: until})
+	return nil
+}
+
+// awaitHeldRequests lets every held request go before the world is torn
+// down: its sleeper must not outlive the bubble.
+func (w *world) awaitHeldRequests() {
+	until := w.heldUntil
+	for _, d := range w.delays {
+		until = max(until, d.until.Load())
+	}
+	if wait := time.Until(time.Unix(0, until)); wait > 0 {
+		time.Sleep(wait)
+	}
+	synctest.Wait()
 }
 
 // applyCluster moves leaders or coordinators, and records where they went.
@@ -176,6 +233,16 @@ func (w *world) checkFired(s *slot) {
 		kept = append(kept, b)
 	}
 	w.brokerFaults = kept
+	keptDelays := w.delays[:0]
+	for _, d := range w.delays {
+		if d.fired.Load() {
+			w.heldUntil = max(w.heldUntil, d.until.Load())
+			w.recordFired(d.fault.Instance, d.fault)
+			continue
+		}
+		keptDelays = append(keptDelays, d)
+	}
+	w.delays = keptDelays
 	if s != nil && s.drop != nil && s.in != nil && s.in.DropFired() {
 		w.recordFired(s.name, *s.drop)
 		s.drop = nil
@@ -186,13 +253,20 @@ func (w *world) recordFired(instance string, f faults.Fault) {
 	w.log.Record(history.Event{Kind: history.KindFault, Instance: instance, Fault: string(f.Kind), Detail: "fired: " + f.String()})
 }
 
-// disarmBrokerFaults removes the broker errors that never fired.
+// disarmBrokerFaults removes the broker errors and delays that never
+// fired.
 func (w *world) disarmBrokerFaults() {
 	for _, b := range w.brokerFaults {
 		b.handle.Remove()
 		w.note("never fired: " + b.fault.String())
 	}
 	w.brokerFaults = nil
+	for _, d := range w.delays {
+		d.fired.Store(true) // its control lets the next request go, then goes
+		w.heldUntil = max(w.heldUntil, d.until.Load())
+		w.note("never fired: " + d.fault.String())
+	}
+	w.delays = nil
 }
 
 // ownedBy reports whether req comes from the instance: by its transactional

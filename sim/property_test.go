@@ -54,6 +54,9 @@ func drawConfig(t *rapid.T, g engine.Guarantee) Config {
 			f.Error = rapid.SampledFrom(faults.BrokerErrors(f.Request)).Draw(t, "error")
 		case faults.Drop:
 			f.Request = rapid.SampledFrom(faults.DroppableRequests()).Draw(t, "request")
+		case faults.Delay:
+			f.Request = rapid.SampledFrom(faults.DroppableRequests()).Draw(t, "request")
+			f.DelayMs = rapid.SampledFrom(faults.DelayChoices()).Draw(t, "delay ms")
 		case faults.LeaderMove, faults.CoordinatorMove:
 			f.Instance, f.RestartAfter = "", 0
 			if f.Kind == faults.LeaderMove {

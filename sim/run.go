@@ -134,8 +134,12 @@ type world struct {
 	// members is the group's static members (instance ids) as last
 	// described, for faults that wait on the coordinator.
 	members []string
-	// brokerFaults are the installed broker errors not yet seen to fire.
+	// brokerFaults and delays are the installed broker errors and held
+	// requests not yet seen to fire.
 	brokerFaults []armedBrokerFault
+	delays       []armedDelay
+	// heldUntil is when the last held request is let go (UnixNano).
+	heldUntil int64
 }
 
 func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, error) {
@@ -291,6 +295,12 @@ func (w *world) fetchPartitionBytes() int32 {
 
 // judge stops the instances, snapshots the topics and runs the checkers.
 func (w *world) judge(ctx context.Context) (Result, error) {
+	// A run can finish its input before its fault phase ends: what was
+	// armed and never fired is disarmed before the instances close, and
+	// every held request is let go.
+	w.checkFired(nil)
+	w.disarmBrokerFaults()
+	w.awaitHeldRequests()
 	for _, s := range w.slots {
 		if s.in != nil {
 			if err := s.in.Close(); err != nil {
@@ -345,6 +355,10 @@ func statsOf(h history.History, instances, steps int, virtual time.Duration) Sta
 }
 
 func (w *world) close() {
+	if w.cluster != nil {
+		w.disarmBrokerFaults()
+		w.awaitHeldRequests()
+	}
 	for _, s := range w.slots {
 		if s.in != nil {
 			_ = s.in.Close()
