@@ -475,14 +475,29 @@ func (in *Instance) poll(ctx context.Context, max int, wait time.Duration) ([]*k
 		//lint:ignore SA1012 kgo documents a nil context as "return what is buffered, without waiting"
 		fs = in.cl.PollRecords(nil, max)
 	}
-	var errs error
+	// Errors are joined in partition order, not in the order kgo's fetches
+	// happened to come back in.
+	type fetchErr struct {
+		topic string
+		p     int32
+		err   error
+	}
+	var fetchErrs []fetchErr
 	fs.EachError(func(t string, p int32, err error) {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return
 		}
-		errs = errors.Join(errs, fmt.Errorf("fetching %s[%d]: %w", t, p, err))
+		fetchErrs = append(fetchErrs, fetchErr{t, p, err})
 	})
-	if errs != nil {
+	if len(fetchErrs) > 0 {
+		sort.Slice(fetchErrs, func(i, j int) bool {
+			a, b := fetchErrs[i], fetchErrs[j]
+			return a.topic < b.topic || a.topic == b.topic && a.p < b.p
+		})
+		var errs error
+		for _, e := range fetchErrs {
+			errs = errors.Join(errs, fmt.Errorf("fetching %s[%d]: %w", e.topic, e.p, e.err))
+		}
 		return nil, in.fail(errs)
 	}
 	recs := fs.Records()

@@ -63,7 +63,7 @@ func FromBytes(src *ByteSource, instances []string) Schedule {
 		case Delay:
 			f.Request = droppable[src.IntN(len(droppable))]
 			f.DelayMs = delayChoices[src.IntN(len(delayChoices))]
-		case LeaderMove, CoordinatorMove:
+		case LeaderMove, CoordinatorMove, BrokerRestart:
 			f.Instance, f.RestartAfter = "", 0
 			if f.Kind == LeaderMove {
 				f.Partition = int32(src.IntN(maxPartitions))

@@ -30,6 +30,10 @@
 //	              to the broker after its leader
 //	coordinator-  kfake RehashCoordinators: every group and transaction
 //	move          coordinator moves, clients learn it from NOT_COORDINATOR
+//	broker-       every broker stops and starts again on its ports from the
+//	restart       kfake.DataDir it persisted to (the run's state directory,
+//	              used only when a restart is scheduled); leaders return to
+//	              the starting layout
 //
 // One pause at a time: the generators never overlap two pauses. Two
 // instances frozen at the same virtual instant wake with their clients'
@@ -49,7 +53,13 @@
 //     2), AddPartitionsToTxn and AddOffsetsToTxn are never sent; faults on
 //     them fire only with TransactionsV1 (the protocol of Kafka 3.9 and
 //     older).
-//   - A broker restart from its data directory is not in the catalogue yet.
+//   - After a leader move or a broker restart, kgo reports lost records on
+//     kfake ("consumed to offset N … but was reset to offset 0"): the leader
+//     epoch goes up without an epoch history a real broker would answer
+//     OffsetForLeaderEpoch from. The engine treats the fetch error as fatal
+//     and restarts from the committed offsets, which exactly-once survives.
+//   - A restart brings back one process's state as kfake persisted it at
+//     shutdown; there is no partial durability (fsync) to lose.
 //   - A Produce without a transaction carries no identity, and an
 //     OffsetFetch none the fault can match: such broker errors hit
 //     whichever instance sends one next.

@@ -148,13 +148,13 @@ func Generate(seed uint64, r Rates, instances []string, steps int, spares ...str
 	if r.Cluster > 0 {
 		rng := rand.New(rand.NewPCG(seed, stream("cluster")))
 		for step := range steps {
-			hit, move, p := rng.Float64() < r.Cluster, rng.IntN(2) == 0, int32(rng.IntN(maxPartitions))
+			hit, kind, p := rng.Float64() < r.Cluster, rng.IntN(3), int32(rng.IntN(maxPartitions))
 			if !hit {
 				continue
 			}
-			f := Fault{Step: step, Kind: CoordinatorMove}
-			if move {
-				f.Kind, f.Partition = LeaderMove, p
+			f := Fault{Step: step, Kind: []Kind{LeaderMove, CoordinatorMove, BrokerRestart}[kind]}
+			if f.Kind == LeaderMove {
+				f.Partition = p
 			}
 			candidates = append(candidates, f)
 		}

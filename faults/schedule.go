@@ -60,16 +60,19 @@ const (
 	// CoordinatorMove rehashes every group and transaction coordinator to
 	// other brokers. It names no instance.
 	CoordinatorMove Kind = "coordinator-move"
+	// BrokerRestart stops every broker and starts them again from their
+	// data directories. It names no instance.
+	BrokerRestart Kind = "broker-restart"
 )
 
 // Kinds lists every kind of fault.
 func Kinds() []Kind {
-	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop, Delay, LeaderMove, CoordinatorMove}
+	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop, Delay, LeaderMove, CoordinatorMove, BrokerRestart}
 }
 
 // IsCluster reports whether a kind acts on the cluster rather than on an
 // instance.
-func (k Kind) IsCluster() bool { return k == LeaderMove || k == CoordinatorMove }
+func (k Kind) IsCluster() bool { return k == LeaderMove || k == CoordinatorMove || k == BrokerRestart }
 
 // HasPoint reports whether a kind strikes at a crash point.
 func (k Kind) HasPoint() bool { return k == Crash || k == Expire || k == Pause }
@@ -132,6 +135,8 @@ func (f Fault) String() string {
 		return fmt.Sprintf("step %d: partition %d of every topic moves to the next broker", f.Step, f.Partition)
 	case CoordinatorMove:
 		return fmt.Sprintf("step %d: group and transaction coordinators move", f.Step)
+	case BrokerRestart:
+		return fmt.Sprintf("step %d: every broker restarts from its data directory", f.Step)
 	default:
 		return fmt.Sprintf("step %d: %s %s, restart after %d", f.Step, f.Kind, f.Instance, f.RestartAfter)
 	}

@@ -271,3 +271,24 @@ func TestDelayedRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokerRestart restarts every broker from its data directory twice,
+// once around a crash, and requires exactly_once_v2 to pass.
+func TestBrokerRestart(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Brokers = 400, 2
+	cfg.Schedule = &faults.Schedule{Faults: []faults.Fault{
+		{Step: 2, Kind: faults.BrokerRestart},
+		{Step: 5, Kind: faults.Crash, Instance: "a", Point: engine.AfterProduce, RestartAfter: 1},
+		{Step: 6, Kind: faults.BrokerRestart},
+	}}
+	res := runInBubble(t, cfg)
+	requirePass(t, res)
+	restarts := 0
+	for _, ev := range res.History.Events {
+		if ev.Kind == history.KindFault && ev.Detail == "fired: the brokers restarted" {
+			restarts++
+		}
+	}
+	require.Equal(t, 2, restarts)
+}

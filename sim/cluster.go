@@ -24,6 +24,8 @@ type Cluster struct {
 	Net     *kfake.VirtualNetwork
 	topics  []string
 	brokers int32
+	// opts start the cluster again after a restart.
+	opts []kfake.Opt
 }
 
 // NewCluster starts brokers fake brokers with the given topics (name →
@@ -34,15 +36,16 @@ func NewCluster(brokers int, topics map[string]int32, opts ...kfake.Opt) (*Clust
 	for i := range ports {
 		ports[i] = basePort + i
 	}
-	fake, err := kfake.NewCluster(append([]kfake.Opt{
+	opts = append([]kfake.Opt{
 		kfake.NumBrokers(brokers),
 		kfake.Ports(ports...),
 		kfake.ListenFn(vn.Listen),
-	}, opts...)...)
+	}, opts...)
+	fake, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("starting kfake: %w", err)
 	}
-	c := &Cluster{Fake: fake, Net: vn}
+	c := &Cluster{Fake: fake, Net: vn, opts: opts}
 	// Topics are created one by one in name order: kfake keeps them in a
 	// map, and creation order decides their ids and leaders.
 	names := make([]string, 0, len(topics))
@@ -76,6 +79,27 @@ func NewCluster(brokers int, topics map[string]int32, opts ...kfake.Opt) (*Clust
 	c.topics = names
 	c.brokers = int32(brokers)
 	return c, nil
+}
+
+// Restart stops every broker and starts them again on the same ports from
+// the data directory the cluster was started with (kfake.DataDir): what was
+// persisted at shutdown comes back, connections are cut, clients dial
+// again. Leaders return to the starting layout.
+func (c *Cluster) Restart() error {
+	c.Fake.Close()
+	fake, err := kfake.NewCluster(c.opts...)
+	if err != nil {
+		return fmt.Errorf("restarting kfake: %w", err)
+	}
+	c.Fake = fake
+	for _, t := range c.topics {
+		for p := int32(0); fake.LeaderFor(t, p) >= 0; p++ {
+			if err := fake.MoveTopicPartition(t, p, p%c.brokers); err != nil {
+				return fmt.Errorf("placing %s[%d]: %w", t, p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // MoveLeader hands partition p of every topic to the broker after its

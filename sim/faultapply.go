@@ -152,6 +152,11 @@ func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
 			detail = fmt.Sprintf("skipped: no topic has partition %d", f.Partition)
 		}
 		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: detail})
+	case faults.BrokerRestart:
+		if err := w.cluster.Restart(); err != nil {
+			return err
+		}
+		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: "fired: the brokers restarted"})
 	case faults.CoordinatorMove:
 		w.cluster.Fake.RehashCoordinators()
 		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: fmt.Sprintf(

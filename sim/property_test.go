@@ -57,7 +57,7 @@ func drawConfig(t *rapid.T, g engine.Guarantee) Config {
 		case faults.Delay:
 			f.Request = rapid.SampledFrom(faults.DroppableRequests()).Draw(t, "request")
 			f.DelayMs = rapid.SampledFrom(faults.DelayChoices()).Draw(t, "delay ms")
-		case faults.LeaderMove, faults.CoordinatorMove:
+		case faults.LeaderMove, faults.CoordinatorMove, faults.BrokerRestart:
 			f.Instance, f.RestartAfter = "", 0
 			if f.Kind == faults.LeaderMove {
 				f.Partition = int32(rapid.IntRange(0, 3).Draw(t, "partition"))
