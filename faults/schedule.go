@@ -187,12 +187,31 @@ func (s Schedule) Counts() map[Kind]int {
 }
 
 // MarshalIndent encodes the schedule as indented JSON.
-func (s Schedule) MarshalIndent() []byte {
-	b, err := json.MarshalIndent(s, "", "  ")
+func (s Schedule) MarshalIndent() []byte { return MarshalIndent(s) }
+
+// MarshalIndent encodes a schedule file (a schedule, or a plan that embeds
+// one) as indented JSON with a final newline.
+func MarshalIndent(v any) []byte {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		panic(err) // plain structs always encode
 	}
 	return append(b, '\n')
+}
+
+// UnmarshalStrict decodes one JSON value into v, refusing unknown fields
+// (a typo must never silently drop a fault) and trailing data. Its errors
+// wrap ErrInvalid.
+func UnmarshalStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: trailing data after the schedule", ErrInvalid)
+	}
+	return nil
 }
 
 // ErrInvalid is wrapped by every error Parse and Validate return.
@@ -201,14 +220,9 @@ var ErrInvalid = errors.New("invalid schedule")
 // Parse decodes and validates a schedule written by MarshalIndent.
 // Unknown fields are errors, so a typo never silently drops a fault.
 func Parse(data []byte) (Schedule, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var s Schedule
-	if err := dec.Decode(&s); err != nil {
-		return Schedule{}, fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Schedule{}, fmt.Errorf("%w: trailing data after the schedule", ErrInvalid)
+	if err := UnmarshalStrict(data, &s); err != nil {
+		return Schedule{}, err
 	}
 	if err := s.Validate(nil); err != nil {
 		return Schedule{}, err

@@ -1,11 +1,8 @@
 package sim
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -74,25 +71,14 @@ func PlanOf(cfg Config, sched faults.Schedule, res *Result) Plan {
 }
 
 // MarshalIndent encodes the plan as indented JSON.
-func (p Plan) MarshalIndent() []byte {
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		panic(err) // plain structs always encode
-	}
-	return append(b, '\n')
-}
+func (p Plan) MarshalIndent() []byte { return faults.MarshalIndent(p) }
 
 // ParsePlan decodes a plan or a plain schedule. Unknown fields are errors,
 // so a typo never silently drops a fault or a parameter.
 func ParsePlan(data []byte) (Plan, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var p Plan
-	if err := dec.Decode(&p); err != nil {
-		return Plan{}, fmt.Errorf("%w: %w", faults.ErrInvalid, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Plan{}, fmt.Errorf("%w: trailing data after the plan", faults.ErrInvalid)
+	if err := faults.UnmarshalStrict(data, &p); err != nil {
+		return Plan{}, err
 	}
 	if p.Guarantee != "" {
 		if _, err := engine.ParseGuarantee(p.Guarantee); err != nil {
