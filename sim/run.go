@@ -250,7 +250,13 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		StateDir: filepath.Join(w.stateDir, s.name), Recorder: w.log,
 		CrashHook:        func(at engine.CrashSite) bool { return w.crashHere(s, at) },
 		StaticMembership: true,
-		TransactionsV1:   w.cfg.TransactionsV1,
+		SessionTimeout:   10 * time.Second,
+		// Not a round multiple of kgo's own timeouts (a produce gives up
+		// 20s after it is written): a transaction begun and produced at
+		// one instant must not time out at the instant its held produce
+		// does, or Go would order the two.
+		TransactionTimeout: 23456 * time.Millisecond,
+		TransactionsV1:     w.cfg.TransactionsV1,
 		ClientOpts: append(deterministicOpts(),
 			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),
 			// Distinct heartbeat periods: two members that rejoined
