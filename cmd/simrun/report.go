@@ -36,12 +36,21 @@ func paramBlock(o options, res sim.Result) [][2]string {
 	}
 	return [][2]string{
 		{"seed", fmt.Sprint(c.Seed)},
-		{"scenario", fmt.Sprintf("%s: %d orders, %d partitions, %d instances, %d brokers", c.Scenario, c.Inputs, c.Partitions, c.Instances, c.Brokers)},
+		{"scenario", fmt.Sprintf("%s: %s, %s, %s, %s", c.Scenario, count(c.Inputs, "order"), count(c.Partitions, "partition"),
+			count(c.Instances, "instance"), count(c.Brokers, "broker"))},
 		{"guarantee", string(c.Guarantee)},
 		{"protocol", protocol},
 		{"faults", faultsLine},
 		{"schedule", scheduleCounts(res.Schedule)},
 	}
+}
+
+// count says "1 broker" or "3 brokers".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // scheduleCounts says how many faults of each kind the schedule has.
