@@ -321,13 +321,6 @@ func (in *Instance) onLost(ctx context.Context, cl *kgo.Client, m map[string][]i
 	in.onRevoked(ctx, cl, m)
 }
 
-// Assignment returns the partitions the instance last recorded as its own.
-func (in *Instance) Assignment() []int32 {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return append([]int32(nil), in.current...)
-}
-
 // Step does one unit of work on what is already buffered: it takes up to max
 // records (0: all), in partition then offset order, processes them, and
 // commits. It never waits for records, so a simulator can drive instances in

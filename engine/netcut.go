@@ -141,12 +141,6 @@ func (n *network) waitThawed() {
 	}
 }
 
-func (n *network) isCut() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.cut
-}
-
 // trigger reports whether a request with key fires the armed crash point,
 // and whether it fires after the write; it disarms when it does.
 func (n *network) trigger(key int16) (fire, after bool, onFire func()) {

@@ -135,7 +135,7 @@ func TestWatchedConnPassesUnarmedRequests(t *testing.T) {
 		assert.Equal(t, b, receive(t, got))
 	}
 	assert.Zero(t, fired.Load())
-	assert.False(t, n.isCut())
+	assert.False(t, isCut(n))
 	fire, _, _ := n.trigger(apiEndTxn)
 	assert.True(t, fire, "other requests must leave the crash point armed")
 }
@@ -152,7 +152,7 @@ func TestWatchedConnCutBeforeWrite(t *testing.T) {
 	assert.ErrorIs(t, err, errCut)
 	assert.Zero(t, w)
 	assert.Equal(t, int32(1), fired.Load())
-	assert.True(t, n.isCut())
+	assert.True(t, isCut(n))
 
 	// Nothing was delivered: the server sees the connection end at once.
 	buf := make([]byte, 16)
@@ -179,7 +179,7 @@ func TestWatchedConnCutAfterWrite(t *testing.T) {
 	assert.Equal(t, len(req), w)
 	assert.Equal(t, req, receive(t, got), "the request reaches the broker")
 	assert.Equal(t, int32(1), fired.Load())
-	assert.True(t, n.isCut())
+	assert.True(t, isCut(n))
 
 	// ... and then the connection is gone: the answer is lost.
 	_, err = s.Read(make([]byte, 1))
@@ -225,4 +225,10 @@ func TestNetworkDialErrorPropagates(t *testing.T) {
 	assert.Nil(t, c)
 	assert.ErrorIs(t, err, want)
 	assert.Empty(t, n.conns)
+}
+
+func isCut(n *network) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cut
 }
