@@ -54,10 +54,15 @@
 //     them fire only with TransactionsV1 (the protocol of Kafka 3.9 and
 //     older).
 //   - After a leader move or a broker restart, kgo reports lost records on
-//     kfake ("consumed to offset N … but was reset to offset 0"): the leader
-//     epoch goes up without an epoch history a real broker would answer
-//     OffsetForLeaderEpoch from. The engine treats the fetch error as fatal
-//     and restarts from the committed offsets, which exactly-once survives.
+//     kfake ("consumed to offset N … but was reset to offset 0"). The move
+//     bumps the leader epoch; when no batch carries the new epoch yet (the
+//     input topic is written once, up front), kfake answers
+//     OffsetForLeaderEpoch for the previous epoch with the log start offset
+//     where a real broker answers that epoch's end offset. The engine treats
+//     the fetch error as fatal and restarts from the committed offsets, which
+//     exactly-once survives; whether a consumer validates its epoch before
+//     its parked fetch returns is the one timing race left in cluster-fault
+//     runs (2 swarm seeds in 300 replay differently).
 //   - A restart brings back one process's state as kfake persisted it at
 //     shutdown; there is no partial durability (fsync) to lose.
 //   - A Produce without a transaction carries no identity, and an
