@@ -33,7 +33,8 @@
 //	broker-       every broker stops and starts again on its ports from the
 //	restart       kfake.DataDir it persisted to (the run's state directory,
 //	              used only when a restart is scheduled); leaders return to
-//	              the starting layout
+//	              the starting layout. Explicit schedules only: no generator
+//	              draws it (see GeneratedKinds)
 //
 // One pause at a time: the generators never overlap two pauses. Two
 // instances frozen at the same virtual instant wake with their clients'
