@@ -1,10 +1,5 @@
 package engine
 
-import (
-	"fmt"
-	"strings"
-)
-
 // CrashPoint names a place in the unit-of-work path where an instance can be
 // made to die abruptly. The simulator arms them; each one leaves the broker in
 // a different state.
@@ -40,18 +35,7 @@ func CrashPoints() []CrashPoint {
 }
 
 // ParseCrashPoint returns the crash point named s.
-func ParseCrashPoint(s string) (CrashPoint, error) {
-	for _, p := range CrashPoints() {
-		if string(p) == s {
-			return p, nil
-		}
-	}
-	names := make([]string, 0, len(CrashPoints()))
-	for _, p := range CrashPoints() {
-		names = append(names, string(p))
-	}
-	return "", fmt.Errorf("unknown crash point %q (want one of %s)", s, strings.Join(names, ", "))
-}
+func ParseCrashPoint(s string) (CrashPoint, error) { return parseName("crash point", s, CrashPoints()) }
 
 // CrashSite is a place a unit of work has reached.
 type CrashSite struct {

@@ -33,17 +33,18 @@ func Guarantees() []Guarantee {
 }
 
 // ParseGuarantee returns the guarantee named s.
-func ParseGuarantee(s string) (Guarantee, error) {
-	for _, g := range Guarantees() {
-		if string(g) == s {
-			return g, nil
+func ParseGuarantee(s string) (Guarantee, error) { return parseName("guarantee", s, Guarantees()) }
+
+// parseName returns the member of all named s, or an error that lists them.
+func parseName[T ~string](what, s string, all []T) (T, error) {
+	names := make([]string, len(all))
+	for i, v := range all {
+		if string(v) == s {
+			return v, nil
 		}
+		names[i] = string(v)
 	}
-	names := make([]string, 0, len(Guarantees()))
-	for _, g := range Guarantees() {
-		names = append(names, string(g))
-	}
-	return "", fmt.Errorf("unknown guarantee %q (want one of %s)", s, strings.Join(names, ", "))
+	return "", fmt.Errorf("unknown %s %q (want one of %s)", what, s, strings.Join(names, ", "))
 }
 
 // transactional says whether units run inside a Kafka transaction.

@@ -114,8 +114,9 @@ func offsetList(os []history.Offset) string {
 	return b.String()
 }
 
-// recordText is one record as evidence: "orders/1@0 key=p003 value=… [h=v]".
-func recordText(r history.Record) string {
+// RecordText is one record as evidence, as every report of a run shows it:
+// "orders/1@0 key=p003 value=… [h=v]".
+func RecordText(r history.Record) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s key=%s value=%s", recordPos(r), oneLine(r.Key), oneLine(r.Value))
 	if len(r.Headers) > 0 {
@@ -166,7 +167,7 @@ func unitText(u *history.Unit) string {
 
 func loadText(l *history.Load) string {
 	return fmt.Sprintf("%s/%d %s %s/%d[%d,%d) %s",
-		l.Store, l.Partition, l.Source, l.Topic, l.Partition, l.From, l.Upto, count(len(l.State), "entry", "entries"))
+		l.Store, l.Partition, l.Source, l.Topic, l.Partition, l.From, l.Upto, Count(len(l.State), "entry", "entries"))
 }
 
 // eventBody is everything an event carries, in a fixed order, so that a
@@ -177,7 +178,7 @@ func eventBody(ev history.Event) string {
 		parts = append(parts, fmt.Sprint(ev.Partitions))
 	}
 	if ev.Input != nil {
-		parts = append(parts, recordText(*ev.Input))
+		parts = append(parts, RecordText(*ev.Input))
 	}
 	if ev.Unit != nil {
 		parts = append(parts, unitText(ev.Unit))
@@ -194,8 +195,8 @@ func eventBody(ev history.Event) string {
 	return strings.Join(parts, " ")
 }
 
-// count reads "1 entry", "2 entries".
-func count(n int, one, many string) string {
+// Count reads "1 entry", "2 entries".
+func Count(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}

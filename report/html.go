@@ -227,5 +227,5 @@ func anomalySummary(rep invariants.Report) string {
 	for _, k := range rep.Kinds() {
 		parts = append(parts, fmt.Sprintf("%d %s", byKind[k], k))
 	}
-	return count(n, "anomaly", "anomalies") + ": " + strings.Join(parts, ", ")
+	return Count(n, "anomaly", "anomalies") + ": " + strings.Join(parts, ", ")
 }

@@ -301,7 +301,7 @@ func outcomeCounts(n int, counts map[history.Outcome]int) string {
 	for _, o := range others {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
 	}
-	return count(n, "unit", "units") + ": " + strings.Join(parts, ", ")
+	return Count(n, "unit", "units") + ": " + strings.Join(parts, ", ")
 }
 
 func unitTitle(u *history.Unit, end time.Duration) string {

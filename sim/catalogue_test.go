@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -33,10 +34,8 @@ func runSchedule(t *testing.T, g engine.Guarantee, fs ...faults.Fault) Result {
 // faultEvents returns the details of the fault events of instance.
 func faultEvents(h history.History, instance string) []string {
 	var ds []string
-	for _, ev := range h.Events {
-		if ev.Kind == history.KindFault && ev.Instance == instance {
-			ds = append(ds, ev.Detail)
-		}
+	for _, ev := range events(h, history.KindFault, instance) {
+		ds = append(ds, ev.Detail)
 	}
 	return ds
 }
@@ -118,19 +117,37 @@ func TestSessionExpiresAfterHardCrash(t *testing.T) {
 	require.True(t, expired, "a restarted before the coordinator expired its session")
 }
 
-func TestJoinAndLeave(t *testing.T) {
-	res := runSchedule(t, engine.ExactlyOnceV2,
-		faults.Fault{Step: 2, Kind: faults.Join, Instance: "c"},
-		faults.Fault{Step: 8, Kind: faults.Leave, Instance: "b"},
-	)
+func TestJoin(t *testing.T) {
+	res := runSchedule(t, engine.ExactlyOnceV2, faults.Fault{Step: 2, Kind: faults.Join, Instance: "c"})
 	requirePass(t, res)
 	require.Len(t, events(res.History, history.KindStart, "c"), 1, "c never joined")
-	var three bool
-	for _, ev := range res.History.Events {
-		three = three || (ev.Kind == history.KindAssign && ev.Instance == "c" && len(ev.Partitions) > 0)
+	got := false
+	for _, ev := range events(res.History, history.KindAssign, "c") {
+		got = got || len(ev.Partitions) > 0
 	}
-	require.True(t, three, "c joined but got no partitions")
-	require.GreaterOrEqual(t, len(events(res.History, history.KindStop, "b")), 1, "b never left")
+	require.True(t, got, "c joined but got no partitions")
+}
+
+// TestLeave: a static member's close keeps its place in the group until its
+// session expires (10s); the operator's LeaveGroup by instance id gives its
+// partitions to the others at once. The whole default input keeps the fault
+// phase long, so the liveness phase cannot bring b back and blur the two.
+func TestLeave(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Schedule = &faults.Schedule{Faults: []faults.Fault{{Step: 3, Kind: faults.Leave, Instance: "b"}}}
+	res := runInBubble(t, cfg)
+	requirePass(t, res)
+	stops := events(res.History, history.KindStop, "b")
+	require.Len(t, stops, 2, "b never left, or never came back")
+	var takeover time.Duration = -1
+	for _, ev := range events(res.History, history.KindAssign, "a") {
+		if ev.Seq > stops[0].Seq && len(ev.Partitions) == cfg.Partitions {
+			takeover = ev.T - stops[0].T
+			break
+		}
+	}
+	require.GreaterOrEqual(t, takeover, time.Duration(0), "a never took b's partitions")
+	require.Less(t, takeover, 5*time.Second, "a took b's partitions only after b's session could have expired")
 }
 
 // TestBrokerErrors answers each request of the catalogue with each of its

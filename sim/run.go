@@ -338,12 +338,13 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 		Complete: w.complete,
 		Hash:     h.Hash(),
 	}
-	res.Stats = statsOf(h, w.cfg.Instances, w.steps, virtual)
+	res.Stats = statsOf(h, w.steps, virtual)
 	return res, nil
 }
 
-func statsOf(h history.History, instances, steps int, virtual time.Duration) Stats {
+func statsOf(h history.History, steps int, virtual time.Duration) Stats {
 	st := Stats{Steps: steps, Virtual: virtual}
+	started := make(map[string]bool) // a name's first start (or join) is no restart
 	for _, ev := range h.Events {
 		switch ev.Kind {
 		case history.KindInput:
@@ -351,7 +352,10 @@ func statsOf(h history.History, instances, steps int, virtual time.Duration) Sta
 		case history.KindCrash:
 			st.Crashes++
 		case history.KindStart:
-			st.Restarts++
+			if started[ev.Instance] {
+				st.Restarts++
+			}
+			started[ev.Instance] = true
 		case history.KindUnit:
 			switch ev.Unit.Outcome {
 			case history.Committed:
@@ -365,7 +369,6 @@ func statsOf(h history.History, instances, steps int, virtual time.Duration) Sta
 			}
 		}
 	}
-	st.Restarts -= instances
 	return st
 }
 

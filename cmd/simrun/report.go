@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/eosim/eosim/faults"
-	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/report"
 	"github.com/eosim/eosim/sim"
 )
 
@@ -36,21 +36,14 @@ func paramBlock(o options, res sim.Result) [][2]string {
 	}
 	return [][2]string{
 		{"seed", fmt.Sprint(c.Seed)},
-		{"scenario", fmt.Sprintf("%s: %s, %s, %s, %s", c.Scenario, count(c.Inputs, "order"), count(c.Partitions, "partition"),
-			count(c.Instances, "instance"), count(c.Brokers, "broker"))},
+		{"scenario", fmt.Sprintf("%s: %s, %s, %s, %s", c.Scenario, report.Count(c.Inputs, "order", "orders"),
+			report.Count(c.Partitions, "partition", "partitions"), report.Count(c.Instances, "instance", "instances"),
+			report.Count(c.Brokers, "broker", "brokers"))},
 		{"guarantee", string(c.Guarantee)},
 		{"protocol", protocol},
 		{"faults", faultsLine},
 		{"schedule", scheduleCounts(res.Schedule)},
 	}
-}
-
-// count says "1 broker" or "3 brokers".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // scheduleCounts says how many faults of each kind the schedule has.
@@ -126,18 +119,10 @@ func printAnomalies(w io.Writer, rep invariants.Report) {
 				fmt.Fprintf(w, "      … %d more records\n", len(a.Records)-j)
 				break
 			}
-			fmt.Fprintf(w, "      %s\n", recordText(r))
+			fmt.Fprintf(w, "      %s\n", report.RecordText(r))
 		}
 		for _, off := range a.Offsets {
 			fmt.Fprintf(w, "      offset %s/%d → %d\n", off.Topic, off.Partition, off.Offset)
 		}
 	}
-}
-
-func recordText(r history.Record) string {
-	s := fmt.Sprintf("%s/%d@%d key=%s value=%s", r.Topic, r.Partition, r.Offset, r.Key, r.Value)
-	for _, h := range r.Headers {
-		s += fmt.Sprintf(" %s=%s", h.Key, h.Value)
-	}
-	return s
 }
