@@ -579,3 +579,9 @@ func (in *Instance) Freeze() { in.net.freeze() }
 
 // Thaw lets the instance's traffic go again.
 func (in *Instance) Thaw() { in.net.thaw() }
+
+// ReleaseHeld lets the oldest write held by Freeze go, keeping the instance
+// frozen, and reports whether there was one. Releasing one at a time, with
+// the world settled between, wakes a paused process in the same order in
+// every run.
+func (in *Instance) ReleaseHeld() bool { return in.net.releaseOne() }

@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"slices"
 	"sync"
+	"time"
 )
 
 // errCut is what a connection of a crashed instance returns.
@@ -37,9 +39,19 @@ type network struct {
 	// dial again).
 	drop      int16
 	dropFired bool
-	// frozen, while open, holds every write and dial: a paused process
-	// sends nothing, heartbeats included.
-	frozen chan struct{}
+	// frozen holds every write and dial: a paused process sends nothing,
+	// heartbeats included. What it held is let go one at a time (see
+	// releaseOne), so a woken process's traffic is not ordered by Go's
+	// scheduler.
+	frozen bool
+	held   []*heldWrite
+}
+
+// heldWrite is one write or dial waiting for a frozen network to let it go.
+type heldWrite struct {
+	at      time.Time
+	order   string // destination and bytes: orders writes held at one instant
+	release chan struct{}
 }
 
 func newNetwork(dial func(ctx context.Context, network, host string) (net.Conn, error)) *network {
@@ -52,7 +64,7 @@ func newNetwork(dial func(ctx context.Context, network, host string) (net.Conn, 
 
 // DialContext is the kgo dialer of the instance.
 func (n *network) DialContext(ctx context.Context, nw, host string) (net.Conn, error) {
-	n.waitThawed()
+	n.waitThawed("dial " + host)
 	n.mu.Lock()
 	cut := n.cut
 	n.mu.Unlock()
@@ -63,7 +75,7 @@ func (n *network) DialContext(ctx context.Context, nw, host string) (net.Conn, e
 	if err != nil {
 		return nil, err
 	}
-	wc := &watchedConn{Conn: c, n: n}
+	wc := &watchedConn{Conn: c, n: n, host: host}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.cut {
@@ -118,27 +130,51 @@ func (n *network) takeDropFired() bool {
 func (n *network) freeze() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.frozen == nil {
-		n.frozen = make(chan struct{})
-	}
+	n.frozen = true
 }
 
+// thaw lets every held write go, and no longer holds any.
 func (n *network) thaw() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.frozen != nil {
-		close(n.frozen)
-		n.frozen = nil
+	n.frozen = false
+	for _, h := range n.held {
+		close(h.release)
 	}
+	n.held = nil
 }
 
-func (n *network) waitThawed() {
+// releaseOne lets the oldest held write go (ties broken by destination and
+// bytes) and reports whether there was one. The network stays frozen, so
+// what the released write leads to is held in turn.
+func (n *network) releaseOne() bool {
 	n.mu.Lock()
-	ch := n.frozen
-	n.mu.Unlock()
-	if ch != nil {
-		<-ch
+	defer n.mu.Unlock()
+	if len(n.held) == 0 {
+		return false
 	}
+	i := 0
+	for j, h := range n.held {
+		if h.at.Before(n.held[i].at) || h.at.Equal(n.held[i].at) && h.order < n.held[i].order {
+			i = j
+		}
+	}
+	close(n.held[i].release)
+	n.held = slices.Delete(n.held, i, i+1)
+	return true
+}
+
+// waitThawed blocks while the network is frozen; order names the write.
+func (n *network) waitThawed(order string) {
+	n.mu.Lock()
+	if !n.frozen {
+		n.mu.Unlock()
+		return
+	}
+	h := &heldWrite{at: time.Now(), order: order, release: make(chan struct{})}
+	n.held = append(n.held, h)
+	n.mu.Unlock()
+	<-h.release
 }
 
 // trigger reports whether a request with key fires the armed crash point,
@@ -168,13 +204,14 @@ func (n *network) triggerDrop(key int16) bool {
 
 type watchedConn struct {
 	net.Conn
-	n *network
+	n    *network
+	host string
 }
 
 // Write inspects the API key of each request (kgo writes a request in one
 // call: a 4-byte size, then the header that starts with the key).
 func (c *watchedConn) Write(b []byte) (int, error) {
-	c.n.waitThawed()
+	c.n.waitThawed("write " + c.host + " " + string(b))
 	if len(b) >= 6 {
 		key := int16(binary.BigEndian.Uint16(b[4:6]))
 		if c.n.triggerDrop(key) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -402,29 +403,45 @@ func toKgo(rs []history.Record) []*kgo.Record {
 // produceSync produces rs and returns those the broker acknowledged, with
 // their offsets, sorted by topic, partition and offset (kgo reports them in
 // the order the answers came back, which the goroutine schedule decides).
+//
+// It produces one partition at a time, in partition order, so that at most
+// one Produce request of the instance is in flight: requests written to
+// several brokers at one instant reach the cluster in an order Go's
+// scheduler picks, and a fault aimed at "the next Produce" would hit a
+// different one from run to run. (Partition p of every topic shares a
+// leader, so each flush is one request.)
 func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record) ([]history.Record, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	// Buffer everything, then flush: the records leave at once instead of
-	// after kgo's linger, whose timer would otherwise race the buffering of
-	// the last records and shift virtual time from one run to the next.
+	byPartition := make(map[int32][]*kgo.Record)
+	for _, r := range rs {
+		byPartition[r.Partition] = append(byPartition[r.Partition], r)
+	}
 	var mu sync.Mutex
 	var sent []history.Record
 	var errs error
-	for _, r := range rs {
-		cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+	for _, p := range slices.Sorted(maps.Keys(byPartition)) {
+		// Buffer the partition's records, then flush: they leave at once
+		// instead of after kgo's linger, whose timer would otherwise race
+		// the buffering of the last records and shift virtual time from
+		// one run to the next.
+		for _, r := range byPartition[p] {
+			cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = errors.Join(errs, err)
+					return
+				}
+				sent = append(sent, topicread.Convert(r))
+			})
+		}
+		if err := cl.Flush(ctx); err != nil {
 			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = errors.Join(errs, err)
-				return
-			}
-			sent = append(sent, topicread.Convert(r))
-		})
-	}
-	if err := cl.Flush(ctx); err != nil {
-		errs = errors.Join(errs, err)
+			errs = errors.Join(errs, err)
+			mu.Unlock()
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -43,6 +43,31 @@ func TestSameSeedSameHistory(t *testing.T) {
 	}
 }
 
+// TestSwarmSeedsThatDivergedRepeat replays swarm seeds that once gave two
+// histories, each for a race since removed: 150 (a thawed zombie's held
+// writes let go at once), 290 (a delay aimed at "the next Produce" when
+// three went out together), 473 (two members whose sessions expired at one
+// instant). Each diverged in a quarter to a half of its runs.
+func TestSwarmSeedsThatDivergedRepeat(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	for _, seed := range []uint64{150, 290, 473} {
+		cfg := DefaultConfig()
+		cfg.Seed, cfg.Swarm = seed, true
+		first := runInBubble(t, cfg)
+		for run := 2; run <= 4; run++ {
+			prev := runtime.GOMAXPROCS(1 + run%2)
+			again := runInBubble(t, cfg)
+			runtime.GOMAXPROCS(prev)
+			if again.Hash != first.Hash {
+				dumpHistories(t, first.History, again.History)
+				i, a, b := history.FirstDifference(first.History, again.History)
+				t.Fatalf("swarm seed %d, run %d: first difference at event %d:\n%s\n%s", seed, run, i, a, b)
+			}
+		}
+		require.Equal(t, invariants.Pass, first.Verdict(), "swarm seed %d: %v", seed, first.Report.Anomalies)
+	}
+}
+
 // dumpHistories writes both histories to $EOSIM_DUMP_DIR, if set, to diff.
 func dumpHistories(t *testing.T, hs ...history.History) {
 	dir := os.Getenv("EOSIM_DUMP_DIR")

@@ -132,6 +132,9 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 		// member is gone), then the unit carries on: which of the two a
 		// woken process runs first is up to its scheduler, and the
 		// simulator must not leave it to Go's.
+		for s.in.ReleaseHeld() {
+			synctest.Wait()
+		}
 		s.in.Thaw()
 		synctest.Wait()
 		close(s.resume)

@@ -250,12 +250,16 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		StateDir: filepath.Join(w.stateDir, s.name), Recorder: w.log,
 		CrashHook:        func(at engine.CrashSite) bool { return w.crashHere(s, at) },
 		StaticMembership: true,
-		SessionTimeout:   10 * time.Second,
+		// Per-instance session and transaction timeouts: two members that
+		// last heartbeated (or began a transaction) at one instant would
+		// otherwise expire at one instant, and kfake, whose timers then
+		// fire together, would let Go pick which goes first.
+		SessionTimeout: 10*time.Second + time.Duration(s.name[0]-'a')*13*time.Millisecond,
 		// Not a round multiple of kgo's own timeouts (a produce gives up
 		// 20s after it is written): a transaction begun and produced at
 		// one instant must not time out at the instant its held produce
 		// does, or Go would order the two.
-		TransactionTimeout: 23456 * time.Millisecond,
+		TransactionTimeout: 23456*time.Millisecond + time.Duration(s.name[0]-'a')*17*time.Millisecond,
 		TransactionsV1:     w.cfg.TransactionsV1,
 		ClientOpts: append(deterministicOpts(),
 			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),

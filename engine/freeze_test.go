@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReleaseHeldGoesInOrder: writes held by a frozen network at one instant
+// are let go one at a time, by destination and bytes, whatever order their
+// goroutines reached the network in; thaw lets the rest go at once.
+func TestReleaseHeldGoesInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newNetwork(func(context.Context, string, string) (net.Conn, error) {
+			c, s := net.Pipe()
+			go func() { // a broker that swallows everything
+				buf := make([]byte, 64)
+				for {
+					if _, err := s.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+			t.Cleanup(func() { c.Close(); s.Close() })
+			return c, nil
+		})
+		hosts := []string{"broker-2:9092", "broker-0:9092", "broker-1:9092"}
+		conns := make(map[string]net.Conn)
+		for _, h := range hosts {
+			c, err := n.DialContext(context.Background(), "tcp", h)
+			require.NoError(t, err)
+			conns[h] = c
+		}
+		n.freeze()
+		var mu sync.Mutex
+		var order []string
+		for _, h := range hosts {
+			go func() {
+				_, err := conns[h].Write(request(apiEndTxn))
+				assert.NoError(t, err)
+				mu.Lock()
+				order = append(order, h)
+				mu.Unlock()
+			}()
+		}
+		synctest.Wait()
+		assert.Empty(t, order, "a frozen network let a write through")
+		for n.releaseOne() {
+			synctest.Wait()
+		}
+		assert.Equal(t, []string{"broker-0:9092", "broker-1:9092", "broker-2:9092"}, order)
+
+		n.freeze()
+		go func() { _, _ = conns["broker-0:9092"].Write(request(apiEndTxn)) }()
+		synctest.Wait()
+		n.thaw()
+		synctest.Wait()
+		assert.False(t, n.releaseOne(), "thaw must let every held write go")
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+}
