@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"strings"
+
+	"github.com/eosim/eosim/internal/topicread"
 )
 
 // Guarantee is a processing guarantee, named as Kafka Streams'
@@ -27,9 +29,70 @@ const (
 	PeekSideEffect Guarantee = "peek_side_effect"
 )
 
+// The mistake modes: each a faithful copy of a way real applications have
+// broken exactly-once, with the symptom it causes in production.
+const (
+	// OffsetsBeforeCommit sends the consumed offsets with a plain
+	// OffsetCommit before the transaction commits ("commit the input,
+	// then the output"). Symptom: a crash or abort between the two loses
+	// the unit's outputs for good: lost notifications, stock never taken.
+	OffsetsBeforeCommit Guarantee = "offsets_before_commit"
+	// OffsetsAfterCommit commits the transaction, then sends the offsets
+	// with a plain OffsetCommit. Symptom: a crash between the two replays
+	// committed input: duplicate notifications, stock taken twice.
+	OffsetsAfterCommit Guarantee = "offsets_after_commit"
+	// ReadUncommitted reads input and restores stores with
+	// isolation.level=read_uncommitted (the consumer default). Symptom:
+	// records of aborted transactions are restored into the stores, so
+	// stock reflects orders whose processing was rolled back.
+	ReadUncommitted Guarantee = "read_uncommitted"
+	// KeepDirtyState writes store changes to the local state directory as
+	// it processes (as RocksDB does) and never wipes it after an unclean
+	// shutdown. Symptom: after a crash the aborted unit's changes are
+	// still in the store, and replaying its input applies them twice.
+	KeepDirtyState Guarantee = "keep_dirty_state"
+	// ChangelogOutsideTransaction writes changelog records through a
+	// plain producer. Symptom: an aborted unit's store changes stay in the
+	// changelog; the next owner restores them and the stock drifts.
+	ChangelogOutsideTransaction Guarantee = "changelog_outside_txn"
+	// FreshTransactionalID gives every incarnation a new transactional.id
+	// (a random suffix, a pod name). Under exactly_once (v1) this was the
+	// classic way to lose zombie fencing. Under exactly_once_v2 it is not
+	// a mistake: the offsets carry the group's generation (KIP-447), so a
+	// zombie's commit is fenced by the group, and offsets pending in an
+	// open transaction hold back the next owner's fetch; Kafka Streams
+	// itself names its producers after a per-process id. What is left is
+	// latency: a restart no longer aborts its predecessor's open
+	// transaction, which blocks the last stable offset until it times
+	// out. The scoreboard keeps it as a second control: the checkers must
+	// not flag it.
+	FreshTransactionalID Guarantee = "fresh_txn_id"
+	// NoGroupMetadata sends the offsets to the transaction without the
+	// group's generation and member id (sendOffsetsToTransaction with a
+	// bare group id, the pre-KIP-447 API). Symptom: a zombie whose
+	// partitions moved on commits them anyway: duplicate notifications.
+	NoGroupMetadata Guarantee = "no_group_metadata"
+	// RestoreToStableOffset restores a store up to the last stable offset
+	// and starts processing while a transaction is still open on its
+	// changelog. Symptom: when that transaction commits, its changes land
+	// below the restored position and are never applied: stock drifts.
+	RestoreToStableOffset Guarantee = "restore_to_lso"
+)
+
 // Guarantees lists every guarantee, the correct one first.
 func Guarantees() []Guarantee {
-	return []Guarantee{ExactlyOnceV2, AtLeastOnce, PeekSideEffect}
+	return append([]Guarantee{ExactlyOnceV2, AtLeastOnce, PeekSideEffect}, Mistakes()...)
+}
+
+// KeepsExactlyOnce says whether g, faults or not, processes every record
+// exactly once: exactly_once_v2, and fresh_txn_id, which KIP-447 makes
+// safe. A checker that flags one of them is wrong.
+func (g Guarantee) KeepsExactlyOnce() bool { return g == ExactlyOnceV2 || g == FreshTransactionalID }
+
+// Mistakes lists the mistake modes built from exactly_once_v2.
+func Mistakes() []Guarantee {
+	return []Guarantee{OffsetsBeforeCommit, OffsetsAfterCommit, ReadUncommitted, KeepDirtyState,
+		ChangelogOutsideTransaction, FreshTransactionalID, NoGroupMetadata, RestoreToStableOffset}
 }
 
 // ParseGuarantee returns the guarantee named s.
@@ -53,3 +116,33 @@ func (g Guarantee) transactional() bool { return g != AtLeastOnce }
 // sinksOutsideTransaction says whether sink records go through a plain
 // producer during processing.
 func (g Guarantee) sinksOutsideTransaction() bool { return g == PeekSideEffect }
+
+// changelogOutsideTransaction says whether changelog records go through a
+// plain producer.
+func (g Guarantee) changelogOutsideTransaction() bool { return g == ChangelogOutsideTransaction }
+
+// sideProducer says whether the instance needs a plain producer beside its
+// transactional one.
+func (g Guarantee) sideProducer() bool {
+	return g.sinksOutsideTransaction() || g.changelogOutsideTransaction()
+}
+
+// ownOffsets says whether the engine sends the offsets itself rather than
+// through kgo's GroupTransactSession: those modes get their offsets wrong.
+func (g Guarantee) ownOffsets() bool {
+	return g == OffsetsBeforeCommit || g == OffsetsAfterCommit || g == NoGroupMetadata
+}
+
+// readUncommitted says whether input is read with read_uncommitted.
+func (g Guarantee) readUncommitted() bool { return g == AtLeastOnce || g == ReadUncommitted }
+
+// restore says how a store partition is caught up with its changelog.
+func (g Guarantee) restore() topicread.Tail {
+	switch g {
+	case ReadUncommitted:
+		return topicread.TailUncommitted
+	case RestoreToStableOffset:
+		return topicread.TailToStable
+	}
+	return topicread.TailWhenStable
+}

@@ -5,10 +5,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/eosim/eosim/internal/topicread"
 )
 
 func TestGuaranteesList(t *testing.T) {
-	assert.Equal(t, []Guarantee{"exactly_once_v2", "at_least_once", "peek_side_effect"}, Guarantees())
+	assert.Equal(t, []Guarantee{"exactly_once_v2", "at_least_once", "peek_side_effect",
+		"offsets_before_commit", "offsets_after_commit", "read_uncommitted", "keep_dirty_state",
+		"changelog_outside_txn", "fresh_txn_id", "no_group_metadata", "restore_to_lso"}, Guarantees())
 	assert.Equal(t, ExactlyOnceV2, Guarantees()[0], "the correct guarantee comes first")
 }
 
@@ -29,25 +33,43 @@ func TestParseGuaranteeRejectsUnknown(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, Guarantee(""), got)
 			assert.Contains(t, err.Error(), `unknown guarantee "`+s+`"`)
-			assert.Contains(t, err.Error(), "want one of exactly_once_v2, at_least_once, peek_side_effect")
+			assert.Contains(t, err.Error(), "want one of exactly_once_v2, at_least_once, peek_side_effect, offsets_before_commit,")
 		})
 	}
 }
 
 func TestGuaranteeModes(t *testing.T) {
 	tests := []struct {
-		g               Guarantee
-		transactional   bool
-		sinksOutsideTxn bool
+		g                   Guarantee
+		transactional       bool
+		sinksOutsideTxn     bool
+		changelogOutsideTxn bool
+		ownOffsets          bool
+		readUncommitted     bool
+		restore             topicread.Tail
 	}{
-		{ExactlyOnceV2, true, false},
-		{AtLeastOnce, false, false},
-		{PeekSideEffect, true, true},
+		{g: ExactlyOnceV2, transactional: true},
+		{g: AtLeastOnce, readUncommitted: true},
+		{g: PeekSideEffect, transactional: true, sinksOutsideTxn: true},
+		{g: OffsetsBeforeCommit, transactional: true, ownOffsets: true},
+		{g: OffsetsAfterCommit, transactional: true, ownOffsets: true},
+		{g: ReadUncommitted, transactional: true, readUncommitted: true, restore: topicread.TailUncommitted},
+		{g: KeepDirtyState, transactional: true},
+		{g: ChangelogOutsideTransaction, transactional: true, changelogOutsideTxn: true},
+		{g: FreshTransactionalID, transactional: true},
+		{g: NoGroupMetadata, transactional: true, ownOffsets: true},
+		{g: RestoreToStableOffset, transactional: true, restore: topicread.TailToStable},
 	}
+	require.Len(t, tests, len(Guarantees()), "a guarantee without a row")
 	for _, tc := range tests {
 		t.Run(string(tc.g), func(t *testing.T) {
 			assert.Equal(t, tc.transactional, tc.g.transactional())
 			assert.Equal(t, tc.sinksOutsideTxn, tc.g.sinksOutsideTransaction())
+			assert.Equal(t, tc.changelogOutsideTxn, tc.g.changelogOutsideTransaction())
+			assert.Equal(t, tc.sinksOutsideTxn || tc.changelogOutsideTxn, tc.g.sideProducer())
+			assert.Equal(t, tc.ownOffsets, tc.g.ownOffsets())
+			assert.Equal(t, tc.readUncommitted, tc.g.readUncommitted())
+			assert.Equal(t, tc.restore, tc.g.restore())
 		})
 	}
 }

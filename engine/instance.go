@@ -126,6 +126,8 @@ type Instance struct {
 	side *kgo.Client               // peek_side_effect's plain producer
 
 	stores map[string]map[int32]*storePartition
+	// topicIDs caches the ids no_group_metadata names topics by.
+	topicIDs map[string][16]byte
 
 	mu         sync.Mutex
 	assigned   map[int32]bool // as the group last told us
@@ -200,24 +202,36 @@ func (in *Instance) Start(ctx context.Context) error {
 		opts = append(opts, kgo.MaxVersions(kversion.V3_9_0()))
 	}
 	g := in.cfg.Guarantee
-	if g.transactional() {
-		opts = append(opts,
-			kgo.TransactionalID(in.cfg.AppID+"-"+in.cfg.Name),
-			kgo.TransactionTimeout(in.cfg.TransactionTimeout),
-			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		)
+	if g.readUncommitted() {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+	} else {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	switch {
+	case g.transactional():
+		txnID := in.cfg.AppID + "-" + in.cfg.Name
+		if g == FreshTransactionalID {
+			txnID = fmt.Sprintf("%s-%d", txnID, in.cfg.Incarnation)
+		}
+		opts = append(opts, kgo.TransactionalID(txnID), kgo.TransactionTimeout(in.cfg.TransactionTimeout))
+		if g.ownOffsets() {
+			// A plain transactional client: the engine sends the offsets
+			// itself (and wrongly). kgo still waits out offsets pending
+			// in an open transaction (RequireStable is always on).
+			in.cl, err = kgo.NewClient(opts...)
+			break
+		}
 		in.sess, err = kgo.NewGroupTransactSession(opts...)
 		if err == nil {
 			in.cl = in.sess.Client()
 		}
-	} else {
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+	default:
 		in.cl, err = kgo.NewClient(opts...)
 	}
 	if err != nil {
 		return fmt.Errorf("starting %s: creating client: %w", in.cfg.Name, err)
 	}
-	if g.sinksOutsideTransaction() {
+	if g.sideProducer() {
 		in.side, err = kgo.NewClient(append(in.baseOpts(), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 		if err != nil {
 			in.cl.Close()
@@ -266,19 +280,19 @@ func (in *Instance) warmProducerMetadata(ctx context.Context) error {
 			_ = cl.ProduceSync(ctx, &kgo.Record{Topic: t, Partition: -1})
 		}
 	}
-	if in.sess != nil {
-		if err := in.sess.Begin(); err != nil {
+	if in.cfg.Guarantee.transactional() {
+		if err := in.beginTxn(); err != nil {
 			return fmt.Errorf("warming producer metadata: %w", err)
 		}
 		probe(in.cl, topics)
-		if _, err := in.sess.End(ctx, kgo.TryAbort); err != nil {
+		if _, err := in.endTxn(ctx, kgo.TryAbort); err != nil {
 			return fmt.Errorf("warming producer metadata: %w", err)
 		}
 	} else {
 		probe(in.cl, topics)
 	}
 	if in.side != nil {
-		probe(in.side, in.cfg.Topology.Sinks)
+		probe(in.side, topics)
 	}
 	return nil
 }

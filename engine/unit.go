@@ -28,7 +28,7 @@ func (in *Instance) loadPartition(ctx context.Context, p int32) (bool, error) {
 			sp = newStorePartition()
 		}
 		from := sp.next
-		recs, end, err := topicread.ReadCommittedTail(in.runCtx(ctx), in.baseOpts(), topic, p, from)
+		recs, end, err := topicread.ReadTail(in.runCtx(ctx), in.baseOpts(), topic, p, from, in.cfg.Guarantee.restore())
 		if errors.Is(err, topicread.ErrOpenTransaction) {
 			return false, nil
 		}
@@ -85,7 +85,7 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 		return res, in.crashUnit(w, AfterPoll, history.Crashed)
 	}
 	if w.u.Transactional {
-		if err := in.sess.Begin(); err != nil {
+		if err := in.beginTxn(); err != nil {
 			return res, in.failUnit(w, history.Aborted, fmt.Errorf("beginning transaction: %w", err))
 		}
 	}
@@ -97,6 +97,13 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 		w.pcs = append(w.pcs, pc)
 		if in.hit(AfterProcess, w, i) {
 			return res, in.crashUnit(w, AfterProcess, history.Crashed)
+		}
+	}
+	if in.cfg.Guarantee == KeepDirtyState {
+		// The store took the writes as they were made, on disk.
+		in.applyWrites(w)
+		if err := writeCheckpoint(in.cfg.StateDir, in.stores); err != nil {
+			return res, in.abortUnit(ctx, w, fmt.Errorf("writing local state: %w", err))
 		}
 	}
 	if err := in.produce(ctx, w); err != nil {
@@ -117,6 +124,11 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 	}
 	if w.u.Transactional && outcome == history.Committed {
 		in.applyWrites(w)
+		if in.cfg.Guarantee == KeepDirtyState {
+			if err := writeCheckpoint(in.cfg.StateDir, in.stores); err != nil {
+				return res, in.fail(fmt.Errorf("writing local state: %w", err))
+			}
+		}
 	}
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
 	if outcome == history.Committed && in.hit(AfterCommit, w, 0) {
@@ -184,7 +196,7 @@ func (in *Instance) overlay(w *unitOfWork, store string, p int32, base *storePar
 
 // produce sends the unit's outputs and changelog records and waits for them.
 func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
-	var out []history.Record
+	var out, changelog []history.Record
 	for _, pc := range w.pcs {
 		out = append(out, pc.forwards...)
 		for _, wr := range pc.writeLog {
@@ -192,9 +204,18 @@ func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
 			if wr.value != nil {
 				r.Value = *wr.value
 			}
-			out = append(out, r)
+			changelog = append(changelog, r)
 		}
 	}
+	if in.cfg.Guarantee.changelogOutsideTransaction() {
+		sent, err := produceSync(ctx, in.side, toKgo(changelog))
+		w.u.SideEffects = append(w.u.SideEffects, sent...)
+		if err != nil {
+			return fmt.Errorf("producing the changelog: %w", err)
+		}
+		changelog = nil
+	}
+	out = append(out, changelog...)
 	sent, err := produceSync(ctx, in.cl, toKgo(out))
 	w.u.Produced = append(w.u.Produced, sent...)
 	if err != nil {
@@ -220,7 +241,7 @@ func (in *Instance) applyWrites(w *unitOfWork) {
 			}
 		}
 	}
-	for _, r := range w.u.Produced {
+	for _, r := range slices.Concat(w.u.Produced, w.u.SideEffects) {
 		for _, store := range in.cfg.Topology.Stores {
 			if r.Topic == ChangelogTopic(in.cfg.AppID, store) {
 				if sp := in.stores[store][r.Partition]; sp != nil && r.Offset+1 > sp.next {
@@ -238,8 +259,11 @@ func (in *Instance) applyWrites(w *unitOfWork) {
 func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome, error) {
 	key := apiEndTxn
 	offsetsKey := apiTxnOffsetCommit
-	if !w.u.Transactional {
+	switch g := in.cfg.Guarantee; {
+	case !w.u.Transactional:
 		key, offsetsKey = apiOffsetCommit, apiOffsetCommit
+	case g == OffsetsBeforeCommit || g == OffsetsAfterCommit:
+		offsetsKey = apiOffsetCommit
 	}
 	// The crash fires on a client goroutine; ending the instance's context
 	// there makes End give up at once instead of retrying on cut wires.
@@ -262,9 +286,12 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 	w.u.Offsets = nextOffsets(w.recs)
 	var committed bool
 	var err error
-	if w.u.Transactional {
-		committed, err = in.sess.End(ctx, kgo.TryCommit)
-	} else {
+	switch {
+	case in.cfg.Guarantee.ownOffsets():
+		committed, err = in.commitOwnOffsets(ctx, w)
+	case w.u.Transactional:
+		committed, err = in.endTxn(ctx, kgo.TryCommit)
+	default:
 		err = in.cl.CommitRecords(ctx, w.recs...)
 		committed = err == nil
 	}
@@ -281,6 +308,10 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 		// A fenced producer's transaction is aborted by the coordinator:
 		// the outcome is known, and the instance is done for.
 		return history.Aborted, in.failUnit(w, history.Aborted, fmt.Errorf("fenced while committing: %w", err))
+	case committed && err != nil:
+		// The transaction committed; what went wrong came after it (the
+		// offsets of offsets_after_commit).
+		return history.Committed, in.failUnit(w, history.Committed, err)
 	case err != nil:
 		return history.Unknown, in.failUnit(w, history.Unknown, fmt.Errorf("committing: %w", err))
 	case !committed:
@@ -344,7 +375,7 @@ func (in *Instance) abortUnit(ctx context.Context, w *unitOfWork, cause error) e
 	if !w.u.Transactional {
 		return in.failUnit(w, history.Crashed, cause)
 	}
-	if _, err := in.sess.End(ctx, kgo.TryAbort); err != nil {
+	if _, err := in.endTxn(ctx, kgo.TryAbort); err != nil {
 		return in.failUnit(w, history.Unknown, fmt.Errorf("%w; then aborting: %w", cause, err))
 	}
 	w.u.Outcome, w.u.Reason = history.Aborted, Reason(cause)

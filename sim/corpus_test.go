@@ -7,9 +7,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/invariants"
 )
 
 // TestRegressionPlans replays every plan under testdata/schedules and
@@ -33,5 +36,37 @@ func TestRegressionPlans(t *testing.T) {
 				require.Positive(t, res.Stats.Crashes, "none of the plan's crashes fired: the replay proves nothing")
 			}
 		})
+	}
+}
+
+// TestMistakePlansPassUnderExactlyOnce replays every mistake plan with the
+// correct engine: the faults alone must not break exactly-once, or the plan
+// would blame the mistake for what the harness (or the fake) did. It also
+// requires a plan for every mode that breaks exactly-once.
+func TestMistakePlansPassUnderExactlyOnce(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "schedules", "mistake-*.json"))
+	require.NoError(t, err)
+	covered := map[engine.Guarantee]bool{}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			plan, err := ParsePlan(data)
+			require.NoError(t, err)
+			mode := engine.Guarantee(plan.Guarantee)
+			require.Contains(t, engine.Mistakes(), mode, "a mistake plan must run a mistake mode")
+			require.Equal(t, invariants.Fail, plan.Expect.Verdict, "a mistake plan must expect the mistake caught")
+			covered[mode] = true
+			plan.Guarantee, plan.Expect = string(engine.ExactlyOnceV2), nil
+			cfg, err := plan.Apply(DefaultConfig(), nil)
+			require.NoError(t, err)
+			res := runInBubble(t, cfg)
+			require.Equal(t, invariants.Pass, res.Verdict(), "the same faults break exactly_once_v2: %v", res.Report.Anomalies)
+		})
+	}
+	for _, mode := range engine.Mistakes() {
+		if !mode.KeepsExactlyOnce() {
+			assert.True(t, covered[mode], "no testdata/schedules/mistake-*.json plan shows %s caught", mode)
+		}
 	}
 }

@@ -21,18 +21,24 @@ type ShrinkStats struct {
 // steps, shorter downtimes. It is greedy and deterministic: it tries one
 // reduction at a time, keeps it if the run still fails that way, and stops
 // when a whole pass changes nothing or after budget runs.
+//
+// Greedy shrinking stops at a local minimum that depends on the order it
+// tries reductions in. So it descends from the failing run dropping halves
+// of the schedule before single faults (fast on long schedules), and when
+// that ends with more than two faults, descends again with the budget left,
+// single faults only, and returns the smaller of the two results.
 func Shrink(cfg Config, kind string, run Runner, budget int) (Config, Result, ShrinkStats, error) {
 	var st ShrinkStats
-	best, err := run(cfg)
+	first, err := run(cfg)
 	if err != nil {
 		return cfg, Result{}, st, err
 	}
 	st.Runs++
 	// Shrinking edits the run as it was: its schedule, generated or not,
 	// and what swarm mode picked for it.
-	cfg = best.Config
+	cfg = first.Config
 	cfg.Swarm = false
-	sched := best.Schedule
+	sched := first.Schedule
 	cfg.Schedule = &sched
 	stillFails := func(c Config) (Result, bool, error) {
 		if st.Runs >= budget {
@@ -45,26 +51,58 @@ func Shrink(cfg Config, kind string, run Runner, budget int) (Config, Result, Sh
 		}
 		return res, slices.Contains(res.Report.Kinds(), kind), nil
 	}
-	for changed := true; changed && st.Runs < budget; {
-		changed = false
-		for _, c := range candidates(cfg) {
-			res, ok, err := stillFails(c)
-			if err != nil {
-				return cfg, best, st, err
-			}
-			if ok {
-				cfg, best, changed = c, res, true
-				st.Kept++
-				break
+	descend := func(cfg Config, best Result, halves bool) (Config, Result, error) {
+		for changed := true; changed && st.Runs < budget; {
+			changed = false
+			for _, c := range candidates(cfg, halves) {
+				if c.Validate() != nil {
+					// A reduction can strand a fault (a join of a
+					// spare that fewer instances no longer have).
+					continue
+				}
+				res, ok, err := stillFails(c)
+				if err != nil {
+					return cfg, best, err
+				}
+				if ok {
+					cfg, best, changed = c, res, true
+					st.Kept++
+					break
+				}
 			}
 		}
+		return cfg, best, nil
 	}
-	return cfg, best, st, nil
+	bestCfg, best, err := descend(cfg, first, true)
+	if err != nil || len(bestCfg.Schedule.Faults) <= 2 || len(cfg.Schedule.Faults) <= 3 {
+		// Small enough to read; and without halves to drop, the second
+		// descent would repeat the first.
+		return bestCfg, best, st, err
+	}
+	otherCfg, other, err := descend(cfg, first, false)
+	if err != nil {
+		return bestCfg, best, st, err
+	}
+	if smaller(otherCfg, bestCfg) {
+		return otherCfg, other, st, nil
+	}
+	return bestCfg, best, st, nil
 }
 
-// candidates lists one-step reductions of cfg, biggest first: dropping a
-// fault shrinks the most, then the workload, then the faults' details.
-func candidates(cfg Config) []Config {
+// smaller says whether a is a smaller run than b: fewer faults, then fewer
+// orders.
+func smaller(a, b Config) bool {
+	if fa, fb := len(a.Schedule.Faults), len(b.Schedule.Faults); fa != fb {
+		return fa < fb
+	}
+	return a.Inputs < b.Inputs
+}
+
+// candidates lists one-step reductions of cfg, biggest first: dropping
+// half the faults (with halves; as delta debugging does, so that a long
+// schedule with one guilty fault shrinks in a logarithmic number of runs),
+// then one fault, then the workload, then the faults' details.
+func candidates(cfg Config, halves bool) []Config {
 	var cs []Config
 	fs := cfg.Schedule.Faults
 	with := func(f func(c *Config, fs []faults.Fault) []faults.Fault) {
@@ -75,6 +113,10 @@ func candidates(cfg Config) []Config {
 		}
 		c.Schedule = &faults.Schedule{Faults: nf}
 		cs = append(cs, c)
+	}
+	if n := len(fs); halves && n > 3 {
+		with(func(_ *Config, fs []faults.Fault) []faults.Fault { return fs[:n/2] })
+		with(func(_ *Config, fs []faults.Fault) []faults.Fault { return fs[n/2:] })
 	}
 	for i := range fs {
 		with(func(_ *Config, fs []faults.Fault) []faults.Fault { return slices.Delete(fs, i, i+1) })

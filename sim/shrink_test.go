@@ -69,3 +69,30 @@ func TestShrinkPassesRunErrorsOn(t *testing.T) {
 	_, _, _, err := Shrink(DefaultConfig(), invariants.DuplicateOutput, func(Config) (Result, error) { return Result{}, boom }, 10)
 	require.ErrorIs(t, err, boom)
 }
+
+// TestShrinkSkipsReductionsThatStrandAFault: with a join of the spare d in
+// the schedule, dropping an instance renames the spares; the shrinker must
+// skip that reduction rather than run (and fail on) an invalid config.
+func TestShrinkSkipsReductionsThatStrandAFault(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Schedule = &faults.Schedule{Faults: []faults.Fault{
+		{Step: 1, Kind: faults.Join, Instance: "d"},
+		crash(9, "a", engine.AfterProduce),
+	}}
+	require.NoError(t, cfg.Validate())
+	run := func(c Config) (Result, error) {
+		if err := c.Validate(); err != nil {
+			t.Fatalf("the shrinker ran an invalid config: %v", err)
+		}
+		res := Result{Config: c, Complete: true, Schedule: *c.Schedule, Report: invariants.Report{Verdict: invariants.Pass}}
+		if slices.ContainsFunc(res.Schedule.Faults, func(f faults.Fault) bool { return f.Kind == faults.Join }) {
+			res.Report = invariants.Report{Verdict: invariants.Fail, Anomalies: []invariants.Anomaly{{Kind: invariants.DuplicateOutput}}}
+		}
+		return res, nil
+	}
+	got, res, _, err := Shrink(cfg, invariants.DuplicateOutput, run, 1000)
+	require.NoError(t, err)
+	require.Equal(t, invariants.Fail, res.Verdict())
+	require.Equal(t, []faults.Fault{{Step: 0, Kind: faults.Join, Instance: "d"}}, got.Schedule.Faults)
+	require.Equal(t, 2, got.Instances, "one instance fewer would leave no spare named d")
+}

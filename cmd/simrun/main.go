@@ -80,6 +80,9 @@ func runSeed(o options, seed uint64, enter bubble.Enter) outcome {
 
 // run runs what the options ask for; ctx ending interrupts a sweep.
 func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.Writer) int {
+	if o.scoreboard {
+		return runScoreboard(ctx, o, enter, stdout, stderr, newProgressBar(os.Stderr, o.jsonOutput))
+	}
 	if o.sweep || o.checkDeterminism {
 		return sweep(ctx, o, enter, stdout, newProgressBar(os.Stderr, o.jsonOutput))
 	}

@@ -7,10 +7,12 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/scoreboard"
 	"github.com/eosim/eosim/sim"
 )
 
@@ -30,6 +32,8 @@ type options struct {
 	shrink           bool
 	shrinkRuns       int
 	outPath          string
+	scoreboard       bool
+	modes            []engine.Guarantee
 	// shard and shards select every shards-th seed of a sweep, from the
 	// shard-th (1-based).
 	shard, shards int
@@ -63,6 +67,8 @@ Examples:
   simrun -seed 4 -guarantee at_least_once -shrink -o min.json
                                                     shrink a failure to a minimal plan
   simrun -seeds 1-10000 -shard 2/4                  the second of four slices of a sweep
+  simrun -scoreboard -o scoreboard.json             how fast every mistake mode is caught
+                                                    (seeds 1-200, swarm faults; -seeds, -modes)
 
 Exit codes: 0 pass, 1 anomaly (or nondeterminism), 2 usage error, 3 unknown
 (the run could not finish its input, so it proves nothing).
@@ -103,7 +109,9 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.BoolVar(&o.checkDeterminism, "check-determinism", false, "run every seed twice and compare trace hashes")
 	fs.BoolVar(&o.shrink, "shrink", false, "shrink a failing run to a minimal plan (fewer faults, orders, instances; earlier steps)")
 	fs.IntVar(&o.shrinkRuns, "shrink-runs", 300, "at most this many runs while shrinking")
-	fs.StringVar(&o.outPath, "o", "", "with -shrink, write the minimal plan to `file.json` (replay it with -schedule)")
+	fs.StringVar(&o.outPath, "o", "", "with -shrink, write the minimal plan to `file.json` (replay it with -schedule); with -scoreboard, the table as JSON")
+	fs.BoolVar(&o.scoreboard, "scoreboard", false, "run every guarantee (exactly_once_v2 as the control, the weaker and mistake modes) over seeds 1-200 (or -seeds) with swarm faults and tabulate how fast each is caught")
+	modes := fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (exactly_once_v2 stays first, as the control)")
 	shard := fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
 	help := fs.Bool("h", false, "show this help")
 
@@ -136,6 +144,15 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 		}
 		o.sweep = true
 	}
+	if o.set["modes"] && !o.scoreboard {
+		return o, errors.New("-modes picks the scoreboard's rows: use it with -scoreboard")
+	}
+	if o.scoreboard {
+		if err := o.scoreboardOptions(*modes); err != nil {
+			return o, err
+		}
+		return o, nil
+	}
 	if o.set["shard"] {
 		if !o.sweep {
 			return o, errors.New("-shard slices a sweep: use it with -seeds")
@@ -151,7 +168,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 		return o, errors.New("-json prints sweeps: use it with -seeds")
 	}
 	if o.outPath != "" && !o.shrink {
-		return o, errors.New("-o writes the plan -shrink finds: use it with -shrink")
+		return o, errors.New("-o writes the plan -shrink finds or the -scoreboard table: use it with one of them")
 	}
 	if o.shrinkRuns < 1 {
 		return o, fmt.Errorf("-shrink-runs %d: need at least 1", o.shrinkRuns)
@@ -174,6 +191,54 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 		return o, errors.New(oneLine(err))
 	}
 	return o, nil
+}
+
+// scoreboardOptions checks the flags -scoreboard combines with and picks
+// its modes and seeds.
+func (o *options) scoreboardOptions(modes string) error {
+	for _, f := range []string{"seed", "guarantee", "schedule", "save-schedule", "history", "history-text", "report",
+		"check-determinism", "shrink", "shard"} {
+		if o.set[f] {
+			return fmt.Errorf("-%s does not go with -scoreboard, which runs every guarantee over a range of seeds", f)
+		}
+	}
+	def := scoreboard.DefaultConfig()
+	if !o.sweep {
+		o.firstSeed, o.lastSeed = def.First, def.Last
+	}
+	if !o.set["shrink-runs"] {
+		o.shrinkRuns = def.ShrinkRuns
+	}
+	if o.shrinkRuns < 0 {
+		return fmt.Errorf("-shrink-runs %d: need 0 (no shrinking) or more", o.shrinkRuns)
+	}
+	rated := false
+	for _, f := range []string{"crash-rate", "shutdown-rate", "expire-rate", "pause-rate", "membership-rate",
+		"broker-rate", "network-rate", "cluster-rate", "swarm"} {
+		rated = rated || o.set[f]
+	}
+	if !rated {
+		// The full fault catalogue: each seed picks its families.
+		o.cfg.Swarm = true
+	}
+	o.modes = engine.Guarantees()
+	if modes != "" {
+		o.modes = []engine.Guarantee{engine.ExactlyOnceV2}
+		for _, name := range strings.Split(modes, ",") {
+			g, err := engine.ParseGuarantee(strings.TrimSpace(name))
+			if err != nil {
+				return fmt.Errorf("-modes: %w", err)
+			}
+			if !slices.Contains(o.modes, g) {
+				o.modes = append(o.modes, g)
+			}
+		}
+	}
+	o.cfg.Seed = o.firstSeed
+	if err := o.cfg.Validate(); err != nil {
+		return errors.New(oneLine(err))
+	}
+	return nil
 }
 
 // oneLine joins a multi-line (errors.Join) error into one line.

@@ -54,9 +54,15 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "1-9", "-shard", "5/4"}, `-shard "5/4": want i/n`},
 		{[]string{"-seeds", "1-9", "-shard", "two"}, `-shard "two": want i/n`},
 		{[]string{"-seeds", "1-9", "-shrink"}, "-shrink work on one run"},
-		{[]string{"-o", "x.json"}, "-o writes the plan -shrink finds"},
+		{[]string{"-o", "x.json"}, "-o writes the plan -shrink finds or the -scoreboard table"},
 		{[]string{"-shrink", "-shrink-runs", "0"}, "-shrink-runs 0: need at least 1"},
 		{[]string{"-orders", "10", "-schedule", plan}, "-orders 10 conflicts with the plan (20)"},
+		{[]string{"-scoreboard", "-seed", "3"}, "-seed does not go with -scoreboard"},
+		{[]string{"-scoreboard", "-guarantee", "at_least_once"}, "-guarantee does not go with -scoreboard"},
+		{[]string{"-scoreboard", "-modes", "keep_dirty_state,nope"}, `-modes: unknown guarantee "nope"`},
+		{[]string{"-scoreboard", "-shrink-runs", "-1"}, "-shrink-runs -1: need 0"},
+		{[]string{"-scoreboard", "-seeds", "9-1"}, "the range is empty"},
+		{[]string{"-modes", "keep_dirty_state"}, "-modes picks the scoreboard's rows: use it with -scoreboard"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -130,3 +130,30 @@ func TestInterruptKeepsFinishedResults(t *testing.T) {
 	require.Contains(t, stdout.String(), "interrupted: the totals cover the 2 seeds that finished")
 	require.Contains(t, stdout.String(), "2 seeds (1-50), exactly_once_v2: 2 pass")
 }
+
+func TestScoreboardTableAndJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scoreboard.json")
+	code, out := simrun(t, "-scoreboard", "-seeds", "1-2", "-modes", "changelog_outside_txn", "-shrink-runs", "15", "-o", path)
+	require.Equal(t, exitPass, code, out)
+	require.Contains(t, out, "scoreboard: seeds 1-2, faults swarm")
+	require.Regexp(t, `exactly_once_v2 \(control\) +0/2 +0\.0%`, out)
+	require.Regexp(t, `changelog_outside_txn +[12]/2 `, out)
+	require.Contains(t, out, "changelog_outside_txn, seed 1 shrunk to")
+
+	var table struct {
+		Rows []struct {
+			Mode          string `json:"mode"`
+			Detected      int    `json:"detected"`
+			MinimalFaults int    `json:"minimal_faults"`
+		} `json:"rows"`
+	}
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &table))
+	require.Len(t, table.Rows, 2)
+	require.Equal(t, "exactly_once_v2", table.Rows[0].Mode)
+	require.Zero(t, table.Rows[0].Detected)
+	require.Equal(t, "changelog_outside_txn", table.Rows[1].Mode)
+	require.Positive(t, table.Rows[1].Detected)
+	require.GreaterOrEqual(t, table.Rows[1].MinimalFaults, 0)
+}

@@ -96,11 +96,34 @@ func Read(ctx context.Context, opts []kgo.Opt, topic string, from map[int32]int6
 	return v, nil
 }
 
+// Tail says how ReadTail treats a transaction open on the partition.
+type Tail int
+
+const (
+	// TailWhenStable fails with ErrOpenTransaction while a transaction is
+	// open (its records, once committed, would land below the offset
+	// reached): the correct restore.
+	TailWhenStable Tail = iota
+	// TailToStable reads the committed records up to the last stable
+	// offset and reports it as the end: a restore that misses what the
+	// open transaction later commits.
+	TailToStable
+	// TailUncommitted reads every data record to the end, aborted and open
+	// transactions included, as read_uncommitted does.
+	TailUncommitted
+)
+
 // ReadCommittedTail reads one partition's committed records from offset from
 // to its end, failing with ErrOpenTransaction while a transaction is open on
 // it (its records would appear later, below an older last stable offset).
 // It returns the records and the end offset reached.
 func ReadCommittedTail(ctx context.Context, opts []kgo.Opt, topic string, partition int32, from int64) ([]history.Record, int64, error) {
+	return ReadTail(ctx, opts, topic, partition, from, TailWhenStable)
+}
+
+// ReadTail reads one partition from offset from to its end, as how says,
+// and returns the records and the offset reached.
+func ReadTail(ctx context.Context, opts []kgo.Opt, topic string, partition int32, from int64, how Tail) ([]history.Record, int64, error) {
 	adm, closeAdm, err := newAdmin(opts)
 	if err != nil {
 		return nil, 0, err
@@ -110,22 +133,35 @@ func ReadCommittedTail(ctx context.Context, opts []kgo.Opt, topic string, partit
 	if err != nil {
 		return nil, 0, err
 	}
+	upto := end[partition]
 	if stable[partition] < end[partition] {
-		return nil, 0, fmt.Errorf("%s[%d]: stable offset %d below end %d: %w",
-			topic, partition, stable[partition], end[partition], ErrOpenTransaction)
+		switch how {
+		case TailWhenStable:
+			return nil, 0, fmt.Errorf("%s[%d]: stable offset %d below end %d: %w",
+				topic, partition, stable[partition], end[partition], ErrOpenTransaction)
+		case TailToStable:
+			upto = stable[partition]
+		}
 	}
-	if from >= end[partition] {
+	if from >= upto {
 		return nil, from, nil
 	}
 	v, err := Read(ctx, opts, topic, map[int32]int64{partition: from})
 	if err != nil {
 		return nil, 0, err
 	}
+	source := v.Committed
+	if how == TailUncommitted {
+		source = v.Uncommitted
+	}
 	var recs []history.Record
-	for _, r := range v.Committed {
-		if r.Partition == partition {
+	for _, r := range source {
+		if r.Partition == partition && r.Offset < upto {
 			recs = append(recs, r)
 		}
+	}
+	if how == TailToStable {
+		return recs, upto, nil
 	}
 	return recs, v.End[partition], nil
 }

@@ -1,0 +1,81 @@
+package scoreboard
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteText prints the table for a terminal, then the shrunk schedule of
+// each mode's first detection.
+func WriteText(w io.Writer, t Table) error {
+	faults := "as each seed draws them"
+	if t.Swarm {
+		faults = "swarm: each seed picks its fault families and rates"
+	}
+	fmt.Fprintf(w, "scoreboard: seeds %d-%d, faults %s\n\n", t.First, t.Last, faults)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "mode\tdetected\trate\tmedian seeds to detection\tfirst seed\twall to first\tminimal faults\tanomaly kinds")
+	for _, r := range t.Rows {
+		mode := r.Mode
+		switch {
+		case r.Control:
+			mode += " (control)"
+		case r.ExactlyOnce:
+			mode += " (safe: KIP-447)"
+		}
+		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f%%\t%s\t%s\t%s\t%s\t%s\n", mode, r.Detected, r.Seeds, 100*r.Rate,
+			orDash(r.MedianSeedsToDetection > 0, fmt.Sprint(r.MedianSeedsToDetection)),
+			orDash(r.FirstSeed > 0, fmt.Sprint(r.FirstSeed)),
+			orDash(r.FirstSeed > 0, (time.Duration(r.WallToFirstMs*float64(time.Millisecond))).Round(time.Millisecond).String()),
+			orDash(r.MinimalFaults >= 0, fmt.Sprint(r.MinimalFaults)),
+			orDash(len(r.Kinds) > 0, kindCounts(r)))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range t.Rows {
+		if r.Unknown > 0 || r.Errors > 0 {
+			fmt.Fprintf(w, "%s: %d seeds unknown (the run did not finish its input), %d errors\n", r.Mode, r.Unknown, r.Errors)
+		}
+	}
+	for _, r := range t.Rows {
+		if r.MinimalPlan == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s, seed %d shrunk to %d faults keeping %s (%d runs):\n", r.Mode, r.FirstSeed, r.MinimalFaults, r.MinimalKind, r.ShrinkRuns)
+		for _, f := range r.MinimalPlan.Faults {
+			fmt.Fprintf(w, "    %s\n", f)
+		}
+	}
+	_, err := fmt.Fprintf(w, "\nwall time %v\n", (time.Duration(t.WallMs * float64(time.Millisecond))).Round(time.Millisecond))
+	return err
+}
+
+// WriteJSON writes the table as one indented JSON document.
+func WriteJSON(w io.Writer, t Table) error {
+	b, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the scoreboard: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func kindCounts(r Row) string {
+	var parts []string
+	for _, k := range r.KindNames() {
+		parts = append(parts, fmt.Sprintf("%s %d", k, r.Kinds[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orDash(ok bool, s string) string {
+	if !ok {
+		return "-"
+	}
+	return s
+}
