@@ -77,6 +77,22 @@ const (
 	// changelog. Symptom: when that transaction commits, its changes land
 	// below the restored position and are never applied: stock drifts.
 	RestoreToStableOffset Guarantee = "restore_to_lso"
+	// CommitAfterFailedProduce ignores a failed send and commits the
+	// transaction anyway, as code that logs the send callback's error and
+	// carries on does. Symptom: the failed records are missing from a
+	// committed transaction whose offsets moved past their input: lost
+	// notifications, stock never taken. franz-go refuses the commit after
+	// most produce errors (they fail the producer id), but a Produce answered
+	// TRANSACTION_ABORTABLE (KIP-890) reaches only the record's promise:
+	// the client leaves the abort to its caller, and End(TryCommit)
+	// commits what was written.
+	CommitAfterFailedProduce Guarantee = "commit_after_failed_produce"
+	// RetryAmbiguousCommit answers a commit whose outcome is unknown (its
+	// answer lost or timed out) by processing the same polled records again
+	// in a new transaction, instead of restarting from the committed
+	// offsets. Symptom: when the first commit did happen, every output of
+	// the unit appears twice and the stock is taken twice.
+	RetryAmbiguousCommit Guarantee = "retry_ambiguous_commit"
 )
 
 // Guarantees lists every guarantee, the correct one first.
@@ -92,7 +108,8 @@ func (g Guarantee) KeepsExactlyOnce() bool { return g == ExactlyOnceV2 || g == F
 // Mistakes lists the mistake modes built from exactly_once_v2.
 func Mistakes() []Guarantee {
 	return []Guarantee{OffsetsBeforeCommit, OffsetsAfterCommit, ReadUncommitted, KeepDirtyState,
-		ChangelogOutsideTransaction, FreshTransactionalID, NoGroupMetadata, RestoreToStableOffset}
+		ChangelogOutsideTransaction, FreshTransactionalID, NoGroupMetadata, RestoreToStableOffset,
+		CommitAfterFailedProduce, RetryAmbiguousCommit}
 }
 
 // ParseGuarantee returns the guarantee named s.

@@ -12,7 +12,8 @@ import (
 func TestGuaranteesList(t *testing.T) {
 	assert.Equal(t, []Guarantee{"exactly_once_v2", "at_least_once", "peek_side_effect",
 		"offsets_before_commit", "offsets_after_commit", "read_uncommitted", "keep_dirty_state",
-		"changelog_outside_txn", "fresh_txn_id", "no_group_metadata", "restore_to_lso"}, Guarantees())
+		"changelog_outside_txn", "fresh_txn_id", "no_group_metadata", "restore_to_lso",
+		"commit_after_failed_produce", "retry_ambiguous_commit"}, Guarantees())
 	assert.Equal(t, ExactlyOnceV2, Guarantees()[0], "the correct guarantee comes first")
 }
 
@@ -59,6 +60,8 @@ func TestGuaranteeModes(t *testing.T) {
 		{g: FreshTransactionalID, transactional: true},
 		{g: NoGroupMetadata, transactional: true, ownOffsets: true},
 		{g: RestoreToStableOffset, transactional: true, restore: topicread.TailToStable},
+		{g: CommitAfterFailedProduce, transactional: true},
+		{g: RetryAmbiguousCommit, transactional: true},
 	}
 	require.Len(t, tests, len(Guarantees()), "a guarantee without a row")
 	for _, tc := range tests {

@@ -64,18 +64,29 @@ type unitOfWork struct {
 	u    *history.Unit
 	recs []*kgo.Record
 	pcs  []*ProcessContext
+	// retried: the unit is retry_ambiguous_commit's second go at recs.
+	retried bool
 }
+
+// errRetryUnit is commit's answer, under retry_ambiguous_commit, to a
+// commit whose outcome is unknown: process the same records again.
+var errRetryUnit = errors.New("retrying the unit")
 
 // unit processes recs as one unit of work and commits it.
 func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, error) {
+	return in.runUnit(ctx, recs, false)
+}
+
+func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried bool) (StepResult, error) {
 	in.mu.Lock()
 	id := fmt.Sprintf("%s.%d#%d", in.cfg.Name, in.cfg.Incarnation, in.unitSeq)
 	in.unitSeq++
 	in.mu.Unlock()
 	ctx = in.runCtx(ctx)
 	w := &unitOfWork{
-		u:    &history.Unit{ID: id, Transactional: in.cfg.Guarantee.transactional()},
-		recs: recs,
+		u:       &history.Unit{ID: id, Transactional: in.cfg.Guarantee.transactional()},
+		recs:    recs,
+		retried: retried,
 	}
 	for _, r := range recs {
 		w.u.Consumed = append(w.u.Consumed, topicread.Convert(r))
@@ -107,7 +118,11 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 		}
 	}
 	if err := in.produce(ctx, w); err != nil {
-		return res, in.abortUnit(ctx, w, err)
+		if in.cfg.Guarantee != CommitAfterFailedProduce {
+			return res, in.abortUnit(ctx, w, err)
+		}
+		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
+			Detail: fmt.Sprintf("%s: a send failed (%s); committing anyway", w.u.ID, Reason(err))})
 	}
 	if !w.u.Transactional {
 		// Without a transaction the store and changelog are already
@@ -119,6 +134,10 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 	}
 	outcome, err := in.commit(ctx, w)
 	res.Outcome = outcome
+	if errors.Is(err, errRetryUnit) {
+		// retry_ambiguous_commit: the same records again, at once.
+		return in.runUnit(ctx, recs, true)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -312,6 +331,10 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 		// The transaction committed; what went wrong came after it (the
 		// offsets of offsets_after_commit).
 		return history.Committed, in.failUnit(w, history.Committed, err)
+	case err != nil && in.cfg.Guarantee == RetryAmbiguousCommit && !w.retried:
+		w.u.Outcome, w.u.Reason = history.Unknown, Reason(fmt.Errorf("committing (reprocessing the same records): %w", err))
+		in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
+		return history.Unknown, errRetryUnit
 	case err != nil:
 		return history.Unknown, in.failUnit(w, history.Unknown, fmt.Errorf("committing: %w", err))
 	case !committed:

@@ -5,6 +5,7 @@ package scoreboard
 import (
 	"context"
 	"os"
+	"slices"
 	"testing"
 	"testing/synctest"
 
@@ -19,14 +20,27 @@ import (
 // TestScoreboard runs the scoreboard and asserts what the issue asks of it:
 // the modes that keep exactly-once are never flagged, every other mode is
 // caught, and its first catch shrinks to at most two faults. By default it
-// scores seeds 1-12 (about a minute); EOSIM_SCOREBOARD=full scores the
-// whole 1-200 range simrun -scoreboard does, and asserts the median seeds
-// to detection too.
+// scores seeds 1-12 (half a minute), where the rare modes (first caught at
+// seeds 26 and 41: they need one fault of one family) are not asserted;
+// their regression plans under testdata/schedules are. EOSIM_SCOREBOARD=full
+// scores the whole 1-200 range simrun -scoreboard does, asserts every mode,
+// and the median seeds to detection of the common ones.
+// rareModes are caught by swarm seeds only now and then, because one fault
+// of one family exposes them (see the README's scoreboard).
+var rareModes = []engine.Guarantee{engine.RestoreToStableOffset, engine.CommitAfterFailedProduce, engine.RetryAmbiguousCommit}
+
 func TestScoreboard(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	cfg := DefaultConfig()
 	full := os.Getenv("EOSIM_SCOREBOARD") == "full"
-	if !full {
+	switch {
+	case full:
+	case testing.Short():
+		// Enough to run the workers and the shrinks (under -race in CI).
+		cfg.Last, cfg.ShrinkRuns = 3, 20
+		cfg.Modes = []engine.Guarantee{engine.ExactlyOnceV2, engine.ChangelogOutsideTransaction, engine.KeepDirtyState}
+		t.Log("-short: seeds 1-3, three modes; without -short it scores every mode over seeds 1-12")
+	default:
 		cfg.Last = 12
 		t.Log("scoring seeds 1-12; EOSIM_SCOREBOARD=full go test -tags synctests -run TestScoreboard ./scoreboard/ scores 1-200")
 	}
@@ -36,21 +50,25 @@ func TestScoreboard(t *testing.T) {
 	}
 	table, err := Run(context.Background(), cfg, run, nil)
 	require.NoError(t, err)
-	require.Len(t, table.Rows, len(engine.Guarantees()))
+	require.Len(t, table.Rows, len(cfg.Modes))
 	require.True(t, table.Rows[0].Control)
 	for _, r := range table.Rows {
 		if r.ExactlyOnce {
 			assert.Zero(t, r.Detected+r.Unknown+r.Errors, "%s keeps exactly-once, yet: %+v", r.Mode, r)
 			continue
 		}
+		rare := slices.Contains(rareModes, engine.Guarantee(r.Mode))
+		if !full && rare && r.Detected == 0 {
+			continue
+		}
 		if !assert.Positive(t, r.Detected, "%s was never caught", r.Mode) {
 			continue
 		}
-		assert.LessOrEqual(t, r.MinimalFaults, 2, "%s: its first catch (seed %d) shrank to %d faults", r.Mode, r.FirstSeed, r.MinimalFaults)
+		if !testing.Short() {
+			assert.LessOrEqual(t, r.MinimalFaults, 2, "%s: its first catch (seed %d) shrank to %d faults", r.Mode, r.FirstSeed, r.MinimalFaults)
+		}
 		assert.GreaterOrEqual(t, r.MinimalFaults, 0, "%s: not shrunk", r.Mode)
-		if full && r.Mode != string(engine.RestoreToStableOffset) {
-			// restore_to_lso needs a transaction left open across two
-			// handovers of a partition; see its doc and the README.
+		if full && !rare {
 			assert.LessOrEqual(t, r.MedianSeedsToDetection, 10, "%s", r.Mode)
 		}
 	}

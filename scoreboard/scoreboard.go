@@ -10,9 +10,12 @@ package scoreboard
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/eosim/eosim/engine"
@@ -32,6 +35,9 @@ type Config struct {
 	// ShrinkRuns bounds the runs spent shrinking each mode's first
 	// detection; 0 skips shrinking.
 	ShrinkRuns int
+	// Workers is how many runs go at once (each is deterministic on its
+	// own, so the table does not depend on it); 0 means GOMAXPROCS.
+	Workers int
 }
 
 // DefaultConfig scores every guarantee over seeds 1-200 in swarm mode
@@ -64,8 +70,9 @@ type Row struct {
 	// the range, of the number of seeds run until one catches the mode
 	// (that seed included; see MedianSeedsToDetection); 0 when none did.
 	MedianSeedsToDetection int `json:"median_seeds_to_detection"`
-	// WallToFirstMs is the wall time from the range's first seed to the
-	// end of the first detecting run.
+	// WallToFirstMs is the wall time of the mode's runs from the range's
+	// first seed up to the first detecting one, included: what a sweep
+	// takes to catch it.
 	WallToFirstMs float64 `json:"wall_to_first_detection_ms"`
 	// Kinds counts the anomalies found over the range, by kind.
 	Kinds map[string]int `json:"anomaly_kinds,omitempty"`
@@ -76,7 +83,10 @@ type Row struct {
 	MinimalKind   string    `json:"minimal_kind,omitempty"`
 	MinimalPlan   *sim.Plan `json:"minimal_plan,omitempty"`
 	ShrinkRuns    int       `json:"shrink_runs,omitempty"`
-	WallMs        float64   `json:"wall_ms"`
+	// RunsMs is the wall time of the mode's runs, added up; ShrinkMs that
+	// of shrinking.
+	RunsMs   float64 `json:"runs_ms"`
+	ShrinkMs float64 `json:"shrink_ms,omitempty"`
 }
 
 // Table is a scoreboard: one row per mode, the control first.
@@ -88,11 +98,23 @@ type Table struct {
 	WallMs float64 `json:"wall_ms"`
 }
 
-// Progress hears about each run as it ends.
+// Progress hears about each run as it ends (one call at a time).
 type Progress func(mode engine.Guarantee, seed uint64, res sim.Result)
 
-// Run scores every mode of cfg; run runs one config in a fresh bubble.
-// ctx ending stops it between two runs with what finished.
+// outcome is what the table keeps of one run: not its Result, whose
+// History and topics would add up to gigabytes over a scoreboard.
+type outcome struct {
+	cfg     sim.Config
+	verdict invariants.Verdict
+	kinds   []string // one per anomaly, in report order
+	err     error
+	wall    time.Duration
+	ran     bool
+}
+
+// Run scores every mode of cfg; run runs one config in a fresh bubble and
+// may be called from several goroutines at once. ctx ending stops it
+// between two runs with what finished.
 func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Table, error) {
 	if cfg.Last < cfg.First {
 		return Table{}, fmt.Errorf("scoreboard: seed range %d-%d is empty", cfg.First, cfg.Last)
@@ -100,79 +122,141 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 	if len(cfg.Modes) == 0 {
 		return Table{}, fmt.Errorf("scoreboard: no modes to score")
 	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	start := time.Now()
-	t := Table{First: cfg.First, Last: cfg.Last, Swarm: cfg.Base.Swarm}
-	for i, mode := range cfg.Modes {
-		row, err := score(ctx, cfg, mode, run, progress)
-		if err != nil {
-			return t, err
+	seeds := int(cfg.Last-cfg.First) + 1
+	outcomes := make([][]outcome, len(cfg.Modes))
+	var jobs []func()
+	var progressMu sync.Mutex
+	for m, mode := range cfg.Modes {
+		outcomes[m] = make([]outcome, seeds)
+		for i := range seeds {
+			jobs = append(jobs, func() {
+				c := cfg.Base
+				c.Seed, c.Guarantee = cfg.First+uint64(i), mode
+				began := time.Now()
+				res, err := run(c)
+				o := outcome{cfg: c, verdict: res.Verdict(), err: err, wall: time.Since(began), ran: true}
+				for _, a := range res.Report.Anomalies {
+					o.kinds = append(o.kinds, a.Kind)
+				}
+				outcomes[m][i] = o
+				if progress != nil {
+					progressMu.Lock()
+					progress(mode, c.Seed, res)
+					progressMu.Unlock()
+				}
+			})
 		}
-		row.Control = i == 0
+	}
+	parallel(ctx, workers, jobs)
+
+	t := Table{First: cfg.First, Last: cfg.Last, Swarm: cfg.Base.Swarm}
+	for m, mode := range cfg.Modes {
+		row := tally(mode, outcomes[m])
+		row.Control = m == 0
 		t.Rows = append(t.Rows, row)
-		if ctx.Err() != nil {
-			break
+	}
+	if cfg.ShrinkRuns > 0 {
+		errs := make([]error, len(t.Rows))
+		var shrinks []func()
+		for m := range t.Rows {
+			r := &t.Rows[m]
+			if r.FirstSeed == 0 {
+				continue
+			}
+			first := outcomes[m][r.FirstSeed-cfg.First]
+			if len(first.kinds) == 0 {
+				continue // a fail verdict always names its anomalies; be safe
+			}
+			shrinks = append(shrinks, func() { errs[m] = shrinkFirst(r, first, cfg.ShrinkRuns, run) })
+		}
+		parallel(ctx, workers, shrinks)
+		if err := errors.Join(errs...); err != nil {
+			return t, err
 		}
 	}
 	t.WallMs = ms(time.Since(start))
 	return t, ctx.Err()
 }
 
-// score runs one mode over the range, then shrinks its first detection.
-func score(ctx context.Context, cfg Config, mode engine.Guarantee, run sim.Runner, progress Progress) (Row, error) {
-	row := Row{Mode: string(mode), ExactlyOnce: mode.KeepsExactlyOnce(), MinimalFaults: -1, Kinds: map[string]int{}}
-	start := time.Now()
-	var detected []bool
-	var firstCfg sim.Config
-	var firstKind string
-	for seed := cfg.First; ; seed++ {
+// parallel runs jobs, workers at a time, until ctx ends.
+func parallel(ctx context.Context, workers int, jobs []func()) {
+	next := make(chan func())
+	var wg sync.WaitGroup
+	for range min(workers, len(jobs)) {
+		wg.Go(func() {
+			for job := range next {
+				job()
+			}
+		})
+	}
+	for _, job := range jobs {
 		if ctx.Err() != nil {
 			break
 		}
-		c := cfg.Base
-		c.Seed, c.Guarantee = seed, mode
-		res, err := run(c)
+		next <- job
+	}
+	close(next)
+	wg.Wait()
+}
+
+// tally makes a mode's row from its runs, in seed order.
+func tally(mode engine.Guarantee, outs []outcome) Row {
+	row := Row{Mode: string(mode), ExactlyOnce: mode.KeepsExactlyOnce(), MinimalFaults: -1, Kinds: map[string]int{}}
+	detected := make([]bool, 0, len(outs))
+	var wall time.Duration
+	for _, o := range outs {
+		if !o.ran {
+			break // interrupted
+		}
 		row.Seeds++
+		wall += o.wall
 		hit := false
 		switch {
-		case err != nil:
+		case o.err != nil:
 			row.Errors++
-		case res.Verdict() == invariants.Fail:
+		case o.verdict == invariants.Fail:
 			hit = true
 			row.Detected++
-			for _, a := range res.Report.Anomalies {
-				row.Kinds[a.Kind]++
+			for _, k := range o.kinds {
+				row.Kinds[k]++
 			}
 			if row.FirstSeed == 0 {
-				row.FirstSeed = seed
-				row.WallToFirstMs = ms(time.Since(start))
-				firstCfg, firstKind = c, res.Report.Anomalies[0].Kind
+				row.FirstSeed, row.WallToFirstMs = o.cfg.Seed, ms(wall)
 			}
-		case res.Verdict() == invariants.Unknown:
+		case o.verdict == invariants.Unknown:
 			row.Unknown++
 		}
 		detected = append(detected, hit)
-		if progress != nil {
-			progress(mode, seed, res)
-		}
-		if seed == cfg.Last {
-			break
-		}
 	}
-	row.Rate = float64(row.Detected) / float64(row.Seeds)
+	if row.Seeds > 0 {
+		row.Rate = float64(row.Detected) / float64(row.Seeds)
+	}
 	row.MedianSeedsToDetection = MedianSeedsToDetection(detected)
-	if row.FirstSeed != 0 && cfg.ShrinkRuns > 0 && ctx.Err() == nil {
-		shrunk, res, st, err := sim.Shrink(firstCfg, firstKind, run, cfg.ShrinkRuns)
-		if err != nil {
-			return row, fmt.Errorf("scoreboard: shrinking %s seed %d: %w", mode, row.FirstSeed, err)
-		}
-		plan := sim.PlanOf(shrunk, *shrunk.Schedule, &res)
-		row.MinimalFaults, row.MinimalKind, row.MinimalPlan, row.ShrinkRuns = len(shrunk.Schedule.Faults), firstKind, &plan, st.Runs
-	}
+	row.RunsMs = ms(wall)
 	if len(row.Kinds) == 0 {
 		row.Kinds = nil
 	}
-	row.WallMs = ms(time.Since(start))
-	return row, nil
+	return row
+}
+
+// shrinkFirst shrinks the row's first detection, keeping its first
+// anomaly's kind.
+func shrinkFirst(r *Row, first outcome, budget int, run sim.Runner) error {
+	began := time.Now()
+	kind := first.kinds[0]
+	shrunk, res, st, err := sim.Shrink(first.cfg, kind, run, budget)
+	if err != nil {
+		return fmt.Errorf("scoreboard: shrinking %s seed %d: %w", r.Mode, r.FirstSeed, err)
+	}
+	plan := sim.PlanOf(shrunk, *shrunk.Schedule, &res)
+	r.MinimalFaults, r.MinimalKind, r.MinimalPlan, r.ShrinkRuns = len(shrunk.Schedule.Faults), kind, &plan, st.Runs
+	r.ShrinkMs = ms(time.Since(began))
+	return nil
 }
 
 // MedianSeedsToDetection takes, for every starting seed of the range, the

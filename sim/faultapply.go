@@ -153,7 +153,12 @@ func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
 		}
 		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: detail})
 	case faults.BrokerRestart:
-		if err := w.cluster.Restart(); err != nil {
+		w.restarts++
+		kfakeRand.Lock()
+		seedKfake(w.cfg.Seed, fmt.Sprintf("kfake-restart-%d", w.restarts))
+		err := w.cluster.Restart()
+		kfakeRand.Unlock()
+		if err != nil {
 			return err
 		}
 		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: "fired: the brokers restarted"})

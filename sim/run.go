@@ -67,9 +67,17 @@ type Stats struct {
 	Virtual   time.Duration
 }
 
-// runMu serialises runs: kfake draws from the global math/rand, which a run
-// seeds.
-var runMu sync.Mutex
+// kfakeRand guards the global math/rand that kfake draws from: a run seeds
+// it and creates its cluster (whose draws place the partitions) under the
+// lock, and so does a broker restart. Runs may overlap otherwise: what kfake
+// draws in between (producer ids) never reaches a History.
+var kfakeRand sync.Mutex
+
+// seedKfake seeds the global source for one of a run's cluster creations.
+func seedKfake(seed uint64, what string) {
+	//lint:ignore SA1019 kfake draws partition leaders and more from the global source; with randseednop=0 this seeds it
+	rand.Seed(int64(derive(seed, what)))
+}
 
 // Run builds the world of cfg, runs its fault phase and its liveness phase,
 // and judges it. It must be called inside a synctest bubble, so that time is
@@ -90,12 +98,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	runMu.Lock()
-	defer runMu.Unlock()
-	//lint:ignore SA1019 kfake draws partition leaders and more from the global source; with randseednop=0 this seeds it
-	rand.Seed(int64(derive(cfg.Seed, "kfake")))
-
+	kfakeRand.Lock()
+	seedKfake(cfg.Seed, "kfake")
 	w, err := newWorld(ctx, cfg, sched)
+	kfakeRand.Unlock()
 	if err != nil {
 		return Result{}, err
 	}
@@ -125,6 +131,8 @@ type world struct {
 	scenario scenarios.Scenario
 	params   scenarios.Params
 	cluster  *Cluster
+	// restarts counts the broker restarts so far; each seeds kfake anew.
+	restarts int
 	adm      *kadm.Client
 	admCl    *kgo.Client
 	log      *history.Log

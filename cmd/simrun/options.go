@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ type options struct {
 	outPath          string
 	scoreboard       bool
 	modes            []engine.Guarantee
+	workers          int
 	// shard and shards select every shards-th seed of a sweep, from the
 	// shard-th (1-based).
 	shard, shards int
@@ -111,6 +113,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.IntVar(&o.shrinkRuns, "shrink-runs", 300, "at most this many runs while shrinking")
 	fs.StringVar(&o.outPath, "o", "", "with -shrink, write the minimal plan to `file.json` (replay it with -schedule); with -scoreboard, the table as JSON")
 	fs.BoolVar(&o.scoreboard, "scoreboard", false, "run every guarantee (exactly_once_v2 as the control, the weaker and mistake modes) over seeds 1-200 (or -seeds) with swarm faults and tabulate how fast each is caught")
+	fs.IntVar(&o.workers, "workers", 0, "sweeps and -scoreboard: runs at once (0: one per CPU); the results do not depend on it")
 	modes := fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (exactly_once_v2 stays first, as the control)")
 	shard := fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
 	help := fs.Bool("h", false, "show this help")
@@ -146,6 +149,12 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	}
 	if o.set["modes"] && !o.scoreboard {
 		return o, errors.New("-modes picks the scoreboard's rows: use it with -scoreboard")
+	}
+	if o.workers < 0 {
+		return o, fmt.Errorf("-workers %d: need 0 (one per CPU) or more", o.workers)
+	}
+	if o.set["workers"] && !o.scoreboard && !o.sweep && !o.checkDeterminism {
+		return o, errors.New("-workers runs sweeps and the scoreboard in parallel: use it with -seeds, -check-determinism or -scoreboard")
 	}
 	if o.scoreboard {
 		if err := o.scoreboardOptions(*modes); err != nil {
@@ -239,6 +248,14 @@ func (o *options) scoreboardOptions(modes string) error {
 		return errors.New(oneLine(err))
 	}
 	return nil
+}
+
+// sweepWorkers is how many runs of a sweep go at once.
+func (o options) sweepWorkers() int {
+	if o.workers > 0 {
+		return o.workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // oneLine joins a multi-line (errors.Join) error into one line.

@@ -63,6 +63,8 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-scoreboard", "-shrink-runs", "-1"}, "-shrink-runs -1: need 0"},
 		{[]string{"-scoreboard", "-seeds", "9-1"}, "the range is empty"},
 		{[]string{"-modes", "keep_dirty_state"}, "-modes picks the scoreboard's rows: use it with -scoreboard"},
+		{[]string{"-scoreboard", "-workers", "-3"}, "-workers -3: need 0"},
+		{[]string{"-seed", "3", "-workers", "2"}, "-workers runs sweeps and the scoreboard in parallel"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -114,7 +114,8 @@ func TestInterruptKeepsFinishedResults(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var stdout, stderr bytes.Buffer
-	o, _, ok := setup([]string{"-seeds", "1-50", "-orders", "40"}, &stdout, &stderr)
+	// One run at a time, so that "no run after the interrupt" is exact.
+	o, _, ok := setup([]string{"-seeds", "1-50", "-orders", "40", "-workers", "1"}, &stdout, &stderr)
 	require.True(t, ok)
 	runs := 0
 	enter := func(f func()) {
@@ -156,4 +157,16 @@ func TestScoreboardTableAndJSON(t *testing.T) {
 	require.Equal(t, "changelog_outside_txn", table.Rows[1].Mode)
 	require.Positive(t, table.Rows[1].Detected)
 	require.GreaterOrEqual(t, table.Rows[1].MinimalFaults, 0)
+}
+
+// TestParallelSweepPrintsInSeedOrder: with runs overlapping, the lines and
+// totals are those of a one-at-a-time sweep.
+func TestParallelSweepPrintsInSeedOrder(t *testing.T) {
+	seedLines := regexp.MustCompile(`(?m)^seed \d+: .*?hash [0-9a-f]+`)
+	_, one := simrun(t, "-seeds", "1-6", "-orders", "60", "-crash-rate", "0.2", "-workers", "1")
+	_, four := simrun(t, "-seeds", "1-6", "-orders", "60", "-crash-rate", "0.2", "-workers", "4")
+	require.Equal(t, seedLines.FindAllString(one, -1), seedLines.FindAllString(four, -1))
+	require.Len(t, seedLines.FindAllString(four, -1), 6)
+	require.Contains(t, four, "6 seeds (1-6), exactly_once_v2: 6 pass")
+	require.Contains(t, four, "4 at once")
 }

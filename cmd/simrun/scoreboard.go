@@ -17,7 +17,7 @@ import (
 // -json), writes the JSON to -o, and exits 0 only when the control passed
 // every seed and every other mode was caught at least once.
 func runScoreboard(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.Writer, bar *progressBar) int {
-	cfg := scoreboard.Config{Base: o.cfg, Modes: o.modes, First: o.firstSeed, Last: o.lastSeed, ShrinkRuns: o.shrinkRuns}
+	cfg := scoreboard.Config{Base: o.cfg, Modes: o.modes, First: o.firstSeed, Last: o.lastSeed, ShrinkRuns: o.shrinkRuns, Workers: o.workers}
 	run := func(c sim.Config) (res sim.Result, err error) {
 		enter(func() { res, err = sim.Run(context.Background(), c) })
 		return res, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/eosim/eosim/history"
@@ -57,67 +58,108 @@ type sweepSummary struct {
 }
 
 // sweep runs a range of seeds (twice each with -check-determinism), one
-// line per seed, then the totals. ctx ending (Ctrl-C) stops it between two
-// runs: the totals of what finished are printed and it exits 130.
+// line per seed in seed order, then the totals. Up to -workers seeds run at
+// once; each run is deterministic on its own, so the lines do not depend on
+// it. ctx ending (Ctrl-C) stops it between two runs: the totals of what
+// finished are printed and it exits 130.
 func sweep(ctx context.Context, o options, enter bubble.Enter, stdout io.Writer, progress *progressBar) int {
 	sum := sweepSummary{First: o.firstSeed, Last: o.lastSeed, Guarantee: string(o.cfg.Guarantee)}
 	if o.shards > 0 {
 		sum.Shard = fmt.Sprintf("%d/%d", o.shard, o.shards)
 	}
-	total := 0
+	var seeds []uint64
 	for seed := o.firstSeed; ; seed++ {
 		if o.inShard(seed) {
-			total++
+			seeds = append(seeds, seed)
 		}
 		if seed == o.lastSeed {
 			break
 		}
 	}
-	var wall time.Duration
+	type result struct {
+		line seedLine
+		wall time.Duration
+		done chan struct{}
+	}
+	results := make([]result, len(seeds))
+	for i := range results {
+		results[i].done = make(chan struct{})
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(o.sweepWorkers(), len(seeds)) {
+		wg.Go(func() {
+			for i := range next {
+				results[i].line, results[i].wall = sweepSeed(o, seeds[i], enter)
+				close(results[i].done)
+			}
+		})
+	}
+	go func() {
+		defer close(next)
+		for i := range seeds {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	var runWall time.Duration
 	identical := 0
-	for seed := o.firstSeed; ; seed++ {
-		if ctx.Err() != nil {
-			sum.Interrupted = true
-			break
-		}
-		if o.inShard(seed) {
-			line, w := sweepSeed(o, seed, enter)
-			wall += w
-			sum.Seeds++
-			sum.VirtualMs += line.VirtualMs
-			switch {
-			case line.Error != "":
-				sum.Errors++
-				sum.Failing = append(sum.Failing, seed)
-			case line.Verdict == string(invariants.Pass):
-				sum.Pass++
-			case line.Verdict == string(invariants.Fail):
-				sum.Fail++
-				sum.Failing = append(sum.Failing, seed)
+	for i := range seeds {
+		select {
+		case <-results[i].done:
+		case <-ctx.Done():
+			wg.Wait() // what was started finishes; nothing new starts
+			select {
+			case <-results[i].done:
 			default:
-				sum.Unknown++
-				sum.Failing = append(sum.Failing, seed)
+				sum.Interrupted = true
 			}
-			if line.Identical != nil && *line.Identical {
-				identical++
-			} else if line.Identical != nil && line.Error == "" {
-				sum.Failing = append(sum.Failing, seed)
-			}
-			progress.clear()
-			printSeedLine(stdout, o, line)
-			progress.show(sum.Seeds, total, len(sum.Failing))
 		}
-		if seed == o.lastSeed {
+		if sum.Interrupted {
 			break
 		}
+		line := results[i].line
+		runWall += results[i].wall
+		sum.Seeds++
+		sum.VirtualMs += line.VirtualMs
+		switch {
+		case line.Error != "":
+			sum.Errors++
+			sum.Failing = append(sum.Failing, line.Seed)
+		case line.Verdict == string(invariants.Pass):
+			sum.Pass++
+		case line.Verdict == string(invariants.Fail):
+			sum.Fail++
+			sum.Failing = append(sum.Failing, line.Seed)
+		default:
+			sum.Unknown++
+			sum.Failing = append(sum.Failing, line.Seed)
+		}
+		if line.Identical != nil && *line.Identical {
+			identical++
+		} else if line.Identical != nil && line.Error == "" {
+			sum.Failing = append(sum.Failing, line.Seed)
+		}
+		progress.clear()
+		printSeedLine(stdout, o, line)
+		progress.show(sum.Seeds, len(seeds), len(sum.Failing))
+	}
+	wg.Wait()
+	if ctx.Err() != nil && sum.Seeds < len(seeds) {
+		sum.Interrupted = true
 	}
 	progress.clear()
 	if o.checkDeterminism {
 		sum.Identical = &identical
 	}
-	sum.WallMs = float64(wall.Microseconds()) / 1000
+	elapsed := time.Since(start)
+	sum.WallMs = float64(elapsed.Microseconds()) / 1000
 	sum.ExitCode = sweepExitCode(sum, identical, o.checkDeterminism)
-	printSummary(stdout, o, sum, wall)
+	printSummary(stdout, o, sum, elapsed, runWall)
 	return sum.ExitCode
 }
 
@@ -179,7 +221,9 @@ func printSeedLine(w io.Writer, o options, l seedLine) {
 	fmt.Fprintln(w, s)
 }
 
-func printSummary(w io.Writer, o options, sum sweepSummary, wall time.Duration) {
+// printSummary prints the totals; elapsed is the sweep's wall time, runWall
+// its runs' added up (more than elapsed when runs overlap).
+func printSummary(w io.Writer, o options, sum sweepSummary, elapsed, runWall time.Duration) {
 	if o.jsonOutput {
 		writeJSONLine(w, struct {
 			Summary sweepSummary `json:"summary"`
@@ -208,9 +252,9 @@ func printSummary(w io.Writer, o options, sum sweepSummary, wall time.Duration) 
 	if o.checkDeterminism {
 		virtual *= 2
 	}
-	fmt.Fprintf(w, "wall time %v (%v per run), virtual time %v, %.0f virtual seconds per wall second\n",
-		wall.Round(time.Millisecond), (wall / time.Duration(runs)).Round(time.Millisecond),
-		virtual.Round(time.Second), virtual.Seconds()/max(wall.Seconds(), 1e-9))
+	fmt.Fprintf(w, "wall time %v (%v per run, %d at once), virtual time %v, %.0f virtual seconds per wall second\n",
+		elapsed.Round(time.Millisecond), (runWall / time.Duration(runs)).Round(time.Millisecond), o.sweepWorkers(),
+		virtual.Round(time.Second), virtual.Seconds()/max(elapsed.Seconds(), 1e-9))
 	for i, seed := range sum.Failing {
 		if i == 10 {
 			fmt.Fprintf(w, "… and %d more failing seeds\n", len(sum.Failing)-i)
