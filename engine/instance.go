@@ -135,6 +135,7 @@ type Instance struct {
 	current    []int32        // the assignment last recorded
 	pending    map[int32]bool // assigned partitions whose stores are not loaded
 	lost       []int32        // partitions lost since the last step
+	groupErr   error          // what the coordinator last answered that ended the group session
 	unitSeq    int
 	dead       bool
 	failedWith error
@@ -194,6 +195,7 @@ func (in *Instance) Start(ctx context.Context) error {
 		kgo.OnPartitionsAssigned(in.onAssigned),
 		kgo.OnPartitionsRevoked(in.onRevoked),
 		kgo.OnPartitionsLost(in.onLost),
+		kgo.WithHooks(groupSessionHook{in}),
 	)
 	if in.cfg.StaticMembership {
 		opts = append(opts, kgo.InstanceID(in.cfg.Name))
@@ -335,6 +337,18 @@ func (in *Instance) onLost(ctx context.Context, cl *kgo.Client, m map[string][]i
 	in.onRevoked(ctx, cl, m)
 }
 
+// groupSessionHook hears the error that ended a group session, which kgo
+// hands to OnPartitionsLost's caller but not to the callback: a zombie's
+// History then names the answer that fenced it (UNKNOWN_MEMBER_ID once its
+// session expired, FENCED_INSTANCE_ID once its instance id was taken).
+type groupSessionHook struct{ in *Instance }
+
+func (h groupSessionHook) OnGroupManageError(err error) {
+	h.in.mu.Lock()
+	defer h.in.mu.Unlock()
+	h.in.groupErr = err
+}
+
 // Step does one unit of work on what is already buffered: it takes up to max
 // records (0: all), in partition then offset order, processes them, and
 // commits. It never waits for records, so a simulator can drive instances in
@@ -392,8 +406,12 @@ func (in *Instance) syncAssignment() bool {
 	if len(in.lost) > 0 {
 		lost := slices.Sorted(slices.Values(in.lost))
 		in.lost = nil
+		why := ""
+		if in.groupErr != nil {
+			why = ": the coordinator answered " + Reason(in.groupErr)
+		}
 		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
-			Detail: fmt.Sprintf("fenced out of the group: partitions %v lost (session expired or instance id taken over)", lost)})
+			Detail: fmt.Sprintf("fenced out of the group: partitions %v lost%s (session expired or instance id taken over)", lost, why)})
 	}
 	if !in.changed {
 		return false

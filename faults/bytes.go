@@ -61,7 +61,7 @@ func FromBytes(src *ByteSource, instances []string) Schedule {
 		case Drop:
 			f.Request = droppable[src.IntN(len(droppable))]
 		case Delay:
-			f.Request = droppable[src.IntN(len(droppable))]
+			f.Request = delayable[src.IntN(len(delayable))]
 			f.DelayMs = delayChoices[src.IntN(len(delayChoices))]
 		case LeaderMove, CoordinatorMove, BrokerRestart:
 			f.Instance, f.RestartAfter = "", 0

@@ -28,6 +28,13 @@ var brokerErrors = map[string][]string{
 // transaction's own, and the offset commits.
 var droppable = []string{"InitProducerID", "AddPartitionsToTxn", "Produce", "AddOffsetsToTxn", "TxnOffsetCommit", "EndTxn", "OffsetCommit"}
 
+// delayable is the requests a Delay can hold: those, and the offset fetch a
+// member makes once assigned (held, a rebalance can come in the middle of
+// it). A dropped offset fetch is left out: kgo's group loop sends it in the
+// background, and the errors a cut connection then spreads reach the
+// client's goroutines at one instant, in an order Go picks.
+var delayable = append(slices.Clone(droppable), "OffsetFetch")
+
 // BrokerErrorRequests lists the requests a BrokerError can target, sorted.
 func BrokerErrorRequests() []string {
 	rs := make([]string, 0, len(brokerErrors))
@@ -44,8 +51,11 @@ func BrokerErrors(request string) []string { return brokerErrors[request] }
 // DelayChoices are the delays the generators draw, in virtual milliseconds.
 func DelayChoices() []int { return slices.Clone(delayChoices) }
 
-// DroppableRequests lists the requests a Drop or a Delay can target.
+// DroppableRequests lists the requests a Drop can target.
 func DroppableRequests() []string { return slices.Clone(droppable) }
+
+// DelayableRequests lists the requests a Delay can target.
+func DelayableRequests() []string { return slices.Clone(delayable) }
 
 func appliedBeforeError(request, err string) bool {
 	return err == "REQUEST_TIMED_OUT" && (request == "Produce" || request == "TxnOffsetCommit" || request == "OffsetCommit")
@@ -62,9 +72,9 @@ func validateBrokerError(request, err string) error {
 	return nil
 }
 
-func validateDrop(request string) error {
-	if !slices.Contains(droppable, request) {
-		return fmt.Errorf("request %q is not one of %s", request, strings.Join(droppable, ", "))
+func validateRequest(request string, allowed []string) error {
+	if !slices.Contains(allowed, request) {
+		return fmt.Errorf("request %q is not one of %s", request, strings.Join(allowed, ", "))
 	}
 	return nil
 }

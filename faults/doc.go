@@ -89,7 +89,9 @@
 //     Read-committed views are unchanged; offsets shift by one.
 //   - A restart brings back one process's state as kfake persisted it at
 //     shutdown; there is no partial durability (fsync) to lose.
-//   - A Produce without a transaction carries no identity, and an
-//     OffsetFetch none the fault can match: such broker errors hit
-//     whichever instance sends one next.
+//   - A Produce without a transaction carries no identity: a fault on one
+//     hits whichever instance sends one next. An OffsetFetch is matched by
+//     its member id, which kfake makes of the client id and a random suffix
+//     (a broker error on it, or a delay: a rebalance can then come in the
+//     middle of the fetch).
 package faults

@@ -265,7 +265,7 @@ func drawNetwork(rng *rand.Rand, step int, in string) Fault {
 	delay, ms := rng.IntN(2) == 0, delayChoices[rng.IntN(len(delayChoices))]
 	f := Fault{Step: step, Kind: Drop, Instance: in, Request: droppable[rng.IntN(len(droppable))]}
 	if delay {
-		f.Kind, f.DelayMs = Delay, ms
+		f.Kind, f.DelayMs, f.Request = Delay, ms, delayable[rng.IntN(len(delayable))]
 	}
 	return f
 }

@@ -313,12 +313,12 @@ func (f Fault) validate(instances []string) error {
 		if f.Error != "" {
 			return errors.New("a delay has no error")
 		}
-		return validateDrop(f.Request)
+		return validateRequest(f.Request, delayable)
 	case Drop:
 		if f.Error != "" {
 			return errors.New("a drop has no error")
 		}
-		return validateDrop(f.Request)
+		return validateRequest(f.Request, droppable)
 	}
 	if f.Request != "" || f.Error != "" {
 		return fmt.Errorf("a %s has no request or error", f.Kind)

@@ -74,11 +74,14 @@ func TestZombieIsFenced(t *testing.T) {
 	}
 	require.NotNil(t, zombie, "no unit of the zombie failed to commit")
 	require.Equal(t, history.Aborted, zombie.Outcome)
-	fenced := false
+	fenced := ""
 	for _, ev := range res.History.Events {
-		fenced = fenced || (ev.Instance == "a" && strings.HasPrefix(ev.Detail, "fenced out of the group"))
+		if ev.Instance == "a" && strings.HasPrefix(ev.Detail, "fenced out of the group") {
+			fenced = ev.Detail
+		}
 	}
-	require.True(t, fenced, "the History must say the zombie was fenced")
+	require.NotEmpty(t, fenced, "the History must say the zombie was fenced")
+	require.Contains(t, fenced, "the coordinator answered UNKNOWN_MEMBER_ID", "the History must name the error that fenced the zombie")
 	require.NotEmpty(t, zombie.Produced)
 	visible := make(map[string]bool)
 	for _, recs := range res.Snapshot.Committed {
@@ -274,14 +277,19 @@ func coordinatorAfterMove(t *testing.T, res Result) int32 {
 // the broker while the rest of the world goes on, up to past the
 // transaction timeout, and requires exactly_once_v2 to pass.
 func TestDelayedRequests(t *testing.T) {
-	for _, req := range faults.DroppableRequests() {
+	for _, req := range faults.DelayableRequests() {
 		if req == "OffsetCommit" || req == "InitProducerID" {
 			continue // not sent by a running exactly_once_v2 instance
 		}
 		for _, ms := range faults.DelayChoices() {
 			t.Run(fmt.Sprintf("%s/%dms", req, ms), func(t *testing.T) {
-				res := runSchedule(t, engine.ExactlyOnceV2,
-					faults.Fault{Step: 2, Kind: faults.Delay, Instance: "a", Request: req, DelayMs: ms})
+				fs := []faults.Fault{{Step: 2, Kind: faults.Delay, Instance: "a", Request: req, DelayMs: ms}}
+				if req == "OffsetFetch" {
+					// Members fetch offsets once assigned: a join
+					// makes them.
+					fs = append(fs, faults.Fault{Step: 3, Kind: faults.Join, Instance: "c"})
+				}
+				res := runSchedule(t, engine.ExactlyOnceV2, fs...)
 				requireFired(t, res, "a")
 				requirePass(t, res)
 			})
@@ -308,4 +316,32 @@ func TestBrokerRestart(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, restarts)
+}
+
+// TestRebalanceDuringOffsetFetch: c joins; once the group has settled, the
+// first member to fetch its offsets has the fetch held at the broker for 5s,
+// and d joins meanwhile: the group rebalances in the middle of the fetch.
+// exactly_once_v2 must pass.
+func TestRebalanceDuringOffsetFetch(t *testing.T) {
+	res := runSchedule(t, engine.ExactlyOnceV2,
+		faults.Fault{Step: 2, Kind: faults.Join, Instance: "c"},
+		faults.Fault{Step: 2, Kind: faults.Delay, Instance: "c", Request: "OffsetFetch", DelayMs: 5_000},
+		faults.Fault{Step: 12, Kind: faults.Join, Instance: "d"},
+	)
+	requirePass(t, res)
+	var held, dStarted, reassigned time.Duration
+	for _, ev := range res.History.Events {
+		switch {
+		case ev.Kind == history.KindFault && ev.Fault == string(faults.Delay) && strings.HasPrefix(ev.Detail, "fired"):
+			held = ev.T
+		case ev.Kind == history.KindStart && ev.Instance == "d":
+			dStarted = ev.T
+		case ev.Kind == history.KindAssign && ev.Instance == "d" && reassigned == 0:
+			reassigned = ev.T
+		}
+	}
+	require.NotZero(t, held, "no offset fetch was held")
+	require.True(t, dStarted > held && dStarted < held+5*time.Second,
+		"d joined at %v, not while the fetch held at %v was held", dStarted, held)
+	require.Greater(t, reassigned, dStarted, "the group never rebalanced for d")
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing/synctest"
 	"time"
@@ -280,9 +281,9 @@ func (w *world) disarmBrokerFaults() {
 }
 
 // ownedBy reports whether req comes from the instance: by its transactional
-// id, or by its group instance id. A request carrying neither (a produce
-// without a transaction, an offset fetch) belongs to whichever instance
-// sends it first.
+// id, its group instance id, or its member id. A request carrying none (a
+// produce without a transaction) belongs to whichever instance sends it
+// first.
 func ownedBy(req kmsg.Request, txnID, instance string) bool {
 	deref := func(s *string) string {
 		if s == nil {
@@ -311,6 +312,16 @@ func ownedBy(req kmsg.Request, txnID, instance string) bool {
 		inst = deref(r.InstanceID)
 	case *kmsg.OffsetCommitRequest:
 		inst = deref(r.InstanceID)
+	case *kmsg.OffsetFetchRequest:
+		// A member's fetch names its member id, which kfake makes of the
+		// client id (the instance's name) and a random suffix; the
+		// simulator's own fetches name none.
+		for _, g := range r.Groups {
+			if g.MemberID != nil && strings.HasPrefix(*g.MemberID, instance+"-") {
+				return true
+			}
+		}
+		return false
 	}
 	if txn == "" && inst == "" {
 		return true

@@ -55,7 +55,7 @@ func drawConfig(t *rapid.T, g engine.Guarantee) Config {
 		case faults.Drop:
 			f.Request = rapid.SampledFrom(faults.DroppableRequests()).Draw(t, "request")
 		case faults.Delay:
-			f.Request = rapid.SampledFrom(faults.DroppableRequests()).Draw(t, "request")
+			f.Request = rapid.SampledFrom(faults.DelayableRequests()).Draw(t, "request")
 			f.DelayMs = rapid.SampledFrom(faults.DelayChoices()).Draw(t, "delay ms")
 		case faults.LeaderMove, faults.CoordinatorMove, faults.BrokerRestart:
 			f.Instance, f.RestartAfter = "", 0

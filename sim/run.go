@@ -181,13 +181,13 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		_ = os.RemoveAll(w.stateDir)
 		return nil, err
 	}
-	w.admCl, err = kgo.NewClient(append(w.cluster.ClientOpts(), deterministicOpts()...)...)
+	w.admCl, err = kgo.NewClient(append(w.cluster.ClientOpts(), deterministicOpts(0)...)...)
 	if err != nil {
 		w.cluster.Close()
 		return nil, fmt.Errorf("creating admin client: %w", err)
 	}
 	w.adm = kadm.NewClient(w.admCl)
-	if err := sc.Produce(ctx, append(w.cluster.ClientOpts(), deterministicOpts()...), w.params, w.log); err != nil {
+	if err := sc.Produce(ctx, append(w.cluster.ClientOpts(), deterministicOpts(0)...), w.params, w.log); err != nil {
 		w.close()
 		return nil, fmt.Errorf("producing input: %w", err)
 	}
@@ -233,13 +233,19 @@ func (w *world) awaitGroup(ctx context.Context, n int) error {
 	return fmt.Errorf("the group did not form with %d members within %v", n, groupFormationTimeout)
 }
 
-// deterministicOpts pin down what kgo would otherwise draw at random.
-func deterministicOpts() []kgo.Opt {
+// deterministicOpts pin down what kgo would otherwise draw at random. slot
+// tells the clients of one run apart (0 for the simulator's own, i+1 for
+// instance i).
+func deterministicOpts(slot int) []kgo.Opt {
 	return []kgo.Opt{
 		// kgo jitters its retry backoff; a fixed ladder keeps retries
-		// on the same virtual instants in every run.
+		// on the same virtual instants in every run. The ladder is off
+		// the driver's 100ms grid and apart per client: a retry (the
+		// group loop's, after a dropped connection) must not come due at
+		// the instant the driver's next round does, or another client's.
 		kgo.RetryBackoffFn(func(tries int) time.Duration {
-			return min(time.Duration(tries)*100*time.Millisecond, time.Second)
+			return min(time.Duration(tries)*100*time.Millisecond, time.Second) +
+				time.Duration(slot)*1100*time.Microsecond + 37*time.Microsecond
 		}),
 		// KIP-714 telemetry pushes on its own timers and gzips every push;
 		// compression pools allocate large tables per client. Neither
@@ -269,7 +275,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		// does, or Go would order the two.
 		TransactionTimeout: 23456*time.Millisecond + time.Duration(s.name[0]-'a')*17*time.Millisecond,
 		TransactionsV1:     w.cfg.TransactionsV1,
-		ClientOpts: append(deterministicOpts(),
+		ClientOpts: append(deterministicOpts(1+int(s.name[0]-'a')),
 			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),
 			// Distinct heartbeat periods: two members that rejoined
 			// together would otherwise heartbeat at the same virtual
