@@ -18,23 +18,31 @@ import (
 // TestRegressionPlans replays every plan under testdata/schedules and
 // requires the verdict recorded in it.
 func TestRegressionPlans(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "schedules", "*.json"))
+	eachPlan(t, "*.json", func(t *testing.T, file string, plan Plan) {
+		require.NotNil(t, plan.Expect, "a regression plan must record the verdict it expects")
+		cfg, err := plan.Apply(DefaultConfig(), nil)
+		require.NoError(t, err)
+		res := runInBubble(t, cfg)
+		require.NoError(t, plan.Expect.Check(res), "replay with: go run -tags synctests ./cmd/simrun -schedule %s", file)
+		if plan.Schedule().Counts()[faults.Crash] > 0 {
+			require.Positive(t, res.Stats.Crashes, "none of the plan's crashes fired: the replay proves nothing")
+		}
+	})
+}
+
+// eachPlan runs check, as a subtest, on every plan under testdata/schedules
+// whose file name matches pattern.
+func eachPlan(t *testing.T, pattern string, check func(t *testing.T, file string, plan Plan)) {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "schedules", pattern))
 	require.NoError(t, err)
-	require.NotEmpty(t, files, "no regression plans found")
+	require.NotEmpty(t, files, "no plans match testdata/schedules/%s", pattern)
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			data, err := os.ReadFile(file)
 			require.NoError(t, err)
 			plan, err := ParsePlan(data)
 			require.NoError(t, err)
-			require.NotNil(t, plan.Expect, "a regression plan must record the verdict it expects")
-			cfg, err := plan.Apply(DefaultConfig(), nil)
-			require.NoError(t, err)
-			res := runInBubble(t, cfg)
-			require.NoError(t, plan.Expect.Check(res), "replay with: go run -tags synctests ./cmd/simrun -schedule %s", file)
-			if plan.Schedule().Counts()[faults.Crash] > 0 {
-				require.Positive(t, res.Stats.Crashes, "none of the plan's crashes fired: the replay proves nothing")
-			}
+			check(t, file, plan)
 		})
 	}
 }
@@ -44,26 +52,18 @@ func TestRegressionPlans(t *testing.T) {
 // would blame the mistake for what the harness (or the fake) did. It also
 // requires a plan for every mode that breaks exactly-once.
 func TestMistakePlansPassUnderExactlyOnce(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "schedules", "mistake-*.json"))
-	require.NoError(t, err)
 	covered := map[engine.Guarantee]bool{}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			require.NoError(t, err)
-			plan, err := ParsePlan(data)
-			require.NoError(t, err)
-			mode := engine.Guarantee(plan.Guarantee)
-			require.Contains(t, engine.Mistakes(), mode, "a mistake plan must run a mistake mode")
-			require.Equal(t, invariants.Fail, plan.Expect.Verdict, "a mistake plan must expect the mistake caught")
-			covered[mode] = true
-			plan.Guarantee, plan.Expect = string(engine.ExactlyOnceV2), nil
-			cfg, err := plan.Apply(DefaultConfig(), nil)
-			require.NoError(t, err)
-			res := runInBubble(t, cfg)
-			require.Equal(t, invariants.Pass, res.Verdict(), "the same faults break exactly_once_v2: %v", res.Report.Anomalies)
-		})
-	}
+	eachPlan(t, "mistake-*.json", func(t *testing.T, _ string, plan Plan) {
+		mode := engine.Guarantee(plan.Guarantee)
+		require.Contains(t, engine.Mistakes(), mode, "a mistake plan must run a mistake mode")
+		require.Equal(t, invariants.Fail, plan.Expect.Verdict, "a mistake plan must expect the mistake caught")
+		covered[mode] = true
+		plan.Guarantee, plan.Expect = string(engine.ExactlyOnceV2), nil
+		cfg, err := plan.Apply(DefaultConfig(), nil)
+		require.NoError(t, err)
+		res := runInBubble(t, cfg)
+		require.Equal(t, invariants.Pass, res.Verdict(), "the same faults break exactly_once_v2: %v", res.Report.Anomalies)
+	})
 	for _, mode := range engine.Mistakes() {
 		if !mode.KeepsExactlyOnce() {
 			assert.True(t, covered[mode], "no testdata/schedules/mistake-*.json plan shows %s caught", mode)
