@@ -38,7 +38,17 @@
 //
 // at_least_once runs the same topology without transactions: outputs and
 // changelog records are produced, then the offsets committed. The mistake
-// modes reproduce classic errors, each named for it (see Guarantee).
+// modes reproduce classic errors, each named for it (see Guarantee and
+// Mistakes). The ones that send offsets themselves (offsets_before_commit,
+// offsets_after_commit, no_group_metadata) run a plain transactional kgo
+// client in place of the session, since the session is what would stop
+// them; no_group_metadata sends its TxnOffsetCommit as a raw kmsg request.
+// The others keep the session and go wrong elsewhere: in what they read,
+// where they produce, or what they keep or restore.
+//
+// Under every guarantee a unit's records are flushed one partition at a
+// time: at most one Produce of an instance is in flight, so a fault aimed at
+// its next Produce hits the same request in every run.
 //
 // # State directory
 //

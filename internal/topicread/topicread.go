@@ -23,7 +23,7 @@ import (
 	"github.com/eosim/eosim/history"
 )
 
-// ErrOpenTransaction is returned by ReadCommittedTail when a transaction is
+// ErrOpenTransaction is returned by ReadTail (TailWhenStable) when a transaction is
 // still open on a partition, so its committed content is not final.
 var ErrOpenTransaction = errors.New("a transaction is open on the partition")
 
@@ -112,14 +112,6 @@ const (
 	// transactions included, as read_uncommitted does.
 	TailUncommitted
 )
-
-// ReadCommittedTail reads one partition's committed records from offset from
-// to its end, failing with ErrOpenTransaction while a transaction is open on
-// it (its records would appear later, below an older last stable offset).
-// It returns the records and the end offset reached.
-func ReadCommittedTail(ctx context.Context, opts []kgo.Opt, topic string, partition int32, from int64) ([]history.Record, int64, error) {
-	return ReadTail(ctx, opts, topic, partition, from, TailWhenStable)
-}
 
 // ReadTail reads one partition from offset from to its end, as how says,
 // and returns the records and the offset reached.
