@@ -44,20 +44,23 @@
 // time, so a fault aimed at "the next Produce" never picks among requests
 // written to several brokers at one instant; instances get session and
 // transaction timeouts a few milliseconds apart, so two members never expire
-// at one instant; a thawed zombie's held writes go out one at a time.
+// at one instant; kgo's retry backoff is off the driver's grid and apart per
+// client; a thawed zombie's held writes go out one at a time. And a request
+// held by a delay holds the requests queued behind it on its connection
+// (heartbeats among them), which the broker answers at one instant when it
+// lets it go: the instance is frozen at that instant, and what its woken
+// goroutines write next goes out one write at a time, in order.
 //
 // Known limits. One pause at a time: the generators never overlap two
 // pauses. Two instances frozen at the same virtual instant wake with their
 // clients' timers aligned, and their rejoins can race in ways the lockstep
 // driver does not yet order, so a hand-written schedule that overlaps pauses
-// may not replay byte for byte. And a request held by a delay holds the
-// requests queued behind it on its connection (heartbeats among them); when
-// it is let go, the broker answers them all at one instant and the client's
-// goroutines that wake for them run in an order Go picks. Swarm seed 215 of
-// exactly_once_v2 replays differently in about four runs of ten because of
-// it (seeds 1-500: 500 of 500 identical in the last sweep), and a few seeds
-// of the mistake modes likewise.
-//
+// may not replay byte for byte. And a few swarm seeds in five hundred still
+// replay differently now and then, each a different mix (a paused instance
+// with coordinator moves, a leader move with a paused instance, a restart
+// after NOT_COORDINATOR): goroutines of one client woken at one instant by
+// something other than a delay's release.
+
 // # Where kfake departs from a real broker, as the faults expose it
 //
 //   - REQUEST_TIMED_OUT after applying the request exists only for Produce,

@@ -45,6 +45,7 @@ func (w *world) drive(ctx context.Context) error {
 		if err := w.restartDue(ctx, step); err != nil {
 			return err
 		}
+		w.releaseFloods()
 		progressed, err := w.resumePaused(ctx, step)
 		if err != nil {
 			return err
@@ -74,8 +75,22 @@ func (w *world) drive(ctx context.Context) error {
 		} else {
 			tick = w.cfg.Tick
 		}
-		time.Sleep(tick)
+		w.sleep(tick)
 		synctest.Wait()
+	}
+}
+
+// sleep lets d of virtual time pass, handling floods as they come.
+func (w *world) sleep(d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case <-timer.C:
+			return
+		case in := <-w.flooded:
+			w.releaseFlood(in)
+		}
 	}
 }
 
@@ -184,12 +199,39 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 		res, err := s.in.Step(ctx, 0)
 		done <- stepOutcome{res, err}
 	}()
-	select {
-	case out := <-done:
-		return out, false
-	case <-s.paused:
-		s.pending = done
-		return stepOutcome{}, true
+	for {
+		select {
+		case out := <-done:
+			return out, false
+		case <-s.paused:
+			s.pending = done
+			return stepOutcome{}, true
+		case in := <-w.flooded:
+			w.releaseFlood(in)
+		}
+	}
+}
+
+// releaseFlood lets go, one at a time and in order, the writes of an
+// instance frozen when a held request of its was let go; then thaws it.
+func (w *world) releaseFlood(in *engine.Instance) {
+	synctest.Wait()
+	for in.ReleaseHeld() {
+		synctest.Wait()
+	}
+	in.Thaw()
+	synctest.Wait()
+}
+
+// releaseFloods handles the floods that came while no step was waiting.
+func (w *world) releaseFloods() {
+	for {
+		select {
+		case in := <-w.flooded:
+			w.releaseFlood(in)
+		default:
+			return
+		}
 	}
 }
 

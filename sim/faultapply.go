@@ -103,6 +103,12 @@ func (w *world) armDelay(f faults.Fault) error {
 	}
 	txnID := w.cfg.AppID() + "-" + f.Instance
 	fired, until := new(atomic.Bool), new(atomic.Int64)
+	// The incarnation running now: one that starts later has its own
+	// requests, which this fault does not hold anyway.
+	var in *engine.Instance
+	if s := w.slot(f.Instance); s != nil {
+		in = s.in
+	}
 	c := w.cluster.Fake
 	c.ControlKey(key, func(req kmsg.Request) (kmsg.Response, error, bool) {
 		if fired.Load() {
@@ -119,7 +125,20 @@ func (w *world) armDelay(f faults.Fault) error {
 		d := time.Duration(f.DelayMs)*time.Millisecond + 137*time.Microsecond +
 			time.Duration(f.Instance[0]-'a')*time.Millisecond
 		until.Store(time.Now().Add(d).UnixNano())
-		c.SleepControl(func() { time.Sleep(d) })
+		c.SleepControl(func() {
+			time.Sleep(d)
+			// The requests queued behind the held one on its connection
+			// (heartbeats among them) are answered at this instant too,
+			// and wake as many of the client's goroutines at once. Hold
+			// what they write next; the driver lets it go in order.
+			if in != nil {
+				in.Freeze()
+				select {
+				case w.flooded <- in:
+				default:
+				}
+			}
+		})
 		return nil, nil, false
 	})
 	w.delays = append(w.delays, armedDelay{fault: f, fired: fired, until: until})

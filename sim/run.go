@@ -150,6 +150,9 @@ type world struct {
 	delays       []armedDelay
 	// heldUntil is when the last held request is let go (UnixNano).
 	heldUntil int64
+	// flooded hears of instances frozen as a held request of theirs was
+	// let go (see armDelay); the driver lets their writes go in order.
+	flooded chan *engine.Instance
 }
 
 func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, error) {
@@ -163,8 +166,9 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 			AppID: cfg.AppID(), Seed: derive(cfg.Seed, "input"),
 			Inputs: cfg.Inputs, Partitions: cfg.Partitions, Batch: cfg.Batch,
 		},
-		log:   history.NewLog(time.Now),
-		start: time.Now(),
+		log:     history.NewLog(time.Now),
+		start:   time.Now(),
+		flooded: make(chan *engine.Instance, 16),
 	}
 	if w.stateDir, err = os.MkdirTemp("", "eosim-state-"); err != nil {
 		return nil, fmt.Errorf("creating state directory: %w", err)
