@@ -20,9 +20,9 @@ import (
 // TestScoreboard runs the scoreboard and asserts what the issue asks of it:
 // the modes that keep exactly-once are never flagged, every other mode is
 // caught, and its first catch shrinks to at most two faults. By default it
-// scores seeds 1-12 (half a minute), where the rare modes (first caught at
-// seeds 26 and 41: they need one fault of one family) are not asserted;
-// their regression plans under testdata/schedules are. EOSIM_SCOREBOARD=full
+// scores seeds 1-12 (half a minute), where the rare modes (they need one
+// fault of one family; one is first caught at seed 26) are asserted only if
+// caught; their regression plans under testdata/schedules always are. EOSIM_SCOREBOARD=full
 // scores the whole 1-200 range simrun -scoreboard does, asserts every mode,
 // and the median seeds to detection of the common ones.
 // rareModes are caught by swarm seeds only now and then, because one fault
