@@ -126,6 +126,8 @@ type Instance struct {
 	side *kgo.Client               // peek_side_effect's plain producer
 
 	stores map[string]map[int32]*storePartition
+	// txnID is the transactional id, under a transactional guarantee.
+	txnID string
 	// topicIDs caches the ids no_group_metadata names topics by.
 	topicIDs map[string][16]byte
 
@@ -211,11 +213,11 @@ func (in *Instance) Start(ctx context.Context) error {
 	}
 	switch {
 	case g.transactional():
-		txnID := in.cfg.AppID + "-" + in.cfg.Name
+		in.txnID = in.cfg.AppID + "-" + in.cfg.Name
 		if g == FreshTransactionalID {
-			txnID = fmt.Sprintf("%s-%d", txnID, in.cfg.Incarnation)
+			in.txnID = fmt.Sprintf("%s-%d", in.txnID, in.cfg.Incarnation)
 		}
-		opts = append(opts, kgo.TransactionalID(txnID), kgo.TransactionTimeout(in.cfg.TransactionTimeout))
+		opts = append(opts, kgo.TransactionalID(in.txnID), kgo.TransactionTimeout(in.cfg.TransactionTimeout))
 		if g.ownOffsets() {
 			// A plain transactional client: the engine sends the offsets
 			// itself (and wrongly). kgo still waits out offsets pending

@@ -119,13 +119,20 @@ func receive(t *testing.T, ch <-chan []byte) []byte {
 	}
 }
 
-func TestWatchedConnPassesUnarmedRequests(t *testing.T) {
+// armedConn dials one connection of a fresh pipe network, arms the crash
+// point key (after: once written) and counts its firings.
+func armedConn(t *testing.T, key int16, after bool) (*network, net.Conn, net.Conn, *atomic.Int32) {
+	t.Helper()
 	n, servers := pipeNetwork(t)
 	c, err := n.DialContext(context.Background(), "tcp", "broker:9092")
 	require.NoError(t, err)
-	s := <-servers
-	var fired atomic.Int32
-	n.arm(apiEndTxn, false, func() { fired.Add(1) })
+	fired := new(atomic.Int32)
+	n.arm(key, after, func() { fired.Add(1) })
+	return n, c, <-servers, fired
+}
+
+func TestWatchedConnPassesUnarmedRequests(t *testing.T) {
+	n, c, s, fired := armedConn(t, apiEndTxn, false)
 
 	for _, b := range [][]byte{request(apiOffsetCommit), request(apiTxnOffsetCommit), {0, 0, 0}} {
 		got := readAsync(s, len(b))
@@ -141,12 +148,7 @@ func TestWatchedConnPassesUnarmedRequests(t *testing.T) {
 }
 
 func TestWatchedConnCutBeforeWrite(t *testing.T) {
-	n, servers := pipeNetwork(t)
-	c, err := n.DialContext(context.Background(), "tcp", "broker:9092")
-	require.NoError(t, err)
-	s := <-servers
-	var fired atomic.Int32
-	n.arm(apiEndTxn, false, func() { fired.Add(1) })
+	n, c, s, fired := armedConn(t, apiEndTxn, false)
 
 	w, err := c.Write(request(apiEndTxn))
 	assert.ErrorIs(t, err, errCut)
@@ -165,12 +167,7 @@ func TestWatchedConnCutBeforeWrite(t *testing.T) {
 }
 
 func TestWatchedConnCutAfterWrite(t *testing.T) {
-	n, servers := pipeNetwork(t)
-	c, err := n.DialContext(context.Background(), "tcp", "broker:9092")
-	require.NoError(t, err)
-	s := <-servers
-	var fired atomic.Int32
-	n.arm(apiTxnOffsetCommit, true, func() { fired.Add(1) })
+	n, c, s, fired := armedConn(t, apiTxnOffsetCommit, true)
 
 	req := request(apiTxnOffsetCommit)
 	got := readAsync(s, len(req))

@@ -78,10 +78,9 @@ func (in *Instance) sendOffsetsWithoutGroup(ctx context.Context, offsets []histo
 	if err != nil {
 		return fmt.Errorf("sending offsets: producer id: %w", err)
 	}
-	txnID := in.cfg.AppID + "-" + in.cfg.Name
 	if in.cfg.TransactionsV1 {
 		add := kmsg.NewPtrAddOffsetsToTxnRequest()
-		add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = txnID, id, epoch, in.cfg.AppID
+		add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = in.txnID, id, epoch, in.cfg.AppID
 		resp, err := add.RequestWith(ctx, in.cl)
 		if err == nil {
 			err = kerr.ErrorForCode(resp.ErrorCode)
@@ -91,7 +90,7 @@ func (in *Instance) sendOffsetsWithoutGroup(ctx context.Context, offsets []histo
 		}
 	}
 	req := kmsg.NewPtrTxnOffsetCommitRequest()
-	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = txnID, in.cfg.AppID, id, epoch
+	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = in.txnID, in.cfg.AppID, id, epoch
 	req.Generation, req.MemberID = -1, ""
 	topicAt := make(map[string]int)
 	for _, o := range offsets {

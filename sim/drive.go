@@ -89,7 +89,7 @@ func (w *world) sleep(d time.Duration) {
 		case <-timer.C:
 			return
 		case in := <-w.flooded:
-			w.releaseFlood(in)
+			w.thawInOrder(in)
 		}
 	}
 }
@@ -147,11 +147,7 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 		// member is gone), then the unit carries on: which of the two a
 		// woken process runs first is up to its scheduler, and the
 		// simulator must not leave it to Go's.
-		for s.in.ReleaseHeld() {
-			synctest.Wait()
-		}
-		s.in.Thaw()
-		synctest.Wait()
+		w.thawInOrder(s.in)
 		close(s.resume)
 		out := <-s.pending
 		s.pending = nil
@@ -207,14 +203,15 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 			s.pending = done
 			return stepOutcome{}, true
 		case in := <-w.flooded:
-			w.releaseFlood(in)
+			w.thawInOrder(in)
 		}
 	}
 }
 
-// releaseFlood lets go, one at a time and in order, the writes of an
-// instance frozen when a held request of its was let go; then thaws it.
-func (w *world) releaseFlood(in *engine.Instance) {
+// thawInOrder lets go, one at a time and in order, the writes a frozen
+// instance holds (a paused one, or one frozen as a held request of its was
+// let go), the world settling between; then thaws it.
+func (w *world) thawInOrder(in *engine.Instance) {
 	synctest.Wait()
 	for in.ReleaseHeld() {
 		synctest.Wait()
@@ -228,7 +225,7 @@ func (w *world) releaseFloods() {
 	for {
 		select {
 		case in := <-w.flooded:
-			w.releaseFlood(in)
+			w.thawInOrder(in)
 		default:
 			return
 		}

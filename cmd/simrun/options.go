@@ -221,10 +221,9 @@ func (o *options) scoreboardOptions(modes string) error {
 	if o.shrinkRuns < 0 {
 		return fmt.Errorf("-shrink-runs %d: need 0 (no shrinking) or more", o.shrinkRuns)
 	}
-	rated := false
-	for _, f := range []string{"crash-rate", "shutdown-rate", "expire-rate", "pause-rate", "membership-rate",
-		"broker-rate", "network-rate", "cluster-rate", "swarm"} {
-		rated = rated || o.set[f]
+	rated := o.set["swarm"]
+	for name := range o.set {
+		rated = rated || strings.HasSuffix(name, "-rate")
 	}
 	if !rated {
 		// The full fault catalogue: each seed picks its families.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,5 +141,24 @@ func TestShardsCoverTheRangeOnce(t *testing.T) {
 	require.Len(t, seen, 1000)
 	for seed, n := range seen {
 		require.Equal(t, 1, n, "seed %d ran in %d shards", seed, n)
+	}
+}
+
+// The scoreboard runs the full catalogue (swarm) unless the command line
+// picks the faults itself.
+func TestScoreboardSwarmUnlessFaultsGiven(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		swarm bool
+	}{
+		{[]string{"-scoreboard"}, true},
+		{[]string{"-scoreboard", "-crash-rate", "0.1"}, false},
+		{[]string{"-scoreboard", "-swarm=false"}, false},
+	} {
+		o, err := parseOptions(tc.args, io.Discard)
+		require.NoError(t, err, "%v", tc.args)
+		require.Equal(t, tc.swarm, o.cfg.Swarm, "%v", tc.args)
+		require.Equal(t, uint64(1), o.firstSeed)
+		require.Equal(t, uint64(200), o.lastSeed)
 	}
 }
