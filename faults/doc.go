@@ -73,16 +73,18 @@
 //     2), AddPartitionsToTxn and AddOffsetsToTxn are never sent; faults on
 //     them fire only with TransactionsV1 (the protocol of Kafka 3.9 and
 //     older).
-//   - After a leader move or a broker restart, kgo reports lost records on
-//     kfake ("consumed to offset N … but was reset to offset 0"). The move
-//     bumps the leader epoch; when no batch carries the new epoch yet (the
-//     input topic is written once, up front), kfake answers
-//     OffsetForLeaderEpoch for the previous epoch with the log start offset
-//     where a real broker answers that epoch's end offset. The engine treats
-//     the fetch error as fatal and restarts from the committed offsets, which
-//     exactly-once survives; whether a consumer validates its epoch before
-//     its parked fetch returns is the one timing race left in cluster-fault
-//     runs (2 swarm seeds in 300 replay differently).
+//   - After a leader move or a broker restart, kfake answers a consumer's
+//     OffsetForLeaderEpoch for the previous epoch with "undefined" as long as
+//     no batch carries a later epoch (the input topic is written once, up
+//     front), where a real broker answers that epoch's end offset: it
+//     records each epoch's start offset when it takes leadership. kgo takes
+//     the answer for truncation, reports lost records ("consumed to offset N
+//     … but was reset to offset 0") and rewinds, at whatever moment it
+//     happened to validate. The simulator's cluster asks kfake for the
+//     current epoch instead (sim.askForCurrentEpoch): no simulated log is
+//     ever truncated, so the high watermark it then answers leads kgo to the
+//     real broker's decision, keep its position. A test in sim fails when
+//     kfake fixes its answer, so that the workaround can go.
 //   - A transactional Produce (v12+, KIP-890 part 2) registers its partitions
 //     in the producer's transaction before kfake checks the epoch: a stale
 //     Produce from a fenced epoch (one held by a delay past its client's

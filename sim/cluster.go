@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/internal/topicread"
@@ -46,6 +47,7 @@ func NewCluster(brokers int, topics map[string]int32, opts ...kfake.Opt) (*Clust
 		return nil, fmt.Errorf("starting kfake: %w", err)
 	}
 	c := &Cluster{Fake: fake, Net: vn, opts: opts}
+	askForCurrentEpoch(fake)
 	// Topics are created one by one in name order: kfake keeps them in a
 	// map, and creation order decides their ids and leaders.
 	names := make([]string, 0, len(topics))
@@ -92,6 +94,7 @@ func (c *Cluster) Restart() error {
 		return fmt.Errorf("restarting kfake: %w", err)
 	}
 	c.Fake = fake
+	askForCurrentEpoch(fake)
 	for _, t := range c.topics {
 		for p := int32(0); fake.LeaderFor(t, p) >= 0; p++ {
 			if err := fake.MoveTopicPartition(t, p, p%c.brokers); err != nil {
@@ -100,6 +103,39 @@ func (c *Cluster) Restart() error {
 		}
 	}
 	return nil
+}
+
+// askForCurrentEpoch works around kfake's answer to OffsetForLeaderEpoch
+// after a leader move. kfake knows an epoch's end offset only from the
+// first batch written in a later epoch; until one is written (the input
+// topic never is), it answers a past epoch with "undefined", which kgo
+// takes for truncation: it reports lost records and rewinds the consumer,
+// at whatever moment it happened to validate. A real broker records the
+// new epoch's start offset when it takes leadership and answers the past
+// epoch's true end.
+//
+// The simulated cluster never truncates a log (no unclean election; a
+// restart keeps what was written), so a past epoch's end is at or above
+// every offset consumed in it, and so is the high watermark. Asking kfake
+// for the current epoch, whose answer is the high watermark, leads kgo to
+// the decision a real broker's answer would: keep its position. kfake's
+// own checks (not the leader, fenced or unknown current epoch) still run.
+func askForCurrentEpoch(fake *kfake.Cluster) {
+	fake.ControlKey(int16(kmsg.OffsetForLeaderEpoch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r, ok := req.(*kmsg.OffsetForLeaderEpochRequest)
+		if !ok {
+			return nil, nil, false
+		}
+		for i := range r.Topics {
+			for j := range r.Topics[i].Partitions {
+				p := &r.Topics[i].Partitions[j]
+				if p.CurrentLeaderEpoch >= 0 && p.LeaderEpoch < p.CurrentLeaderEpoch {
+					p.LeaderEpoch = p.CurrentLeaderEpoch
+				}
+			}
+		}
+		return nil, nil, false
+	})
 }
 
 // MoveLeader hands partition p of every topic to the broker after its

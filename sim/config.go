@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"time"
 
 	"github.com/eosim/eosim/engine"
@@ -46,6 +47,11 @@ type Config struct {
 	// and the transaction protocol (TigerBeetle's swarm testing); Rates and
 	// TransactionsV1 are then ignored.
 	Swarm bool
+	// ClientLog, when set, receives kgo's debug log of every instance's
+	// clients, each line stamped with the virtual time since the run began
+	// and the instance's name: what to read when two runs of one seed part
+	// ways. It is output only; the run does not depend on it.
+	ClientLog io.Writer
 }
 
 // resolveSwarm returns cfg with what the seed picks under Swarm.

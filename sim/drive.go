@@ -200,6 +200,12 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 		case out := <-done:
 			return out, false
 		case <-s.paused:
+			// The fetches the unit's poll set off are on the wire at this
+			// instant; whether one is written before a freeze taken on the
+			// unit's own goroutine would be Go's pick. Let them land, then
+			// freeze.
+			synctest.Wait()
+			s.in.Freeze()
 			s.pending = done
 			return stepOutcome{}, true
 		case in := <-w.flooded:

@@ -201,8 +201,8 @@ func (w *world) slot(name string) *slot {
 }
 
 // crashHere is the crash hook of slot s: it fires the armed crash, expire
-// or pause fault when the unit reaches its point. A pause freezes the
-// instance's traffic, tells the driver, and blocks the unit until the driver
+// or pause fault when the unit reaches its point. A pause tells the driver,
+// which freezes the instance's traffic, and blocks the unit until the driver
 // resumes it.
 func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
 	f := s.armed
@@ -217,7 +217,6 @@ func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
 	}
 	s.armed = nil
 	s.resumeAt = time.Now().Add(time.Duration(f.PauseMs) * time.Millisecond)
-	s.in.Freeze()
 	close(s.paused)
 	<-s.resume
 	return false

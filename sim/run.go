@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -153,6 +154,8 @@ type world struct {
 	// flooded hears of instances frozen as a held request of theirs was
 	// let go (see armDelay); the driver lets their writes go in order.
 	flooded chan *engine.Instance
+	// clientLog is Config.ClientLog, one line at a time.
+	clientLog io.Writer
 }
 
 func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, error) {
@@ -169,6 +172,9 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		log:     history.NewLog(time.Now),
 		start:   time.Now(),
 		flooded: make(chan *engine.Instance, 16),
+	}
+	if cfg.ClientLog != nil {
+		w.clientLog = &lockedWriter{w: cfg.ClientLog}
 	}
 	if w.stateDir, err = os.MkdirTemp("", "eosim-state-"); err != nil {
 		return nil, fmt.Errorf("creating state directory: %w", err)
@@ -285,6 +291,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 			// together would otherwise heartbeat at the same virtual
 			// instants forever, and Go would order their requests.
 			kgo.HeartbeatInterval(3*time.Second+time.Duration(s.name[0]-'a')*7*time.Millisecond),
+			w.clientLogger(s.name),
 		),
 	})
 	if err != nil {
@@ -421,4 +428,27 @@ func Available() error {
 		return ErrNeedsSynctests
 	}
 	return nil
+}
+
+// clientLogger stamps kgo's debug log of one instance's clients with the
+// virtual time since the run began; it logs nothing without a ClientLog.
+func (w *world) clientLogger(name string) kgo.Opt {
+	if w.cfg.ClientLog == nil {
+		return kgo.WithLogger(nil)
+	}
+	return kgo.WithLogger(kgo.BasicLogger(w.clientLog, kgo.LogLevelDebug, func() string {
+		return fmt.Sprintf("%10.6fs %s ", time.Since(w.start).Seconds(), name)
+	}))
+}
+
+// lockedWriter serializes the lines the clients of every instance write.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -89,6 +89,15 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 	if o.shrink {
 		return shrink(o, enter, stdout, stderr)
 	}
+	if o.clientLogPath != "" {
+		f, err := os.Create(o.clientLogPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun: -client-log: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		o.cfg.ClientLog = f
+	}
 	out := runSeed(o, o.firstSeed, enter)
 	if out.err != nil {
 		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.firstSeed, out.err)

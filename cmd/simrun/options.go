@@ -28,6 +28,7 @@ type options struct {
 	historyPath      string
 	historyTextPath  string
 	reportPath       string
+	clientLogPath    string
 	jsonOutput       bool
 	checkDeterminism bool
 	shrink           bool
@@ -63,6 +64,7 @@ Examples:
   simrun -seeds 1-100 -check-determinism            every seed twice, hashes compared
   simrun -seed 3 -history h.jsonl                   write the History as JSON Lines
   simrun -seed 3 -history-text -                    print it as text, one event per line
+  simrun -seed 3 -client-log kgo.log                kgo's debug log of the run, in virtual time
   simrun -seed 7 -guarantee at_least_once -report r.html
                                                     an HTML timeline of the run and its anomalies
   simrun -seeds 1-50 -json | tail -1                a sweep as JSON; the last line sums it up
@@ -106,6 +108,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`")
 	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file` (- for standard output)")
 	fs.StringVar(&o.historyTextPath, "history-text", "", "write the run's History as readable text, one event per line, to `file` (- for standard output)")
+	fs.StringVar(&o.clientLogPath, "client-log", "", "write kgo's debug log of every instance's clients, stamped with virtual time, to `file` (for two runs of a seed that part ways)")
 	fs.StringVar(&o.reportPath, "report", "", "write a self-contained HTML report (timeline, anomalies, evidence) to `file.html`")
 	fs.BoolVar(&o.jsonOutput, "json", false, "sweeps: print one JSON object per seed and a final summary object, no progress bar")
 	fs.BoolVar(&o.checkDeterminism, "check-determinism", false, "run every seed twice and compare trace hashes")
@@ -170,8 +173,11 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 			return o, err
 		}
 	}
-	if o.sweep && (o.historyPath != "" || o.historyTextPath != "" || o.reportPath != "" || o.saveSchedulePath != "" || o.shrink) {
-		return o, errors.New("-history, -history-text, -report, -save-schedule and -shrink work on one run: use them with -seed, not -seeds")
+	if o.sweep && (o.historyPath != "" || o.historyTextPath != "" || o.reportPath != "" || o.saveSchedulePath != "" || o.clientLogPath != "" || o.shrink) {
+		return o, errors.New("-history, -history-text, -report, -save-schedule, -client-log and -shrink work on one run: use them with -seed, not -seeds")
+	}
+	if o.shrink && o.clientLogPath != "" {
+		return o, errors.New("-client-log writes one run's client log: replay the plan -shrink finds with -schedule and -client-log")
 	}
 	if o.jsonOutput && !o.sweep && !o.checkDeterminism {
 		return o, errors.New("-json prints sweeps: use it with -seeds")
@@ -205,7 +211,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 // scoreboardOptions checks the flags -scoreboard combines with and picks
 // its modes and seeds.
 func (o *options) scoreboardOptions(modes string) error {
-	for _, f := range []string{"seed", "guarantee", "schedule", "save-schedule", "history", "history-text", "report",
+	for _, f := range []string{"seed", "guarantee", "schedule", "save-schedule", "history", "history-text", "report", "client-log",
 		"check-determinism", "shrink", "shard"} {
 		if o.set[f] {
 			return fmt.Errorf("-%s does not go with -scoreboard, which runs every guarantee over a range of seeds", f)
