@@ -35,7 +35,7 @@ const (
 // schedule; fewer bytes give fewer, earlier, simpler faults.
 func FromBytes(src *ByteSource, instances []string) Schedule {
 	points := engine.CrashPoints()
-	kinds := GeneratedKinds()
+	kinds := Kinds()
 	n := src.IntN(maxDecodedFaults + 1)
 	fs := make([]Fault, 0, n)
 	for range n {

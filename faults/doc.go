@@ -34,8 +34,9 @@
 //	broker-       every broker stops and starts again on its ports from the
 //	restart       kfake.DataDir it persisted to (the run's state directory,
 //	              used only when a restart is scheduled); leaders return to
-//	              the starting layout. Explicit schedules only: no generator
-//	              draws it (see GeneratedKinds)
+//	              the starting layout. Requests held by delays are answered
+//	              first, and the instances' writes are held across the
+//	              restart and let go in order after it
 //
 // # Determinism
 //

@@ -24,7 +24,7 @@ type Rates struct {
 	Broker float64
 	// Network is dropped connections.
 	Network float64
-	// Cluster is leader and coordinator moves, per step (not per
+	// Cluster is leader and coordinator moves and broker restarts, per step (not per
 	// instance).
 	Cluster float64
 }
@@ -148,11 +148,11 @@ func Generate(seed uint64, r Rates, instances []string, steps int, spares ...str
 	if r.Cluster > 0 {
 		rng := rand.New(rand.NewPCG(seed, stream("cluster")))
 		for step := range steps {
-			hit, kind, p := rng.Float64() < r.Cluster, rng.IntN(2), int32(rng.IntN(maxPartitions))
+			hit, kind, p := rng.Float64() < r.Cluster, rng.IntN(3), int32(rng.IntN(maxPartitions))
 			if !hit {
 				continue
 			}
-			f := Fault{Step: step, Kind: []Kind{LeaderMove, CoordinatorMove}[kind]}
+			f := Fault{Step: step, Kind: []Kind{LeaderMove, CoordinatorMove, BrokerRestart}[kind]}
 			if f.Kind == LeaderMove {
 				f.Partition = p
 			}

@@ -70,21 +70,6 @@ func Kinds() []Kind {
 	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop, Delay, LeaderMove, CoordinatorMove, BrokerRestart}
 }
 
-// GeneratedKinds lists the kinds the generators (rates, swarm, rapid, the
-// fuzzer's byte decoder) draw: every kind but BrokerRestart, which runs only
-// from an explicit schedule. Restarting the brokers around a paused instance
-// (swarm seed 525) sends kgo's fetch loop into a livelock that burns CPU
-// without virtual time advancing, which no virtual-time bound can stop:
-// after the restart kfake answers the consumer's fetch for a partition with
-// FENCED_LEADER_EPOCH; kgo asks for a metadata refresh, which waits its
-// minimum age, and meanwhile re-sends its fetch session, which kfake answers
-// at once with the same error. With real time the refresh comes; with
-// virtual time it never does, since time moves only when every goroutine
-// waits.
-func GeneratedKinds() []Kind {
-	return slices.DeleteFunc(Kinds(), func(k Kind) bool { return k == BrokerRestart })
-}
-
 // IsCluster reports whether a kind acts on the cluster rather than on an
 // instance.
 func (k Kind) IsCluster() bool { return k == LeaderMove || k == CoordinatorMove || k == BrokerRestart }

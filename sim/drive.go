@@ -191,10 +191,18 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 	done := make(chan stepOutcome, 1)
 	s.paused, s.resume = make(chan struct{}), make(chan struct{})
+	settle := s.settleNextStep
+	s.settleNextStep = false
+	if settle {
+		s.in.Freeze()
+	}
 	go func() {
 		res, err := s.in.Step(ctx, 0)
 		done <- stepOutcome{res, err}
 	}()
+	if settle {
+		w.thawInOrder(s.in)
+	}
 	for {
 		select {
 		case out := <-done:

@@ -89,8 +89,6 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 type armedDelay struct {
 	fault faults.Fault
 	fired *atomic.Bool
-	// until is when the held request is let go (virtual time, UnixNano).
-	until *atomic.Int64
 }
 
 // armDelay installs a control that holds the instance's next matching
@@ -102,7 +100,7 @@ func (w *world) armDelay(f faults.Fault) error {
 		return fmt.Errorf("fault %s: unknown request", f)
 	}
 	txnID := w.cfg.AppID() + "-" + f.Instance
-	fired, until := new(atomic.Bool), new(atomic.Int64)
+	fired := new(atomic.Bool)
 	// The incarnation running now: one that starts later has its own
 	// requests, which this fault does not hold anyway.
 	var in *engine.Instance
@@ -124,9 +122,16 @@ func (w *world) armDelay(f faults.Fault) error {
 		// a client timer, or Go would order them.
 		d := time.Duration(f.DelayMs)*time.Millisecond + 137*time.Microsecond +
 			time.Duration(f.Instance[0]-'a')*time.Millisecond
-		until.Store(time.Now().Add(d).UnixNano())
+		held := &heldRequest{until: time.Now().Add(d), release: make(chan struct{})}
+		w.holds.add(held)
 		c.SleepControl(func() {
-			time.Sleep(d)
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-held.release:
+				t.Stop()
+			}
+			w.holds.remove(held)
 			// The requests queued behind the held one on its connection
 			// (heartbeats among them) are answered at this instant too,
 			// and wake as many of the client's goroutines at once. Hold
@@ -141,21 +146,29 @@ func (w *world) armDelay(f faults.Fault) error {
 		})
 		return nil, nil, false
 	})
-	w.delays = append(w.delays, armedDelay{fault: f, fired: fired, until: until})
+	w.delays = append(w.delays, armedDelay{fault: f, fired: fired})
 	return nil
 }
 
-// awaitHeldRequests lets every held request go before the world is torn
-// down: its sleeper must not outlive the bubble.
+// awaitHeldRequests waits until every held request has gone, before the
+// world is torn down: its sleeper must not outlive the bubble.
 func (w *world) awaitHeldRequests() {
-	until := w.heldUntil
-	for _, d := range w.delays {
-		until = max(until, d.until.Load())
-	}
-	if wait := time.Until(time.Unix(0, until)); wait > 0 {
+	if wait := time.Until(w.holds.latest()); wait > 0 {
 		time.Sleep(wait)
 	}
 	synctest.Wait()
+}
+
+// letHeldRequestsGo lets every held request go now, the one due first
+// first, the world settling between: the brokers answer them before a
+// restart stops them. (kfake closed with two requests asleep in controls
+// wedges on its control mutex, which no virtual time undoes.)
+func (w *world) letHeldRequestsGo() {
+	for r := w.holds.earliest(); r != nil; r = w.holds.earliest() {
+		close(r.release)
+		synctest.Wait()
+		w.releaseFloods()
+	}
 }
 
 // applyCluster moves leaders or coordinators, and records where they went.
@@ -173,11 +186,29 @@ func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
 		}
 		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: detail})
 	case faults.BrokerRestart:
+		w.letHeldRequestsGo()
+		// The cut connections wake every client's goroutines at once, and
+		// kfake closes them one by one: whether a client's next write lands
+		// on a connection not yet closed (an EOF, a retry after backoff) or
+		// on a closed one (a dial at once) would be Go's pick. Hold what
+		// the running instances write and dial across the restart, and let
+		// it go in order after. (A paused instance stays frozen.)
+		var frozen []*engine.Instance
+		for _, s := range w.slots {
+			if s.running() {
+				s.in.Freeze()
+				frozen = append(frozen, s.in)
+				s.settleNextStep = true
+			}
+		}
 		w.restarts++
 		kfakeRand.Lock()
 		seedKfake(w.cfg.Seed, fmt.Sprintf("kfake-restart-%d", w.restarts))
 		err := w.cluster.Restart()
 		kfakeRand.Unlock()
+		for _, in := range frozen {
+			w.thawInOrder(in)
+		}
 		if err != nil {
 			return err
 		}
@@ -265,7 +296,6 @@ func (w *world) checkFired(s *slot) {
 	keptDelays := w.delays[:0]
 	for _, d := range w.delays {
 		if d.fired.Load() {
-			w.heldUntil = max(w.heldUntil, d.until.Load())
 			w.recordFired(d.fault.Instance, d.fault)
 			continue
 		}
@@ -292,7 +322,6 @@ func (w *world) disarmBrokerFaults() {
 	w.brokerFaults = nil
 	for _, d := range w.delays {
 		d.fired.Store(true) // its control lets the next request go, then goes
-		w.heldUntil = max(w.heldUntil, d.until.Load())
 		w.note("never fired: " + d.fault.String())
 	}
 	w.delays = nil

@@ -36,7 +36,7 @@ func drawConfig(t *rapid.T, g engine.Guarantee) Config {
 	fault := rapid.Custom(func(t *rapid.T) faults.Fault {
 		f := faults.Fault{
 			Step:         rapid.IntRange(0, 30).Draw(t, "step"),
-			Kind:         rapid.SampledFrom(faults.GeneratedKinds()).Draw(t, "kind"),
+			Kind:         rapid.SampledFrom(faults.Kinds()).Draw(t, "kind"),
 			Instance:     rapid.SampledFrom(names).Draw(t, "instance"),
 			RestartAfter: rapid.IntRange(1, 5).Draw(t, "restart after"),
 		}

@@ -149,8 +149,8 @@ type world struct {
 	// requests not yet seen to fire.
 	brokerFaults []armedBrokerFault
 	delays       []armedDelay
-	// heldUntil is when the last held request is let go (UnixNano).
-	heldUntil int64
+	// holds are the requests delays hold at the broker now.
+	holds holds
 	// flooded hears of instances frozen as a held request of theirs was
 	// let go (see armDelay); the driver lets their writes go in order.
 	flooded chan *engine.Instance

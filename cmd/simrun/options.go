@@ -101,7 +101,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.Float64Var(&o.cfg.Rates.Membership, "membership-rate", 0, "chance per instance per step of an instance joining or leaving the group")
 	fs.Float64Var(&o.cfg.Rates.Broker, "broker-rate", 0, "chance per instance per step of a broker error on a transactional or group request")
 	fs.Float64Var(&o.cfg.Rates.Network, "network-rate", 0, "chance per instance per step of a dropped connection (a request's answer lost)")
-	fs.Float64Var(&o.cfg.Rates.Cluster, "cluster-rate", 0, "chance per step of a partition leader move or a coordinator move (use with -brokers > 1)")
+	fs.Float64Var(&o.cfg.Rates.Cluster, "cluster-rate", 0, "chance per step of a partition leader move, a coordinator move or a restart of every broker (use with -brokers > 1)")
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn)")
 	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates and the transaction protocol")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")

@@ -1,0 +1,63 @@
+package sim
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// heldRequest is a request a delay holds at the broker: let go when its
+// time comes or when release is closed.
+type heldRequest struct {
+	until   time.Time
+	release chan struct{}
+}
+
+// holds are the requests held at the broker now.
+type holds struct {
+	mu  sync.Mutex
+	all []*heldRequest
+}
+
+func (h *holds) add(r *heldRequest) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.all = append(h.all, r)
+}
+
+func (h *holds) remove(r *heldRequest) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.all = slices.DeleteFunc(h.all, func(x *heldRequest) bool { return x == r })
+}
+
+// earliest removes and returns the hold due first, or nil.
+func (h *holds) earliest() *heldRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.all) == 0 {
+		return nil
+	}
+	i := 0
+	for j, r := range h.all {
+		if r.until.Before(h.all[i].until) {
+			i = j
+		}
+	}
+	r := h.all[i]
+	h.all = slices.Delete(h.all, i, i+1)
+	return r
+}
+
+// latest is when the last hold is due (zero without one).
+func (h *holds) latest() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var t time.Time
+	for _, r := range h.all {
+		if r.until.After(t) {
+			t = r.until
+		}
+	}
+	return t
+}
