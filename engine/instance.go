@@ -577,6 +577,7 @@ func (in *Instance) Close() error {
 	in.dead = true
 	failed := in.failedWith
 	in.mu.Unlock()
+	in.net.armDrop(-1, nil) // a closing client's requests are not the fault's
 	in.net.thaw()
 	var err error
 	if failed == nil && in.stores != nil {
@@ -601,8 +602,13 @@ func (in *Instance) closeClients() {
 
 // DropConnectionsAfter arms a network fault: once the instance next writes
 // a request with this Kafka API key, the connection it went on is cut. The
-// broker does the work; the answer is lost; kgo dials again.
-func (in *Instance) DropConnectionsAfter(apiKey int16) { in.net.armDrop(apiKey) }
+// broker does the work; the answer is lost; kgo dials again. With frozen
+// set, the instance freezes as the connection goes (as Freeze) and frozen
+// is called: the client's goroutines that notice the cut at one instant
+// then write in the order ReleaseHeld lets them.
+func (in *Instance) DropConnectionsAfter(apiKey int16, frozen func()) {
+	in.net.armDrop(apiKey, frozen)
+}
 
 // DropFired reports whether the armed drop has fired since the last call.
 func (in *Instance) DropFired() bool { return in.net.takeDropFired() }

@@ -33,34 +33,51 @@
 //	move          coordinator moves, clients learn it from NOT_COORDINATOR
 //	broker-       every broker stops and starts again on its ports from the
 //	restart       kfake.DataDir it persisted to (the run's state directory,
-//	              used only when a restart is scheduled); leaders return to
-//	              the starting layout. Requests held by delays are answered
-//	              first, and the instances' writes are held across the
-//	              restart and let go in order after it
+//	              used only when a restart is scheduled); leaders and their
+//	              epochs come back as they were. Requests held by delays are
+//	              answered first, and the instances' writes are held across
+//	              the restart and let go in order after it
 //
 // # Determinism
 //
-// A fault must hit the same request in every run. What that took, beyond the
-// lockstep driver: the engine flushes a unit's records one partition at a
-// time, so a fault aimed at "the next Produce" never picks among requests
-// written to several brokers at one instant; instances get session and
-// transaction timeouts a few milliseconds apart, so two members never expire
-// at one instant; kgo's retry backoff is off the driver's grid and apart per
-// client; a thawed zombie's held writes go out one at a time. And a request
-// held by a delay holds the requests queued behind it on its connection
-// (heartbeats among them), which the broker answers at one instant when it
-// lets it go: the instance is frozen at that instant, and what its woken
-// goroutines write next goes out one write at a time, in order.
+// A fault must hit the same request in every run, and Go's scheduler must
+// never pick between two things that happen at one virtual instant. What
+// that took, beyond the lockstep driver:
+//   - the engine flushes a unit's records one partition at a time, so a
+//     fault aimed at "the next Produce" never picks among requests written
+//     to several brokers at one instant;
+//   - instances get session and transaction timeouts and heartbeat periods
+//     a few milliseconds apart, so two members never expire at one instant;
+//     kgo's retry backoff is off the driver's grid and apart per client;
+//   - a pause freezes its instance only once the fetches its last poll set
+//     off have landed, and a thawed zombie's held writes go out one at a
+//     time;
+//   - a request held by a delay holds the requests queued behind it on its
+//     connection (heartbeats among them), which the broker answers at one
+//     instant when it lets it go: the instance is frozen at that instant,
+//     and what its woken goroutines write next goes out in order;
+//   - a dropped connection freezes its instance as it goes: what the
+//     client's goroutines write or dial on noticing goes out in order;
+//   - a broker restart first answers the requests delays hold, freezes the
+//     running instances across the restart and lets their writes go in
+//     order after it, and their first step after it goes one write at a
+//     time; leaders come back where they were, with their epochs (kfake
+//     persists both), so the restart fences no consumer;
+//   - the simulator's cluster answers epoch validation after a leader move
+//     as a real broker would (below), so kgo never rewinds a consumer at
+//     whatever moment it happened to validate.
+//
+// simrun -client-log writes kgo's debug log of a run stamped with virtual
+// time: of two runs of a seed that part ways, the first instant whose lines
+// differ (as sets) names the race.
 //
 // Known limits. One pause at a time: the generators never overlap two
 // pauses. Two instances frozen at the same virtual instant wake with their
 // clients' timers aligned, and their rejoins can race in ways the lockstep
 // driver does not yet order, so a hand-written schedule that overlaps pauses
-// may not replay byte for byte. And a few swarm seeds in five hundred still
-// replay differently now and then, each a different mix (a paused instance
-// with coordinator moves, a leader move with a paused instance, a restart
-// after NOT_COORDINATOR): goroutines of one client woken at one instant by
-// something other than a delay's release.
+// may not replay byte for byte. Under the race detector, whose scheduling
+// differs, a run of the default seeds still replays differently about once
+// in forty.
 
 // # Where kfake departs from a real broker, as the faults expose it
 //
@@ -74,7 +91,7 @@
 //     2), AddPartitionsToTxn and AddOffsetsToTxn are never sent; faults on
 //     them fire only with TransactionsV1 (the protocol of Kafka 3.9 and
 //     older).
-//   - After a leader move or a broker restart, kfake answers a consumer's
+//   - After a leader move, kfake answers a consumer's
 //     OffsetForLeaderEpoch for the previous epoch with "undefined" as long as
 //     no batch carries a later epoch (the input topic is written once, up
 //     front), where a real broker answers that epoch's end offset: it

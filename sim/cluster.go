@@ -85,9 +85,20 @@ func NewCluster(brokers int, topics map[string]int32, opts ...kfake.Opt) (*Clust
 
 // Restart stops every broker and starts them again on the same ports from
 // the data directory the cluster was started with (kfake.DataDir): what was
-// persisted at shutdown comes back, connections are cut, clients dial
-// again. Leaders return to the starting layout.
+// persisted at shutdown comes back; connections are cut, clients dial again.
+// Leaders come back where they were, with their epochs. kfake persists
+// both, but rebuilds a partition's epoch from its last batch when it
+// replays the log, and then leaves its leader to chance; a real broker
+// never takes an epoch back, so such a partition is moved back to its
+// leader until its epoch is what it was.
 func (c *Cluster) Restart() error {
+	type leadership struct{ leader, epoch int32 }
+	before := make(map[string][]leadership, len(c.topics))
+	for _, t := range c.topics {
+		for _, pi := range c.Fake.PartitionInfos(t) {
+			before[t] = append(before[t], leadership{pi.Leader, pi.Epoch})
+		}
+	}
 	c.Fake.Close()
 	fake, err := kfake.NewCluster(c.opts...)
 	if err != nil {
@@ -96,9 +107,17 @@ func (c *Cluster) Restart() error {
 	c.Fake = fake
 	askForCurrentEpoch(fake)
 	for _, t := range c.topics {
-		for p := int32(0); fake.LeaderFor(t, p) >= 0; p++ {
-			if err := fake.MoveTopicPartition(t, p, p%c.brokers); err != nil {
-				return fmt.Errorf("placing %s[%d]: %w", t, p, err)
+		for p, was := range before[t] {
+			now := fake.PartitionInfo(t, int32(p))
+			if now == nil {
+				return fmt.Errorf("restarting kfake: %s[%d] did not come back", t, p)
+			}
+			leader, epoch := now.Leader, now.Epoch
+			for leader != was.leader || epoch < was.epoch {
+				if err := fake.MoveTopicPartition(t, int32(p), was.leader); err != nil {
+					return fmt.Errorf("placing %s[%d]: %w", t, p, err)
+				}
+				leader, epoch = was.leader, epoch+1
 			}
 		}
 	}

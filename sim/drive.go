@@ -149,7 +149,15 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 		// simulator must not leave it to Go's.
 		w.thawInOrder(s.in)
 		close(s.resume)
-		out := <-s.pending
+		var out stepOutcome
+		for waiting := true; waiting; {
+			select {
+			case out = <-s.pending:
+				waiting = false
+			case in := <-w.flooded:
+				w.thawInOrder(in)
+			}
+		}
 		s.pending = nil
 		synctest.Wait()
 		p, err := w.afterStep(ctx, s, step, out)
@@ -191,18 +199,16 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 	done := make(chan stepOutcome, 1)
 	s.paused, s.resume = make(chan struct{}), make(chan struct{})
-	settle := s.settleNextStep
-	s.settleNextStep = false
-	if settle {
-		s.in.Freeze()
-	}
+	// The step's writes go out one at a time, the world settling between:
+	// its fetches, its transaction's requests and a heartbeat that comes
+	// due at the same instant would otherwise race, and after a rebalance
+	// or a broker restart which answer kgo heeds first would be Go's pick.
+	s.in.Freeze()
 	go func() {
 		res, err := s.in.Step(ctx, 0)
 		done <- stepOutcome{res, err}
 	}()
-	if settle {
-		w.thawInOrder(s.in)
-	}
+	w.thawInOrder(s.in)
 	for {
 		select {
 		case out := <-done:
@@ -232,6 +238,27 @@ func (w *world) thawInOrder(in *engine.Instance) {
 	}
 	in.Thaw()
 	synctest.Wait()
+}
+
+// thawLater is the callback of an instance frozen by a fault as it fired
+// (a dropped connection): the driver lets its writes go in order.
+func (w *world) thawLater(in *engine.Instance) func() {
+	return func() { w.flooded <- in }
+}
+
+// untilDone runs fn (a call into an instance) on its own goroutine and lets
+// go, in order, the instances frozen meanwhile.
+func (w *world) untilDone(fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case in := <-w.flooded:
+			w.thawInOrder(in)
+		}
+	}
 }
 
 // releaseFloods handles the floods that came while no step was waiting.

@@ -77,7 +77,7 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 		if !ok {
 			return fmt.Errorf("fault %s: unknown request", f)
 		}
-		s.in.DropConnectionsAfter(key)
+		s.in.DropConnectionsAfter(key, w.thawLater(s.in))
 		s.drop = &f
 	case faults.Delay:
 		return w.armDelay(f)
@@ -198,7 +198,6 @@ func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
 			if s.running() {
 				s.in.Freeze()
 				frozen = append(frozen, s.in)
-				s.settleNextStep = true
 			}
 		}
 		w.restarts++

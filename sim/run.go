@@ -301,9 +301,9 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		// A drop armed on a dead incarnation waits for the next one,
 		// whose first requests (InitProducerID) it may be aimed at.
 		key, _ := apiKey(s.drop.Request)
-		in.DropConnectionsAfter(key)
+		in.DropConnectionsAfter(key, w.thawLater(in))
 	}
-	if err := in.Start(ctx); err != nil {
+	if err := w.untilDone(func() error { return in.Start(ctx) }); err != nil {
 		// A start can fail under a fault (its InitProducerID answer lost):
 		// the instance stays down and is tried again at the next step.
 		if s.drop != nil && in.DropFired() {

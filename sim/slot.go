@@ -29,10 +29,6 @@ type slot struct {
 	pending        chan stepOutcome
 	// drop is an armed connection drop not yet seen to fire.
 	drop *faults.Fault
-	// settleNextStep lets the next step's writes go one at a time: after
-	// a broker restart, its first fetches meet fenced epochs on several
-	// brokers at once, and which answer kgo heeds first would be Go's pick.
-	settleNextStep bool
 }
 
 // stepOutcome is what one Step returned.
