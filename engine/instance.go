@@ -131,8 +131,10 @@ type Instance struct {
 	// topicIDs caches the ids no_group_metadata names topics by.
 	topicIDs map[string][16]byte
 
-	mu         sync.Mutex
-	assigned   map[int32]bool // as the group last told us
+	mu       sync.Mutex
+	assigned map[int32]bool // as the group last told us
+	// assignedIn is the group generation assigned was handed out in.
+	assignedIn int32
 	changed    bool           // assigned changed since the last step
 	current    []int32        // the assignment last recorded
 	pending    map[int32]bool // assigned partitions whose stores are not loaded
@@ -301,20 +303,30 @@ func (in *Instance) warmProducerMetadata(ctx context.Context) error {
 	return nil
 }
 
+// onAssigned takes what kgo hands it as the whole of the new generation's
+// assignment, not as an addition: the balancer is eager, so every rebalance
+// revokes everything first. The engine cannot count on hearing of each
+// revoke: kgo's GroupTransactSession (v1.22) swallows OnPartitionsRevoked
+// and OnPartitionsLost while an earlier one has not yet been ended by End,
+// so a member that goes through two rebalances between units hears only the
+// first revoke.
 func (in *Instance) onAssigned(_ context.Context, cl *kgo.Client, m map[string][]int32) {
 	ps := m[in.cfg.Topology.Source]
 	if len(ps) == 0 {
 		return
 	}
+	_, generation := cl.GroupMetadata()
 	// Paused until their stores are loaded: a first fetch then never races
 	// a second partition's readiness, and nothing is polled before restore.
 	cl.PauseFetchPartitions(map[string][]int32{in.cfg.Topology.Source: ps})
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	clear(in.assigned)
 	for _, p := range ps {
 		in.assigned[p] = true
 		in.pending[p] = true
 	}
+	in.assignedIn = generation
 	in.changed = true
 }
 
@@ -414,6 +426,14 @@ func (in *Instance) syncAssignment() bool {
 		}
 		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
 			Detail: fmt.Sprintf("fenced out of the group: partitions %v lost%s (session expired or instance id taken over)", lost, why)})
+	}
+	// A generation that gave this member nothing calls no
+	// OnPartitionsAssigned; should its revoke have been swallowed (see
+	// onAssigned), the generation tells.
+	if _, generation := in.cl.GroupMetadata(); generation != in.assignedIn && len(in.assigned) > 0 {
+		clear(in.assigned)
+		in.assignedIn = generation
+		in.changed = true
 	}
 	if !in.changed {
 		return false

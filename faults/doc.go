@@ -49,6 +49,9 @@
 //   - instances get session and transaction timeouts and heartbeat periods
 //     a few milliseconds apart, so two members never expire at one instant;
 //     kgo's retry backoff is off the driver's grid and apart per client;
+//   - every step runs with its instance frozen, its writes let go one at a
+//     time with the world settling between: a heartbeat due at the step's
+//     instant cannot race the step's commit inside kgo;
 //   - a pause freezes its instance only once the fetches its last poll set
 //     off have landed, and a thawed zombie's held writes go out one at a
 //     time;
@@ -60,9 +63,9 @@
 //     client's goroutines write or dial on noticing goes out in order;
 //   - a broker restart first answers the requests delays hold, freezes the
 //     running instances across the restart and lets their writes go in
-//     order after it, and their first step after it goes one write at a
-//     time; leaders come back where they were, with their epochs (kfake
-//     persists both), so the restart fences no consumer;
+//     order after it; leaders come back where they were, with their epochs
+//     (kfake persists both; an epoch rebuilt lower from a replayed log is
+//     raised back), so the restart fences no consumer;
 //   - the simulator's cluster answers epoch validation after a leader move
 //     as a real broker would (below), so kgo never rewinds a consumer at
 //     whatever moment it happened to validate.

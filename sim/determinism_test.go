@@ -52,13 +52,15 @@ func TestSameSeedSameHistory(t *testing.T) {
 // were going out, and kfake's answer to epoch validation after a leader
 // move, which kgo took for lost records), 150 (a zombie's restart after
 // NOT_COORDINATOR, gone with the pause fix), 432 (the connections a broker
-// restart cuts, closed one by one while the clients wrote again) and, since
-// swarm draws broker restarts, 290 again (fenced epochs met on several
-// brokers at once by the first step after a restart). Each diverged in a
-// few runs of a hundred to half of its runs.
+// restart cuts, closed one by one while the clients wrote again), 287 (a
+// heartbeat due at the instant of a commit), 565 (a dropped connection
+// noticed by several goroutines at once), 867 (an epoch a restart took
+// back), 186 (a revoke GroupTransactSession swallowed) and, since swarm draws broker restarts, 290 again (fenced epochs
+// met on several brokers at once after a restart). Each diverged in a few
+// runs of a hundred to half of its runs.
 func TestSwarmSeedsThatDivergedRepeat(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	for _, seed := range []uint64{215, 290, 473, 387, 150, 432} {
+	for _, seed := range []uint64{215, 290, 473, 387, 150, 432, 287, 565, 867, 186} {
 		cfg := DefaultConfig()
 		cfg.Seed, cfg.Swarm = seed, true
 		first := runInBubble(t, cfg)
