@@ -27,6 +27,11 @@
 //	drop          the instance's dialer cuts the connection right after the
 //	              request is written: the broker did the work, the answer
 //	              is lost, kgo dials again
+//	delay         a kfake ControlKey on the request's key that matches the
+//	              instance's next such request and SleepControl-s it for
+//	              0.5 s, 5 s or 25 s of virtual time; kfake serves the
+//	              client's other connections meanwhile, so later requests
+//	              overtake it (those queued behind it on its connection wait)
 //	leader-move   kfake MoveTopicPartition of the partition, in every topic,
 //	              to the broker after its leader
 //	coordinator-  kfake RehashCoordinators: every group and transaction
@@ -114,7 +119,14 @@
 //     marker there when it ends. A real broker verifies the epoch first.
 //     Read-committed views are unchanged; offsets shift by one.
 //   - A restart brings back one process's state as kfake persisted it at
-//     shutdown; there is no partial durability (fsync) to lose.
+//     shutdown; there is no partial durability (fsync) to lose. kfake
+//     rebuilds a partition's leader epoch from its last batch when it
+//     replays a log rather than load its snapshot, which can take the epoch
+//     back; the simulator raises it again (a real broker never lowers one).
+//   - kfake closed while two requests sleep in controls wedges: the second
+//     control goroutine blocks on kfake's control mutex, which synctest does
+//     not count as durably blocked, so the bubble never settles. The
+//     simulator lets held requests go before a restart.
 //   - A Produce without a transaction carries no identity: a fault on one
 //     hits whichever instance sends one next. An OffsetFetch is matched by
 //     its member id, which kfake makes of the client id and a random suffix
