@@ -149,6 +149,7 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 		// simulator must not leave it to Go's.
 		w.thawInOrder(s.in)
 		close(s.resume)
+		stuck := time.NewTimer(StuckAfter)
 		var out stepOutcome
 		for waiting := true; waiting; {
 			select {
@@ -156,8 +157,11 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 				waiting = false
 			case in := <-w.flooded:
 				w.thawInOrder(in)
+			case <-stuck.C:
+				return false, stuckIn(s.name, "its resumed unit")
 			}
 		}
+		stuck.Stop()
 		s.pending = nil
 		synctest.Wait()
 		p, err := w.afterStep(ctx, s, step, out)
@@ -179,6 +183,9 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 			continue
 		}
 		out, paused := w.stepOne(ctx, s)
+		if errors.Is(out.err, ErrStuck) {
+			return false, out.err
+		}
 		synctest.Wait()
 		if paused {
 			w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: "pause",
@@ -209,8 +216,12 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 		done <- stepOutcome{res, err}
 	}()
 	w.thawInOrder(s.in)
+	stuck := time.NewTimer(StuckAfter)
+	defer stuck.Stop()
 	for {
 		select {
+		case <-stuck.C:
+			return stepOutcome{err: stuckIn(s.name, "its step")}, false
 		case out := <-done:
 			return out, false
 		case <-s.paused:
@@ -246,19 +257,28 @@ func (w *world) thawLater(in *engine.Instance) func() {
 	return func() { w.flooded <- in }
 }
 
-// untilDone runs fn (a call into an instance) on its own goroutine and lets
-// go, in order, the instances frozen meanwhile.
-func (w *world) untilDone(fn func() error) error {
+// untilDone runs fn (a call into instance name) on its own goroutine and
+// lets go, in order, the instances frozen meanwhile.
+func (w *world) untilDone(name, what string, fn func() error) error {
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
+	stuck := time.NewTimer(StuckAfter)
+	defer stuck.Stop()
 	for {
 		select {
 		case err := <-done:
 			return err
 		case in := <-w.flooded:
 			w.thawInOrder(in)
+		case <-stuck.C:
+			return stuckIn(name, what)
 		}
 	}
+}
+
+// stuckIn is the ErrStuck of a call into instance name that did not return.
+func stuckIn(name, what string) error {
+	return fmt.Errorf("%w: %s of instance %s has not returned after %v of virtual time", ErrStuck, what, name, StuckAfter)
 }
 
 // releaseFloods handles the floods that came while no step was waiting.

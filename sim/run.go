@@ -30,7 +30,18 @@ var (
 	ErrNeedsSynctests = errors.New("the simulator needs franz-go's synctests build tag: build or run with -tags synctests")
 	// ErrNoBubble: Run was called outside a testing/synctest bubble.
 	ErrNoBubble = errors.New("sim.Run must be called inside a testing/synctest bubble (see sim.InBubble)")
+	// ErrStuck: a call into an instance did not return within StuckAfter
+	// of virtual time, which no fault explains: the simulator itself is
+	// wedged (an instance frozen that nothing lets go, say). Run gives up
+	// rather than let virtual time run on forever.
+	ErrStuck = errors.New("the simulator is stuck")
 )
+
+// StuckAfter is how long, in virtual time, the driver waits for one step,
+// start or resumed unit of an instance before it reports ErrStuck. The
+// longest wait a fault makes is a pause or a held request (30 s) plus kgo's
+// request timeouts.
+const StuckAfter = 10 * time.Minute
 
 // Result is what one run left behind.
 type Result struct {
@@ -303,7 +314,11 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		key, _ := apiKey(s.drop.Request)
 		in.DropConnectionsAfter(key, w.thawLater(in))
 	}
-	if err := w.untilDone(func() error { return in.Start(ctx) }); err != nil {
+	if err := w.untilDone(s.name, "its start", func() error { return in.Start(ctx) }); err != nil {
+		if errors.Is(err, ErrStuck) {
+			_ = in.Close()
+			return err
+		}
 		// A start can fail under a fault (its InitProducerID answer lost):
 		// the instance stays down and is tried again at the next step.
 		if s.drop != nil && in.DropFired() {
