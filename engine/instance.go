@@ -645,3 +645,8 @@ func (in *Instance) Thaw() { in.net.thaw() }
 // the world settled between, wakes a paused process in the same order in
 // every run.
 func (in *Instance) ReleaseHeld() bool { return in.net.releaseOne() }
+
+// NextHeld reports when the write ReleaseHeld would let go next was made,
+// and what it is (its destination and bytes), to order writes held by
+// several frozen instances.
+func (in *Instance) NextHeld() (at time.Time, what string, ok bool) { return in.net.nextHeld() }

@@ -154,8 +154,31 @@ func (n *network) thaw() {
 func (n *network) releaseOne() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if len(n.held) == 0 {
+	i := n.oldestHeld()
+	if i < 0 {
 		return false
+	}
+	close(n.held[i].release)
+	n.held = slices.Delete(n.held, i, i+1)
+	return true
+}
+
+// nextHeld reports the write releaseOne would let go next.
+func (n *network) nextHeld() (at time.Time, order string, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	i := n.oldestHeld()
+	if i < 0 {
+		return time.Time{}, "", false
+	}
+	return n.held[i].at, n.held[i].order, true
+}
+
+// oldestHeld is the index of the oldest held write (ties broken by
+// destination and bytes), or -1; n.mu is held.
+func (n *network) oldestHeld() int {
+	if len(n.held) == 0 {
+		return -1
 	}
 	i := 0
 	for j, h := range n.held {
@@ -163,9 +186,7 @@ func (n *network) releaseOne() bool {
 			i = j
 		}
 	}
-	close(n.held[i].release)
-	n.held = slices.Delete(n.held, i, i+1)
-	return true
+	return i
 }
 
 // waitThawed blocks while the network is frozen; order names the write.

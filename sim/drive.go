@@ -149,19 +149,10 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 		// simulator must not leave it to Go's.
 		w.thawInOrder(s.in)
 		close(s.resume)
-		stuck := time.NewTimer(StuckAfter)
-		var out stepOutcome
-		for waiting := true; waiting; {
-			select {
-			case out = <-s.pending:
-				waiting = false
-			case in := <-w.flooded:
-				w.thawInOrder(in)
-			case <-stuck.C:
-				return false, stuckIn(s.name, "its resumed unit")
-			}
+		out, err := await(w, s.name, "its resumed unit", s.pending)
+		if err != nil {
+			return false, err
 		}
-		stuck.Stop()
 		s.pending = nil
 		synctest.Wait()
 		p, err := w.afterStep(ctx, s, step, out)
@@ -206,16 +197,18 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 	done := make(chan stepOutcome, 1)
 	s.paused, s.resume = make(chan struct{}), make(chan struct{})
-	// The step's writes go out one at a time, the world settling between:
-	// its fetches, its transaction's requests and a heartbeat that comes
-	// due at the same instant would otherwise race, and after a rebalance
-	// or a broker restart which answer kgo heeds first would be Go's pick.
-	s.in.Freeze()
+	// The step's writes, and those of every other running instance, go out
+	// one at a time, the world settling between: its fetches, its
+	// transaction's requests, a heartbeat that comes due at the same
+	// instant and another member's join would otherwise race, and after a
+	// rebalance or a broker restart which answer kgo heeds first would be
+	// Go's pick.
+	frozen := w.freezeRunning()
 	go func() {
 		res, err := s.in.Step(ctx, 0)
 		done <- stepOutcome{res, err}
 	}()
-	w.thawInOrder(s.in)
+	w.thawAllInOrder(frozen)
 	stuck := time.NewTimer(StuckAfter)
 	defer stuck.Stop()
 	for {
@@ -251,6 +244,47 @@ func (w *world) thawInOrder(in *engine.Instance) {
 	synctest.Wait()
 }
 
+// freezeRunning freezes every running instance (a paused one is frozen
+// already) and returns them.
+func (w *world) freezeRunning() []*engine.Instance {
+	var frozen []*engine.Instance
+	for _, s := range w.slots {
+		if s.running() {
+			s.in.Freeze()
+			frozen = append(frozen, s.in)
+		}
+	}
+	return frozen
+}
+
+// thawAllInOrder lets go, one at a time, the writes the frozen instances
+// hold, oldest first across all of them (ties broken by what the write is,
+// then by the instances' order), the world settling between; then thaws
+// them all.
+func (w *world) thawAllInOrder(frozen []*engine.Instance) {
+	synctest.Wait()
+	for {
+		var next *engine.Instance
+		var nextAt time.Time
+		var nextWhat string
+		for _, in := range frozen {
+			at, what, ok := in.NextHeld()
+			if ok && (next == nil || at.Before(nextAt) || at.Equal(nextAt) && what < nextWhat) {
+				next, nextAt, nextWhat = in, at, what
+			}
+		}
+		if next == nil {
+			break
+		}
+		next.ReleaseHeld()
+		synctest.Wait()
+	}
+	for _, in := range frozen {
+		in.Thaw()
+	}
+	synctest.Wait()
+}
+
 // thawLater is the callback of an instance frozen by a fault as it fired
 // (a dropped connection): the driver lets its writes go in order.
 func (w *world) thawLater(in *engine.Instance) func() {
@@ -258,20 +292,32 @@ func (w *world) thawLater(in *engine.Instance) func() {
 }
 
 // untilDone runs fn (a call into instance name) on its own goroutine and
-// lets go, in order, the instances frozen meanwhile.
+// waits for it (see await).
 func (w *world) untilDone(name, what string, fn func() error) error {
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
+	err, stuck := await(w, name, what, done)
+	if stuck != nil {
+		return stuck
+	}
+	return err
+}
+
+// await waits for what a call into instance name sends on done, letting go,
+// in order, the instances frozen meanwhile; a call that has not returned
+// within StuckAfter ends in ErrStuck.
+func await[T any](w *world, name, what string, done <-chan T) (T, error) {
 	stuck := time.NewTimer(StuckAfter)
 	defer stuck.Stop()
 	for {
 		select {
-		case err := <-done:
-			return err
+		case v := <-done:
+			return v, nil
 		case in := <-w.flooded:
 			w.thawInOrder(in)
 		case <-stuck.C:
-			return stuckIn(name, what)
+			var zero T
+			return zero, stuckIn(name, what)
 		}
 	}
 }

@@ -38,14 +38,8 @@ func (h *holds) earliest() *heldRequest {
 	if len(h.all) == 0 {
 		return nil
 	}
-	i := 0
-	for j, r := range h.all {
-		if r.until.Before(h.all[i].until) {
-			i = j
-		}
-	}
-	r := h.all[i]
-	h.all = slices.Delete(h.all, i, i+1)
+	r := slices.MinFunc(h.all, func(a, b *heldRequest) int { return a.until.Compare(b.until) })
+	h.all = slices.DeleteFunc(h.all, func(x *heldRequest) bool { return x == r })
 	return r
 }
 
