@@ -193,21 +193,13 @@ func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
 		// on a closed one (a dial at once) would be Go's pick. Hold what
 		// the running instances write and dial across the restart, and let
 		// it go in order after. (A paused instance stays frozen.)
-		var frozen []*engine.Instance
-		for _, s := range w.slots {
-			if s.running() {
-				s.in.Freeze()
-				frozen = append(frozen, s.in)
-			}
-		}
+		frozen := w.freezeRunning()
 		w.restarts++
 		kfakeRand.Lock()
 		seedKfake(w.cfg.Seed, fmt.Sprintf("kfake-restart-%d", w.restarts))
 		err := w.cluster.Restart()
 		kfakeRand.Unlock()
-		for _, in := range frozen {
-			w.thawInOrder(in)
-		}
+		w.thawAllInOrder(frozen)
 		if err != nil {
 			return err
 		}
