@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -50,10 +51,18 @@ func TestReleaseHeldGoesInOrder(t *testing.T) {
 		}
 		synctest.Wait()
 		assert.Empty(t, order, "a frozen network let a write through")
-		for n.releaseOne() {
+		var announced []string
+		for {
+			_, what, ok := n.nextHeld()
+			if !n.releaseOne() {
+				assert.False(t, ok, "nextHeld announced a write releaseOne did not let go")
+				break
+			}
+			announced = append(announced, strings.Fields(what)[1])
 			synctest.Wait()
 		}
 		assert.Equal(t, []string{"broker-0:9092", "broker-1:9092", "broker-2:9092"}, order)
+		assert.Equal(t, order, announced, "nextHeld must name the write releaseOne lets go")
 
 		n.freeze()
 		go func() { _, _ = conns["broker-0:9092"].Write(request(apiEndTxn)) }()
