@@ -4,6 +4,8 @@ package sim
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -316,6 +318,26 @@ func TestBrokerRestart(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, restarts)
+}
+
+// TestBrokerRestartLetsHeldRequestsGo replays the plan in which the brokers
+// restart while delays hold two requests (kfake closed over two sleeping
+// controls used to wedge the run) and requires the requests let go first
+// and exactly_once_v2 to pass.
+func TestBrokerRestartLetsHeldRequestsGo(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "schedules", "eos-broker-restart-while-requests-held.json"))
+	require.NoError(t, err)
+	plan, err := ParsePlan(data)
+	require.NoError(t, err)
+	cfg, err := plan.Apply(DefaultConfig(), nil)
+	require.NoError(t, err)
+	res := runInBubble(t, cfg)
+	requirePass(t, res)
+	var notes []string
+	for _, ev := range events(res.History, history.KindNote, "") {
+		notes = append(notes, ev.Detail)
+	}
+	require.Contains(t, notes, "2 held requests let go before the brokers restart")
 }
 
 // TestRebalanceDuringOffsetFetch: c joins; once the group has settled, the

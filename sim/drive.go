@@ -236,12 +236,7 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 // instance holds (a paused one, or one frozen as a held request of its was
 // let go), the world settling between; then thaws it.
 func (w *world) thawInOrder(in *engine.Instance) {
-	synctest.Wait()
-	for in.ReleaseHeld() {
-		synctest.Wait()
-	}
-	in.Thaw()
-	synctest.Wait()
+	w.thawAllInOrder([]*engine.Instance{in})
 }
 
 // freezeRunning freezes every running instance (a paused one is frozen

@@ -163,12 +163,14 @@ func (w *world) awaitHeldRequests() {
 // first, the world settling between: the brokers answer them before a
 // restart stops them. (kfake closed with two requests asleep in controls
 // wedges on its control mutex, which no virtual time undoes.)
-func (w *world) letHeldRequestsGo() {
+func (w *world) letHeldRequestsGo() (n int) {
 	for r := w.holds.earliest(); r != nil; r = w.holds.earliest() {
 		close(r.release)
 		synctest.Wait()
 		w.releaseFloods()
+		n++
 	}
+	return n
 }
 
 // applyCluster moves leaders or coordinators, and records where they went.
@@ -186,7 +188,9 @@ func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
 		}
 		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: detail})
 	case faults.BrokerRestart:
-		w.letHeldRequestsGo()
+		if n := w.letHeldRequestsGo(); n > 0 {
+			w.note(fmt.Sprintf("%d held requests let go before the brokers restart", n))
+		}
 		// The cut connections wake every client's goroutines at once, and
 		// kfake closes them one by one: whether a client's next write lands
 		// on a connection not yet closed (an EOF, a retry after backoff) or
