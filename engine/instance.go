@@ -141,7 +141,8 @@ type Instance struct {
 	lost       []int32        // partitions lost since the last step
 	groupErr   error          // what the coordinator last answered that ended the group session
 	unitSeq    int
-	dead       bool
+	dead       bool // crashed, stopped or closed: no more units
+	closed     bool // the clients are released
 	failedWith error
 }
 
@@ -577,7 +578,7 @@ func (in *Instance) crash(detail string) {
 		in.mu.Unlock()
 		return
 	}
-	in.dead = true
+	in.dead, in.closed = true, true
 	in.mu.Unlock()
 	in.net.cutAll()
 	in.net.thaw() // a frozen instance's held writes fail on the cut wires
@@ -586,9 +587,13 @@ func (in *Instance) crash(detail string) {
 	in.closeClients()
 }
 
-// Close shuts the instance down cleanly: checkpoint, then leave the group.
-// Closing a crashed or failed instance only releases its clients.
-func (in *Instance) Close() error {
+// Stop is the first half of a clean shutdown: the instance takes no more
+// units, checkpoints its stores and records its stop; its clients stay
+// connected until Close. A run that ends stops every instance before it
+// closes any: a client's close takes virtual time that depends on what its
+// goroutines were doing (a fetch in flight is waited for or not), and the
+// next instance's stop must not move with it.
+func (in *Instance) Stop() error {
 	in.mu.Lock()
 	if in.dead {
 		in.mu.Unlock()
@@ -599,13 +604,26 @@ func (in *Instance) Close() error {
 	in.mu.Unlock()
 	in.net.armDrop(-1, nil) // a closing client's requests are not the fault's
 	in.net.thaw()
-	var err error
-	if failed == nil && in.stores != nil {
-		err = writeCheckpoint(in.cfg.StateDir, in.stores)
-		in.cfg.Recorder.Record(history.Event{Kind: history.KindStop, Instance: in.cfg.Name})
+	if failed != nil || in.stores == nil {
+		return nil
 	}
-	in.closeClients()
-	in.cancel()
+	err := writeCheckpoint(in.cfg.StateDir, in.stores)
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindStop, Instance: in.cfg.Name})
+	return err
+}
+
+// Close shuts the instance down cleanly: Stop (checkpoint), then leave the
+// group. Closing a crashed or failed instance only releases its clients.
+func (in *Instance) Close() error {
+	err := in.Stop()
+	in.mu.Lock()
+	closed := in.closed
+	in.closed = true
+	in.mu.Unlock()
+	if !closed {
+		in.closeClients()
+		in.cancel()
+	}
 	return err
 }
 

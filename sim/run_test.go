@@ -13,6 +13,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
 )
 
@@ -45,4 +47,25 @@ func TestAtLeastOnceIsCaught(t *testing.T) {
 	res := runInBubble(t, cfg)
 	t.Logf("stats %+v kinds %v", res.Stats, res.Report.Kinds())
 	require.Equal(t, invariants.Fail, res.Verdict())
+}
+
+// TestRunStopsEveryInstanceAtOneInstant: a run ends by stopping every
+// instance at one virtual instant, before any client closes. Closing a kgo
+// client takes a millisecond or none (whether it still has a fetch session
+// to close depends on its goroutines), so an instance stopped after another
+// closed would record its stop at a scheduling-dependent time.
+func TestRunStopsEveryInstanceAtOneInstant(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Rates = faults.Rates{}
+	cfg.Instances = 3
+	res := runInBubble(t, cfg)
+	events := res.History.Events
+	var stops []history.Event
+	for i := len(events) - 1; i >= 0 && events[i].Kind == history.KindStop; i-- {
+		stops = append(stops, events[i])
+	}
+	require.Len(t, stops, cfg.Instances, "the History does not end with a stop per instance")
+	for _, ev := range stops {
+		require.Equal(t, stops[0].T, ev.T, "%s stopped at %v, %s at %v", ev.Instance, ev.T, stops[0].Instance, stops[0].T)
+	}
 }
