@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -44,31 +45,38 @@ func TestSameSeedSameHistory(t *testing.T) {
 }
 
 // TestSwarmSeedsThatDivergedRepeat replays swarm seeds that once gave two
-// histories, each for a race since removed: 215 (the requests queued behind
-// a delayed one answered at one instant, waking the client's goroutines
-// together), 290 (a delay aimed at "the next Produce" when three went out
-// together), 473 (two members whose sessions expired at one instant), 387
-// (a pause frozen on the unit's goroutine while the fetches its poll set off
-// were going out, and kfake's answer to epoch validation after a leader
-// move, which kgo took for lost records), 150 (a zombie's restart after
-// NOT_COORDINATOR, gone with the pause fix), 432 (the connections a broker
-// restart cuts, closed one by one while the clients wrote again), 287 (a
-// heartbeat due at the instant of a commit), 565 (a dropped connection
-// noticed by several goroutines at once), 867 (an epoch a restart took
-// back), 186 (a revoke GroupTransactSession swallowed) and, since swarm draws broker restarts, 290 again (fenced epochs
-// met on several brokers at once after a restart). Each diverged in a few
-// runs of a hundred to half of its runs.
+// histories, each for a race since removed. Each diverged in a few runs of
+// a hundred to half of its runs:
+//   - 215: the requests queued behind a delayed one, answered at one
+//     instant, woke the client's goroutines together;
+//   - 290: a delay aimed at "the next Produce" when three went out together;
+//     later, fenced epochs met on several brokers at once after a restart;
+//   - 473: two members whose sessions expired at one instant;
+//   - 387: a pause frozen on the unit's goroutine while the fetches its poll
+//     set off were going out, and kfake's answer to epoch validation after a
+//     leader move, which kgo took for lost records;
+//   - 150: a zombie's restart after NOT_COORDINATOR, gone with the pause fix;
+//   - 432: the connections a broker restart cuts, closed one by one while
+//     the clients wrote again;
+//   - 287: a heartbeat due at the instant of a commit;
+//   - 565: a dropped connection noticed by several goroutines at once; and,
+//     under the race detector, the fetches a poll woke racing the unit's
+//     first transactional request into kgo's queue for one broker;
+//   - 867: an epoch a restart took back;
+//   - 186: a revoke GroupTransactSession swallowed.
 func TestSwarmSeedsThatDivergedRepeat(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	seeds := []uint64{215, 290, 473, 387, 150, 432, 287, 565, 867, 186}
 	if raceEnabled {
-		// Under the race detector on one processor, some of the later
-		// seeds (287, 565) still part ways in a few runs of ten: one answer
-		// wakes two of kgo's goroutines at once, which no ordering of
-		// writes reaches (see faults/doc.go). The plain test step runs
-		// them all.
-		seeds = seeds[:3]
-		t.Log("under -race: swarm seeds 215, 290 and 473 only; the test run without -race replays all ten")
+		// The race detector's scheduler picks at random among goroutines
+		// woken together. 287 then parts ways in a run of six: a forced
+		// heartbeat inside GroupTransactSession.End answers
+		// REBALANCE_IN_PROGRESS, and End's check of the session and the
+		// revoke that heartbeat sets off race for one mutex inside kgo,
+		// with no request between them for the simulator to order (see
+		// faults/doc.go). The plain test step replays it.
+		seeds = slices.DeleteFunc(seeds, func(s uint64) bool { return s == 287 })
+		t.Log("under -race: every seed but 287; the test run without -race replays all")
 	}
 	for _, seed := range seeds {
 		cfg := DefaultConfig()

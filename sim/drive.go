@@ -208,7 +208,11 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 		res, err := s.in.Step(ctx, 0)
 		done <- stepOutcome{res, err}
 	}()
-	w.thawAllInOrder(frozen)
+	w.releaseInOrder(frozen)
+	for w.letPolledUnitGo() {
+		w.releaseInOrder(frozen)
+	}
+	w.thaw(frozen)
 	stuck := time.NewTimer(StuckAfter)
 	defer stuck.Stop()
 	for {
@@ -228,7 +232,23 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 			return stepOutcome{}, true
 		case in := <-w.flooded:
 			w.thawInOrder(in)
+		case settled := <-w.polled:
+			// A unit that polled after a wait: nothing is frozen.
+			synctest.Wait()
+			close(settled)
 		}
+	}
+}
+
+// letPolledUnitGo lets a unit waiting in settleAfterPoll go on, if one
+// waits, and reports whether one did.
+func (w *world) letPolledUnitGo() bool {
+	select {
+	case settled := <-w.polled:
+		close(settled)
+		return true
+	default:
+		return false
 	}
 }
 
@@ -252,11 +272,27 @@ func (w *world) freezeRunning() []*engine.Instance {
 	return frozen
 }
 
-// thawAllInOrder lets go, one at a time, the writes the frozen instances
-// hold, oldest first across all of them (ties broken by what the write is,
-// then by the instances' order), the world settling between; then thaws
-// them all.
+// thawAllInOrder lets the frozen instances' held writes go in order
+// (releaseInOrder), then thaws them.
 func (w *world) thawAllInOrder(frozen []*engine.Instance) {
+	w.releaseInOrder(frozen)
+	w.thaw(frozen)
+}
+
+// thaw thaws the frozen instances, which hold no write, and lets the world
+// settle.
+func (w *world) thaw(frozen []*engine.Instance) {
+	for _, in := range frozen {
+		in.Thaw()
+	}
+	synctest.Wait()
+}
+
+// releaseInOrder lets go, one at a time, the writes the frozen instances
+// hold, oldest first across all of them (ties broken by what the write is,
+// then by the instances' order), the world settling between. They stay
+// frozen.
+func (w *world) releaseInOrder(frozen []*engine.Instance) {
 	synctest.Wait()
 	for {
 		var next *engine.Instance
@@ -274,10 +310,6 @@ func (w *world) thawAllInOrder(frozen []*engine.Instance) {
 		next.ReleaseHeld()
 		synctest.Wait()
 	}
-	for _, in := range frozen {
-		in.Thaw()
-	}
-	synctest.Wait()
 }
 
 // thawLater is the callback of an instance frozen by a fault as it fired
@@ -310,6 +342,11 @@ func await[T any](w *world, name, what string, done <-chan T) (T, error) {
 			return v, nil
 		case in := <-w.flooded:
 			w.thawInOrder(in)
+		case settled := <-w.polled:
+			// A resumed zombie's retried unit polls again: nothing is
+			// frozen.
+			synctest.Wait()
+			close(settled)
 		case <-stuck.C:
 			var zero T
 			return zero, stuckIn(name, what)

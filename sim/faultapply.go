@@ -232,20 +232,32 @@ func (w *world) slot(name string) *slot {
 // resumes it.
 func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
 	f := s.armed
-	if f == nil || f.Point != at.Point {
-		return false
-	}
-	if at.Point == engine.AfterProcess && at.Index != min(f.Index, at.Records-1) {
-		return false
-	}
-	if f.Kind != faults.Pause {
+	hit := f != nil && f.Point == at.Point &&
+		(at.Point != engine.AfterProcess || at.Index == min(f.Index, at.Records-1))
+	switch {
+	case hit && f.Kind != faults.Pause:
 		return true
+	case hit:
+		s.armed = nil
+		s.resumeAt = time.Now().Add(time.Duration(f.PauseMs) * time.Millisecond)
+		close(s.paused)
+		<-s.resume
+	case at.Point == engine.AfterPoll:
+		w.settleAfterPoll()
 	}
-	s.armed = nil
-	s.resumeAt = time.Now().Add(time.Duration(f.PauseMs) * time.Millisecond)
-	close(s.paused)
-	<-s.resume
 	return false
+}
+
+// settleAfterPoll holds a unit that has just polled until the driver has
+// let the world settle. The poll wakes the client's fetch loops, and their
+// next fetches race the unit's first transactional request into kgo's
+// queue for a broker, which sends one request at a time: which is written
+// first, and so whether a fault on the one cuts the other, would be the
+// scheduler's pick (the race detector's scheduler picks both ways).
+func (w *world) settleAfterPoll() {
+	settled := make(chan struct{})
+	w.polled <- settled
+	<-settled
 }
 
 // armedBrokerFault is an installed broker error not yet seen to fire.

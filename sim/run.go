@@ -165,6 +165,9 @@ type world struct {
 	// flooded hears of instances frozen as a held request of theirs was
 	// let go (see armDelay); the driver lets their writes go in order.
 	flooded chan *engine.Instance
+	// polled hears from a unit that has polled its records and waits,
+	// before it begins its transaction, for the world to settle.
+	polled chan chan struct{}
 	// clientLog is Config.ClientLog, one line at a time.
 	clientLog io.Writer
 }
@@ -183,6 +186,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		log:     history.NewLog(time.Now),
 		start:   time.Now(),
 		flooded: make(chan *engine.Instance, 16),
+		polled:  make(chan chan struct{}),
 	}
 	if cfg.ClientLog != nil {
 		w.clientLog = &lockedWriter{w: cfg.ClientLog}
