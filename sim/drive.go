@@ -233,11 +233,16 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 		case in := <-w.flooded:
 			w.thawInOrder(in)
 		case settled := <-w.polled:
-			// A unit that polled after a wait: nothing is frozen.
-			synctest.Wait()
-			close(settled)
+			w.letGoOnceStill(settled)
 		}
 	}
+}
+
+// letGoOnceStill lets a unit that polled while nothing was frozen (after a
+// wait, or a resumed zombie's retried unit) go on once the world is still.
+func (w *world) letGoOnceStill(settled chan struct{}) {
+	synctest.Wait()
+	close(settled)
 }
 
 // letPolledUnitGo lets a unit waiting in settleAfterPoll go on, if one
@@ -343,10 +348,7 @@ func await[T any](w *world, name, what string, done <-chan T) (T, error) {
 		case in := <-w.flooded:
 			w.thawInOrder(in)
 		case settled := <-w.polled:
-			// A resumed zombie's retried unit polls again: nothing is
-			// frozen.
-			synctest.Wait()
-			close(settled)
+			w.letGoOnceStill(settled) // a resumed zombie's retried unit
 		case <-stuck.C:
 			var zero T
 			return zero, stuckIn(name, what)

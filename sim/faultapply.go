@@ -229,7 +229,8 @@ func (w *world) slot(name string) *slot {
 // crashHere is the crash hook of slot s: it fires the armed crash, expire
 // or pause fault when the unit reaches its point. A pause tells the driver,
 // which freezes the instance's traffic, and blocks the unit until the driver
-// resumes it.
+// resumes it. A unit that reaches after-poll otherwise waits there for the
+// world to settle (settleAfterPoll).
 func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
 	f := s.armed
 	hit := f != nil && f.Point == at.Point &&
