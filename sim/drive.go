@@ -238,6 +238,25 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 	}
 }
 
+// closeAllowance is the virtual time the driver gives a close in the middle
+// of a run. kgo's close takes no time, a millisecond or ten, by what its
+// goroutines were doing as it began (a fetch session still to close, a
+// metadata request in flight), and what the driver does next must not move
+// with it.
+const closeAllowance = 50 * time.Millisecond
+
+// closeInstance closes in and lets the rest of closeAllowance pass.
+func (w *world) closeInstance(in *engine.Instance) error {
+	until := time.Now().Add(closeAllowance)
+	err := in.Close()
+	synctest.Wait()
+	if d := time.Until(until); d > 0 {
+		w.sleep(d)
+		synctest.Wait()
+	}
+	return err
+}
+
 // letGoOnceStill lets a unit that polled while nothing was frozen (after a
 // wait, or a resumed zombie's retried unit) go on once the world is still.
 func (w *world) letGoOnceStill(settled chan struct{}) {
@@ -392,7 +411,7 @@ func (w *world) afterStep(_ context.Context, s *slot, step int, out stepOutcome)
 		s.in, s.armed = nil, nil
 	case errors.Is(out.err, engine.ErrFailed):
 		w.note(fmt.Sprintf("%s restarts after a failure: %s", s.name, engine.Reason(out.err)))
-		_ = s.in.Close()
+		_ = w.closeInstance(s.in)
 		s.in, s.armed, s.downUntil = nil, nil, step+1
 	default:
 		return false, fmt.Errorf("step %d, instance %s: %w", step, s.name, out.err)

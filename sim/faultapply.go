@@ -50,13 +50,13 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 	case faults.Shutdown:
 		// A close error means the checkpoint could not be written: the
 		// restart then restores from the changelog, as after a crash.
-		if err := s.in.Close(); err != nil {
+		if err := w.closeInstance(s.in); err != nil {
 			w.note(fmt.Sprintf("%s: clean shutdown: %s", s.name, engine.Reason(err)))
 		}
 		s.in, s.downUntil = nil, w.steps+f.RestartAfter
 		synctest.Wait()
 	case faults.Leave:
-		if err := s.in.Close(); err != nil {
+		if err := w.closeInstance(s.in); err != nil {
 			w.note(fmt.Sprintf("%s: clean shutdown: %s", s.name, engine.Reason(err)))
 		}
 		s.in, s.downUntil = nil, -1

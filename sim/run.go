@@ -329,7 +329,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 			w.recordFired(s.name, *s.drop)
 			s.drop = nil
 		}
-		_ = in.Close()
+		_ = w.closeInstance(in)
 		w.log.Record(history.Event{Kind: history.KindNote, Instance: s.name, Detail: "start failed, retrying: " + engine.Reason(err)})
 		s.in, s.downUntil = nil, w.steps+1
 		synctest.Wait()
