@@ -66,7 +66,9 @@
 //     time;
 //   - a run stops every instance at one instant before it closes any
 //     client: a kgo client's close takes a millisecond of virtual time or
-//     none, as it still has a fetch session to close or not;
+//     none, as it still has a fetch session to close or not; a close in
+//     the middle of a run (a shutdown, a leave, a failed instance) is
+//     given 50ms whatever it took;
 //   - a request held by a delay holds the requests queued behind it on its
 //     connection (heartbeats among them), which the broker answers at one
 //     instant when it lets it go: the instance is frozen at that instant,
@@ -93,15 +95,15 @@
 // may not replay byte for byte.
 //
 // Under the race detector, whose scheduler picks at random among goroutines
-// woken together, a few swarm seeds still replay two ways: 4 of seeds
-// 201-500 on two processors (287, 309 and 320 in about a run of six). In
-// three of them a heartbeat that End forces is answered
-// REBALANCE_IN_PROGRESS, and End's check of the session races the revoke
-// that answer sets off for one mutex inside kgo, with no request between
-// them to order; in the fourth (494) a store load moves by 9ms. Seeds 1-200
-// under the race detector on one processor gave the same 200 trace hashes
-// as without it. Without the race detector, the sweeps that found the
-// races above (swarm seeds 1-2000 with -check-determinism) replay
+// woken together, a few swarm seeds still replay two ways: 2 of seeds
+// 201-500 on two processors (287 and 320, in about a run of six). A
+// heartbeat that End forces is answered REBALANCE_IN_PROGRESS, and End's
+// check of the session races the revoke that answer sets off for one mutex
+// inside kgo, with no request between them to order. Seed 494 parts ways in
+// about two runs of twelve, on the time a changelog restore takes. Seeds
+// 1-200 under the race detector on one processor gave the same 200 trace
+// hashes as without it. Without the race detector, the sweeps that found
+// the races above (swarm seeds 1-2000 with -check-determinism) replay
 // identically.
 
 // # Where kfake departs from a real broker, as the faults expose it
