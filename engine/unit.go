@@ -68,6 +68,10 @@ type unitOfWork struct {
 	retried bool
 }
 
+// ReasonSessionAborted is the reason of a unit whose transaction kgo's
+// GroupTransactSession aborted at End because the group rebalanced.
+const ReasonSessionAborted = "rebalance: group session aborted the transaction"
+
 // errRetryUnit is commit's answer, under retry_ambiguous_commit, to a
 // commit whose outcome is unknown: process the same records again.
 var errRetryUnit = errors.New("retrying the unit")
@@ -339,7 +343,7 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 		return history.Unknown, in.failUnit(w, history.Unknown, fmt.Errorf("committing: %w", err))
 	case !committed:
 		w.u.Outcome = history.Aborted
-		w.u.Reason = "rebalance: group session aborted the transaction"
+		w.u.Reason = ReasonSessionAborted
 		return history.Aborted, nil
 	}
 	w.u.Outcome = history.Committed
