@@ -96,14 +96,14 @@
 //
 // Under the race detector, whose scheduler picks at random among goroutines
 // woken together, a few swarm seeds still replay two ways: 2 of seeds
-// 201-500 on two processors (287 and 320, in about a run of six). A
+// 201-500 on two processors and 2 of seeds 1-200 on one. In each, a
 // heartbeat that End forces is answered REBALANCE_IN_PROGRESS, and End's
 // check of the session races the revoke that answer sets off for one mutex
 // inside kgo, with no request between them to order; the determinism tests
-// under -race let that one divergence through, logged. Seed 494 parts ways in
-// about two runs of twelve, on the time a changelog restore takes. Seeds
-// 1-200 under the race detector on one processor gave the same 200 trace
-// hashes as without it. Without the race detector, the sweeps that found
+// under -race let that one divergence through, logged. Seed 494 parts ways
+// in about two runs of twelve, on the time a changelog restore takes. The
+// first runs of seeds 1-200 under the race detector gave the trace hashes
+// they give without it. Without the race detector, the sweeps that found
 // the races above (swarm seeds 1-2000 with -check-determinism) replay
 // identically.
 
