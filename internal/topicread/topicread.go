@@ -203,11 +203,6 @@ func consume(ctx context.Context, opts []kgo.Opt, topic string, from, to map[int
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: want}),
 		kgo.FetchIsolationLevel(iso),
 		kgo.KeepControlRecords(),
-		// Without a fetch session, closing the reader sends no fetch to
-		// end one: a session still open or not at the close (as the last
-		// fetch was answered or not) would make the close, and so a
-		// store's restore, take a millisecond of virtual time or none.
-		kgo.DisableFetchSessions(),
 	)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating reader: %w", err)
