@@ -245,7 +245,8 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 // with it.
 const closeAllowance = 50 * time.Millisecond
 
-// closeInstance closes in and lets the rest of closeAllowance pass.
+// closeInstance closes in and lets the rest of closeAllowance pass; it
+// returns with the world settled.
 func (w *world) closeInstance(in *engine.Instance) error {
 	until := time.Now().Add(closeAllowance)
 	err := in.Close()

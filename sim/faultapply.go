@@ -54,7 +54,6 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 			w.note(fmt.Sprintf("%s: clean shutdown: %s", s.name, engine.Reason(err)))
 		}
 		s.in, s.downUntil = nil, w.steps+f.RestartAfter
-		synctest.Wait()
 	case faults.Leave:
 		if err := w.closeInstance(s.in); err != nil {
 			w.note(fmt.Sprintf("%s: clean shutdown: %s", s.name, engine.Reason(err)))

@@ -332,7 +332,6 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		_ = w.closeInstance(in)
 		w.log.Record(history.Event{Kind: history.KindNote, Instance: s.name, Detail: "start failed, retrying: " + engine.Reason(err)})
 		s.in, s.downUntil = nil, w.steps+1
-		synctest.Wait()
 		return nil
 	}
 	s.in, s.downUntil, s.armed, s.waitExpiry, s.spare = in, 0, nil, false, false
