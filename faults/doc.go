@@ -112,7 +112,7 @@
 // not). The first runs of seeds 1-200 under the race detector gave the
 // trace hashes they give without it. Without the race detector, swarm seeds
 // 1-2000 with -check-determinism replay identically.
-
+//
 // # Where kfake departs from a real broker, as the faults expose it
 //
 //   - REQUEST_TIMED_OUT after applying the request exists only for Produce,
