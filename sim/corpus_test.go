@@ -23,9 +23,11 @@ func TestRegressionPlans(t *testing.T) {
 		cfg, err := plan.Apply(DefaultConfig(), nil)
 		require.NoError(t, err)
 		res := runInBubble(t, cfg)
-		require.NoError(t, plan.Expect.Check(res), "replay with: go run -tags synctests ./cmd/simrun -schedule %s", file)
+		// Both commands run from the repository root.
+		replay := "go run -tags synctests ./cmd/simrun -schedule " + fromRepoRoot(t, file)
+		require.NoError(t, plan.Expect.Check(res), "\nreplay with: %s\nshrink with: %s -shrink -o min.json", replay, replay)
 		if plan.Schedule().Counts()[faults.Crash] > 0 {
-			require.Positive(t, res.Stats.Crashes, "none of the plan's crashes fired: the replay proves nothing")
+			require.Positive(t, res.Stats.Crashes, "none of the plan's crashes fired: the replay proves nothing\nreplay with: %s", replay)
 		}
 	})
 }
@@ -45,6 +47,14 @@ func eachPlan(t *testing.T, pattern string, check func(t *testing.T, file string
 			check(t, file, plan)
 		})
 	}
+}
+
+// fromRepoRoot turns the path of a plan, which eachPlan finds relative to
+// sim/, into the path a command run from the repository root takes.
+func fromRepoRoot(t *testing.T, file string) string {
+	rel, err := filepath.Rel("..", file)
+	require.NoError(t, err)
+	return filepath.ToSlash(rel)
 }
 
 // TestMistakePlansPassUnderExactlyOnce replays every mistake plan with the
