@@ -75,3 +75,49 @@ func TestReleaseHeldGoesInOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestReleasedNetworkNeverFreezes: once an instance has stopped or crashed,
+// nothing freezes its network again, so a closing client's goodbye
+// (LeaveGroup) is never held by a fault that fires as it closes, with no
+// one left to let it go.
+func TestReleasedNetworkNeverFreezes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newNetwork(func(context.Context, string, string) (net.Conn, error) {
+			c, s := net.Pipe()
+			go func() {
+				buf := make([]byte, 64)
+				for {
+					if _, err := s.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+			t.Cleanup(func() { c.Close(); s.Close() })
+			return c, nil
+		})
+		c, err := n.DialContext(context.Background(), "tcp", "broker-0:9092")
+		require.NoError(t, err)
+		n.freeze()
+		wrote := make(chan struct{})
+		go func() { _, _ = c.Write(request(apiEndTxn)); close(wrote) }()
+		synctest.Wait()
+		n.release()
+		synctest.Wait()
+		select {
+		case <-wrote:
+		default:
+			t.Fatal("release did not let the held write go")
+		}
+		n.freeze()
+		n.armDrop(apiEndTxn, func() {})
+		_, err = c.Write(request(apiEndTxn))
+		require.NoError(t, err, "a released network held or failed a write")
+		_, _, ok := n.nextHeld()
+		require.False(t, ok)
+		n.mu.Lock()
+		frozen := n.frozen
+		n.mu.Unlock()
+		require.False(t, frozen, "a fired drop froze a released network")
+		c.Close()
+	})
+}

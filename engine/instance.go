@@ -581,7 +581,7 @@ func (in *Instance) crash(detail string) {
 	in.dead, in.closed = true, true
 	in.mu.Unlock()
 	in.net.cutAll()
-	in.net.thaw() // a frozen instance's held writes fail on the cut wires
+	in.net.release() // a frozen instance's held writes fail on the cut wires
 	in.cancel()
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindCrash, Instance: in.cfg.Name, Detail: detail})
 	in.closeClients()
@@ -603,7 +603,7 @@ func (in *Instance) Stop() error {
 	failed := in.failedWith
 	in.mu.Unlock()
 	in.net.armDrop(-1, nil) // a closing client's requests are not the fault's
-	in.net.thaw()
+	in.net.release()
 	if failed != nil || in.stores == nil {
 		return nil
 	}

@@ -48,6 +48,11 @@ type network struct {
 	// scheduler.
 	frozen bool
 	held   []*heldWrite
+	// released: the instance has stopped or crashed, and nothing freezes
+	// its network again. A closing client must be able to say goodbye
+	// (LeaveGroup, the end of a fetch session) whatever a fault that fires
+	// meanwhile would freeze: nobody lets a closed instance's writes go.
+	released bool
 }
 
 // heldWrite is one write or dial waiting for a frozen network to let it go.
@@ -130,11 +135,20 @@ func (n *network) takeDropFired() bool {
 	return fired
 }
 
-// freeze holds every write and dial until thaw.
+// freeze holds every write and dial until thaw; a released network does
+// not freeze.
 func (n *network) freeze() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.frozen = true
+	n.frozen = !n.released
+}
+
+// release thaws the network for good: freeze no longer holds anything.
+func (n *network) release() {
+	n.mu.Lock()
+	n.released = true
+	n.mu.Unlock()
+	n.thaw()
 }
 
 // thaw lets every held write go, and no longer holds any.
@@ -227,7 +241,7 @@ func (n *network) triggerDrop(key int16) (fire bool, frozen func()) {
 	frozen = n.dropFrozen
 	n.drop, n.dropFired, n.dropFrozen = -1, true, nil
 	if frozen != nil {
-		n.frozen = true
+		n.frozen = !n.released
 	}
 	return true, frozen
 }

@@ -57,14 +57,18 @@ type Anomaly struct {
 	Units   []string         `json:"units,omitempty"`
 }
 
-// Verdict is the three-valued outcome of judging a run.
+// Verdict is the outcome of judging a run: pass, fail or unknown from the
+// checkers, or stuck when the run never ended and so was never judged.
 type Verdict string
 
-// The verdicts. Unknown is never reported as Pass.
+// The verdicts. Unknown is never reported as Pass. Check never returns
+// Stuck: the simulator (or a real-cluster driver) gives it to a run that
+// exceeded its time limits, with what it was waiting for.
 const (
 	Pass    Verdict = "pass"
 	Fail    Verdict = "fail"
 	Unknown Verdict = "unknown"
+	Stuck   Verdict = "stuck"
 )
 
 // The names of the checkers, which are also the kinds of their anomalies.

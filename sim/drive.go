@@ -27,6 +27,9 @@ func (w *world) drive(ctx context.Context) error {
 	var livenessStart time.Time
 	for step := 0; ; step++ {
 		w.steps = step
+		if err := w.interrupted(fmt.Sprintf("at step %d", step)); err != nil {
+			return err
+		}
 		if step == faultSteps {
 			livenessStart = time.Now()
 			w.heal(step)
@@ -174,7 +177,7 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 			continue
 		}
 		out, paused := w.stepOne(ctx, s)
-		if errors.Is(out.err, ErrStuck) {
+		if errors.Is(out.err, ErrStuck) || errors.Is(out.err, ErrInterrupted) {
 			return false, out.err
 		}
 		synctest.Wait()
@@ -215,8 +218,14 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 	w.thaw(frozen)
 	stuck := time.NewTimer(StuckAfter)
 	defer stuck.Stop()
+	look := time.NewTicker(time.Second) // see await
+	defer look.Stop()
 	for {
 		select {
+		case <-look.C:
+			if err := w.interrupted("waiting for the step of instance " + s.name); err != nil {
+				return stepOutcome{err: err}, false
+			}
 		case <-stuck.C:
 			return stepOutcome{err: stuckIn(s.name, "its step")}, false
 		case out := <-done:
@@ -249,7 +258,10 @@ const closeAllowance = 50 * time.Millisecond
 // returns with the world settled.
 func (w *world) closeInstance(in *engine.Instance) error {
 	until := time.Now().Add(closeAllowance)
-	err := in.Close()
+	err := w.untilDone(in.Name(), "its close", in.Close)
+	if errors.Is(err, ErrStuck) {
+		return err
+	}
 	synctest.Wait()
 	if d := time.Until(until); d > 0 {
 		w.sleep(d)
@@ -357,12 +369,21 @@ func (w *world) untilDone(name, what string, fn func() error) error {
 
 // await waits for what a call into instance name sends on done, letting go,
 // in order, the instances frozen meanwhile; a call that has not returned
-// within StuckAfter ends in ErrStuck.
+// within StuckAfter, or by the run's wall-time limit, ends in ErrStuck.
 func await[T any](w *world, name, what string, done <-chan T) (T, error) {
 	stuck := time.NewTimer(StuckAfter)
 	defer stuck.Stop()
+	// The run's context is looked at once a virtual second: waiting on it
+	// would stop virtual time (see Run).
+	look := time.NewTicker(time.Second)
+	defer look.Stop()
 	for {
 		select {
+		case <-look.C:
+			if err := w.interrupted(fmt.Sprintf("waiting for %s of instance %s", what, name)); err != nil {
+				var zero T
+				return zero, err
+			}
 		case v := <-done:
 			return v, nil
 		case in := <-w.flooded:
@@ -408,11 +429,15 @@ func (w *world) afterStep(_ context.Context, s *slot, step int, out stepOutcome)
 				s.downUntil, s.waitExpiry = -1, true
 			}
 		}
-		_ = s.in.Close()
+		if err := w.untilDone(s.name, "its close", s.in.Close); errors.Is(err, ErrStuck) {
+			return false, err
+		}
 		s.in, s.armed = nil, nil
 	case errors.Is(out.err, engine.ErrFailed):
 		w.note(fmt.Sprintf("%s restarts after a failure: %s", s.name, engine.Reason(out.err)))
-		_ = w.closeInstance(s.in)
+		if err := w.closeInstance(s.in); errors.Is(err, ErrStuck) {
+			return false, err
+		}
 		s.in, s.armed, s.downUntil = nil, nil, step+1
 	default:
 		return false, fmt.Errorf("step %d, instance %s: %w", step, s.name, out.err)

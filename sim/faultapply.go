@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -50,12 +51,16 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 	case faults.Shutdown:
 		// A close error means the checkpoint could not be written: the
 		// restart then restores from the changelog, as after a crash.
-		if err := w.closeInstance(s.in); err != nil {
+		if err := w.closeInstance(s.in); errors.Is(err, ErrStuck) {
+			return err
+		} else if err != nil {
 			w.note(fmt.Sprintf("%s: clean shutdown: %s", s.name, engine.Reason(err)))
 		}
 		s.in, s.downUntil = nil, w.steps+f.RestartAfter
 	case faults.Leave:
-		if err := w.closeInstance(s.in); err != nil {
+		if err := w.closeInstance(s.in); errors.Is(err, ErrStuck) {
+			return err
+		} else if err != nil {
 			w.note(fmt.Sprintf("%s: clean shutdown: %s", s.name, engine.Reason(err)))
 		}
 		s.in, s.downUntil = nil, -1

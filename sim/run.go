@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing/synctest"
 	"time"
@@ -29,12 +30,15 @@ var (
 	// ErrNeedsSynctests: built without franz-go's synctests tag.
 	ErrNeedsSynctests = errors.New("the simulator needs franz-go's synctests build tag: build or run with -tags synctests")
 	// ErrNoBubble: Run was called outside a testing/synctest bubble.
-	ErrNoBubble = errors.New("sim.Run must be called inside a testing/synctest bubble (see sim.InBubble)")
-	// ErrStuck: a call into an instance did not return within StuckAfter
-	// of virtual time, which no fault explains: the simulator itself is
-	// wedged (an instance frozen that nothing lets go, say). Run gives up
-	// rather than let virtual time run on forever.
+	ErrNoBubble = errors.New("sim.Run must be called inside a testing/synctest bubble: enter one with synctest.Test in a test (cmd/simrun enters one through internal/bubble)")
+	// ErrStuck: a wait of the driver exceeded its limit, in virtual time
+	// (a call into an instance that did not return within StuckAfter,
+	// which no fault explains) or in wall time (the run's context's
+	// deadline passed). Run gives up rather than let time run on forever,
+	// and returns a Result whose verdict is stuck, not this error.
 	ErrStuck = errors.New("the simulator is stuck")
+	// ErrInterrupted: the run's context was canceled (Ctrl-C).
+	ErrInterrupted = errors.New("run interrupted")
 )
 
 // StuckAfter is how long, in virtual time, the driver waits for one step,
@@ -52,14 +56,21 @@ type Result struct {
 	Report   invariants.Report
 	// Complete: every input was processed and committed.
 	Complete bool
-	Stats    Stats
+	// Stuck, when not empty, says what the driver was waiting for when it
+	// gave up (see ErrStuck): the run never ended and was not judged; its
+	// History goes up to that point.
+	Stuck string
+	Stats Stats
 	// Hash is the trace hash: the SHA-256 of the History.
 	Hash string
 }
 
-// Verdict is the run's verdict: unknown whenever it did not complete and
-// found nothing wrong.
+// Verdict is the run's verdict: stuck when the driver gave up on it,
+// unknown whenever it did not complete and found nothing wrong.
 func (r Result) Verdict() invariants.Verdict {
+	if r.Stuck != "" {
+		return invariants.Stuck
+	}
 	if r.Report.Verdict == invariants.Pass && !r.Complete {
 		return invariants.Unknown
 	}
@@ -95,6 +106,12 @@ func seedKfake(seed uint64, what string) {
 // and judges it. It must be called inside a synctest bubble, so that time is
 // virtual; an error means the world could not be run at all, not that an
 // invariant failed (that is in the Result).
+//
+// ctx may come from outside the bubble: Run never waits on it (a goroutine
+// waiting on a channel of another bubble would stop virtual time), it looks
+// at ctx.Err() between steps and, once a virtual second, inside every wait.
+// A deadline that passes ends the run with the verdict stuck (a wall-time
+// limit); a cancellation ends it with ErrInterrupted.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if !builtWithSynctests {
 		return Result{}, ErrNeedsSynctests
@@ -110,18 +127,53 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// The clients get a context of the bubble's own; ctx is only looked at.
+	bctx := context.Background()
 	kfakeRand.Lock()
 	seedKfake(cfg.Seed, "kfake")
-	w, err := newWorld(ctx, cfg, sched)
+	w, err := newWorld(bctx, cfg, sched)
 	kfakeRand.Unlock()
 	if err != nil {
 		return Result{}, err
 	}
 	defer w.close()
-	if err := w.drive(ctx); err != nil {
+	w.interrupt = ctx
+	if err := w.drive(bctx); err != nil {
+		if errors.Is(err, ErrStuck) {
+			return w.stuck(err), nil
+		}
 		return Result{}, err
 	}
-	return w.judge(ctx)
+	return w.judge(bctx)
+}
+
+// stuck is the Result of a run the driver gave up on: its History up to
+// here, with a last note that says what it was waiting for.
+func (w *world) stuck(err error) Result {
+	why := strings.TrimPrefix(err.Error(), ErrStuck.Error()+": ")
+	w.note("stuck: " + why)
+	h := w.log.History()
+	return Result{
+		Config: w.cfg, Schedule: w.sched, History: h, Stuck: why,
+		Hash: h.Hash(), Stats: statsOf(h, w.steps, time.Since(w.start)),
+	}
+}
+
+// interrupted reports whether the run's context has ended: a passed
+// deadline is the wall-time limit (an ErrStuck naming what the driver was
+// waiting for), a cancellation an error of its own.
+func (w *world) interrupted(waiting string) error {
+	if w.interrupt == nil {
+		return nil
+	}
+	switch err := w.interrupt.Err(); {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: the wall-time limit passed while %s", ErrStuck, waiting)
+	default:
+		return fmt.Errorf("%w while %s: %w", ErrInterrupted, waiting, err)
+	}
 }
 
 // inBubble reports whether the caller runs inside a synctest bubble:
@@ -170,6 +222,8 @@ type world struct {
 	polled chan chan struct{}
 	// clientLog is Config.ClientLog, one line at a time.
 	clientLog io.Writer
+	// interrupt is Run's context, looked at, never waited on.
+	interrupt context.Context
 }
 
 func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, error) {
@@ -320,7 +374,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 	}
 	if err := w.untilDone(s.name, "its start", func() error { return in.Start(ctx) }); err != nil {
 		if errors.Is(err, ErrStuck) {
-			_ = in.Close()
+			in.Crash()
 			return err
 		}
 		// A start can fail under a fault (its InitProducerID answer lost):
@@ -329,7 +383,9 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 			w.recordFired(s.name, *s.drop)
 			s.drop = nil
 		}
-		_ = w.closeInstance(in)
+		if err := w.closeInstance(in); errors.Is(err, ErrStuck) {
+			return err
+		}
 		w.log.Record(history.Event{Kind: history.KindNote, Instance: s.name, Detail: "start failed, retrying: " + engine.Reason(err)})
 		s.in, s.downUntil = nil, w.steps+1
 		return nil
@@ -375,14 +431,21 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 	virtual := time.Since(w.start)
 	for _, s := range w.slots {
 		if s.in != nil {
-			_ = s.in.Close()
+			if err := w.untilDone(s.name, "its close", s.in.Close); errors.Is(err, ErrStuck) {
+				return w.stuck(err), nil
+			}
 			s.in = nil
 		}
 	}
 	synctest.Wait()
 	spec := w.scenario.Spec(w.params)
-	snap, err := w.cluster.Snapshot(ctx, w.cfg.AppID(), spec.InputTopic, spec.OutputTopic, spec.ChangelogTopic)
+	snapCtx, cancel := context.WithTimeout(ctx, StuckAfter)
+	defer cancel()
+	snap, err := w.cluster.Snapshot(snapCtx, w.cfg.AppID(), spec.InputTopic, spec.OutputTopic, spec.ChangelogTopic)
 	if err != nil {
+		if snapCtx.Err() != nil {
+			return w.stuck(fmt.Errorf("%w: reading the final topics took more than %v of virtual time: %w", ErrStuck, StuckAfter, err)), nil
+		}
 		return Result{}, err
 	}
 	h := w.log.History()
@@ -432,8 +495,22 @@ func (w *world) close() {
 		w.awaitHeldRequests()
 	}
 	for _, s := range w.slots {
-		if s.in != nil {
-			_ = s.in.Close()
+		if s.in == nil {
+			continue
+		}
+		if s.pending != nil {
+			// A paused unit still waits in its crash hook: crash the
+			// instance under it, then let it return.
+			s.in.Crash()
+			close(s.resume)
+			<-s.pending
+			s.pending = nil
+		}
+		// After a stuck run a close may not end: crash what is left
+		// (connections cut, nothing more to say to the broker) so every
+		// goroutine of the run can exit.
+		if err := w.untilDone(s.name, "its close", s.in.Close); errors.Is(err, ErrStuck) {
+			s.in.Crash()
 		}
 	}
 	if w.admCl != nil {
