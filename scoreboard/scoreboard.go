@@ -58,10 +58,13 @@ type Row struct {
 	ExactlyOnce bool `json:"exactly_once"`
 	Seeds       int  `json:"seeds"`
 	// Detected counts the seeds whose verdict was fail; Unknown those that
-	// neither passed nor failed (an incomplete run); Errors those that did
-	// not run.
+	// neither passed nor failed (an incomplete run); Stuck those that never
+	// ended (a wait past its limit, or the caller's wall-time limit): not
+	// judged, so neither a detection nor a pass; Errors those that did not
+	// run.
 	Detected int     `json:"detected"`
 	Unknown  int     `json:"unknown"`
+	Stuck    int     `json:"stuck"`
 	Errors   int     `json:"errors"`
 	Rate     float64 `json:"detection_rate"`
 	// FirstSeed is the first seed that caught the mode (0: none).
@@ -114,7 +117,8 @@ type outcome struct {
 
 // Run scores every mode of cfg; run runs one config in a fresh bubble and
 // may be called from several goroutines at once. ctx ending stops it
-// between two runs with what finished.
+// between two runs with what finished; a run that returns
+// sim.ErrInterrupted did not finish and is left out.
 func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Table, error) {
 	if cfg.Last < cfg.First {
 		return Table{}, fmt.Errorf("scoreboard: seed range %d-%d is empty", cfg.First, cfg.Last)
@@ -139,6 +143,9 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 				c.Seed, c.Guarantee = cfg.First+uint64(i), mode
 				began := time.Now()
 				res, err := run(c)
+				if errors.Is(err, sim.ErrInterrupted) {
+					return // not finished: the table covers what finished
+				}
 				o := outcome{cfg: c, verdict: res.Verdict(), err: err, wall: time.Since(began), ran: true}
 				for _, a := range res.Report.Anomalies {
 					o.kinds = append(o.kinds, a.Kind)
@@ -230,6 +237,8 @@ func tally(mode engine.Guarantee, outs []outcome) Row {
 			}
 		case o.verdict == invariants.Unknown:
 			row.Unknown++
+		case o.verdict == invariants.Stuck:
+			row.Stuck++
 		}
 		detected = append(detected, hit)
 	}

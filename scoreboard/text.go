@@ -38,8 +38,9 @@ func WriteText(w io.Writer, t Table) error {
 		return err
 	}
 	for _, r := range t.Rows {
-		if r.Unknown > 0 || r.Errors > 0 {
-			fmt.Fprintf(w, "%s: %d seeds unknown (the run did not finish its input), %d errors\n", r.Mode, r.Unknown, r.Errors)
+		if r.Unknown > 0 || r.Stuck > 0 || r.Errors > 0 {
+			fmt.Fprintf(w, "%s: %d seeds unknown (the run did not finish its input), %d stuck (the run never ended: neither caught nor passed), %d errors\n",
+				r.Mode, r.Unknown, r.Stuck, r.Errors)
 		}
 	}
 	for _, r := range t.Rows {
