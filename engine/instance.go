@@ -655,6 +655,22 @@ func (in *Instance) DropFired() bool { return in.net.takeDropFired() }
 // heartbeats stop and its session expires, as a paused process's would.
 func (in *Instance) Freeze() { in.net.freeze() }
 
+// OnHeld makes the frozen network call f each time it holds a write, so
+// that whoever lets held writes go learns there is one.
+func (in *Instance) OnHeld(f func()) {
+	in.net.mu.Lock()
+	defer in.net.mu.Unlock()
+	in.net.onHeld = f
+}
+
+// Released reports whether the instance has stopped or crashed, after
+// which its network holds nothing.
+func (in *Instance) Released() bool {
+	in.net.mu.Lock()
+	defer in.net.mu.Unlock()
+	return in.net.released
+}
+
 // Thaw lets the instance's traffic go again.
 func (in *Instance) Thaw() { in.net.thaw() }
 

@@ -53,6 +53,8 @@ type network struct {
 	// (LeaveGroup, the end of a fetch session) whatever a fault that fires
 	// meanwhile would freeze: nobody lets a closed instance's writes go.
 	released bool
+	// onHeld, when set, is called each time a write is held.
+	onHeld func()
 }
 
 // heldWrite is one write or dial waiting for a frozen network to let it go.
@@ -212,7 +214,11 @@ func (n *network) waitThawed(order string) {
 	}
 	h := &heldWrite{at: time.Now(), order: order, release: make(chan struct{})}
 	n.held = append(n.held, h)
+	onHeld := n.onHeld
 	n.mu.Unlock()
+	if onHeld != nil {
+		onHeld()
+	}
 	<-h.release
 }
 

@@ -48,7 +48,6 @@ func (w *world) drive(ctx context.Context) error {
 		if err := w.restartDue(ctx, step); err != nil {
 			return err
 		}
-		w.releaseFloods()
 		progressed, err := w.resumePaused(ctx, step)
 		if err != nil {
 			return err
@@ -79,11 +78,11 @@ func (w *world) drive(ctx context.Context) error {
 			tick = w.cfg.Tick
 		}
 		w.sleep(tick)
-		synctest.Wait()
+		w.settle()
 	}
 }
 
-// sleep lets d of virtual time pass, handling floods as they come.
+// sleep lets d of virtual time pass, delivering held writes as they come.
 func (w *world) sleep(d time.Duration) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
@@ -91,8 +90,8 @@ func (w *world) sleep(d time.Duration) {
 		select {
 		case <-timer.C:
 			return
-		case in := <-w.flooded:
-			w.thawInOrder(in)
+		case <-w.held:
+			w.settle()
 		}
 	}
 }
@@ -150,14 +149,16 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 		// member is gone), then the unit carries on: which of the two a
 		// woken process runs first is up to its scheduler, and the
 		// simulator must not leave it to Go's.
-		w.thawInOrder(s.in)
+		delete(w.asleep, s.in)
+		w.settle()
 		close(s.resume)
+		s.resume = nil
 		out, err := await(w, s.name, "its resumed unit", s.pending)
 		if err != nil {
 			return false, err
 		}
 		s.pending = nil
-		synctest.Wait()
+		w.settle()
 		p, err := w.afterStep(ctx, s, step, out)
 		if err != nil {
 			return false, err
@@ -180,7 +181,7 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 		if errors.Is(out.err, ErrStuck) || errors.Is(out.err, ErrInterrupted) {
 			return false, out.err
 		}
-		synctest.Wait()
+		w.settle()
 		if paused {
 			w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: "pause",
 				Detail: fmt.Sprintf("paused until %v", s.resumeAt.Sub(w.start).Round(time.Millisecond))})
@@ -200,22 +201,14 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 	done := make(chan stepOutcome, 1)
 	s.paused, s.resume = make(chan struct{}), make(chan struct{})
-	// The step's writes, and those of every other running instance, go out
-	// one at a time, the world settling between: its fetches, its
-	// transaction's requests, a heartbeat that comes due at the same
-	// instant and another member's join would otherwise race, and after a
-	// rebalance or a broker restart which answer kgo heeds first would be
-	// Go's pick.
-	frozen := w.freezeRunning()
 	go func() {
 		res, err := s.in.Step(ctx, 0)
 		done <- stepOutcome{res, err}
 	}()
-	w.releaseInOrder(frozen)
+	w.settle()
 	for w.letPolledUnitGo() {
-		w.releaseInOrder(frozen)
+		w.settle()
 	}
-	w.thaw(frozen)
 	stuck := time.NewTimer(StuckAfter)
 	defer stuck.Stop()
 	look := time.NewTicker(time.Second) // see await
@@ -232,15 +225,14 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 			return out, false
 		case <-s.paused:
 			// The fetches the unit's poll set off are on the wire at this
-			// instant; whether one is written before a freeze taken on the
-			// unit's own goroutine would be Go's pick. Let them land, then
-			// freeze.
-			synctest.Wait()
-			s.in.Freeze()
+			// instant: let them land, then hold everything the instance
+			// writes until it wakes.
+			w.settle()
+			w.asleep[s.in] = true
 			s.pending = done
 			return stepOutcome{}, true
-		case in := <-w.flooded:
-			w.thawInOrder(in)
+		case <-w.held:
+			w.settle()
 		case settled := <-w.polled:
 			w.letGoOnceStill(settled)
 		}
@@ -262,10 +254,10 @@ func (w *world) closeInstance(in *engine.Instance) error {
 	if errors.Is(err, ErrStuck) {
 		return err
 	}
-	synctest.Wait()
+	w.settle()
 	if d := time.Until(until); d > 0 {
 		w.sleep(d)
-		synctest.Wait()
+		w.settle()
 	}
 	return err
 }
@@ -273,7 +265,7 @@ func (w *world) closeInstance(in *engine.Instance) error {
 // letGoOnceStill lets a unit that polled while nothing was frozen (after a
 // wait, or a resumed zombie's retried unit) go on once the world is still.
 func (w *world) letGoOnceStill(settled chan struct{}) {
-	synctest.Wait()
+	w.settle()
 	close(settled)
 }
 
@@ -289,53 +281,24 @@ func (w *world) letPolledUnitGo() bool {
 	}
 }
 
-// thawInOrder lets go, one at a time and in order, the writes a frozen
-// instance holds (a paused one, or one frozen as a held request of its was
-// let go), the world settling between; then thaws it.
-func (w *world) thawInOrder(in *engine.Instance) {
-	w.thawAllInOrder([]*engine.Instance{in})
-}
-
-// freezeRunning freezes every running instance (a paused one is frozen
-// already) and returns them.
-func (w *world) freezeRunning() []*engine.Instance {
-	var frozen []*engine.Instance
-	for _, s := range w.slots {
-		if s.running() {
-			s.in.Freeze()
-			frozen = append(frozen, s.in)
-		}
-	}
-	return frozen
-}
-
-// thawAllInOrder lets the frozen instances' held writes go in order
-// (releaseInOrder), then thaws them.
-func (w *world) thawAllInOrder(frozen []*engine.Instance) {
-	w.releaseInOrder(frozen)
-	w.thaw(frozen)
-}
-
-// thaw thaws the frozen instances, which hold no write, and lets the world
-// settle.
-func (w *world) thaw(frozen []*engine.Instance) {
-	for _, in := range frozen {
-		in.Thaw()
-	}
-	synctest.Wait()
-}
-
-// releaseInOrder lets go, one at a time, the writes the frozen instances
-// hold, oldest first across all of them (ties broken by what the write is,
-// then by the instances' order), the world settling between. They stay
-// frozen.
-func (w *world) releaseInOrder(frozen []*engine.Instance) {
-	synctest.Wait()
+// settle lets the world come to rest: it lets go, one at a time, the writes
+// the instances hold (all but the asleep ones), oldest first across all of
+// them (ties broken by what the write is: its destination and bytes), the
+// world settling between, until no goroutine of the run can move and no
+// write waits. Every write of an instance goes through here: goroutines
+// woken at one virtual instant (a heartbeat, a fetch, a join, a unit's
+// request) never race on the wire, since the order they reach the brokers
+// in is this one, not Go's.
+func (w *world) settle() {
 	for {
+		synctest.Wait()
 		var next *engine.Instance
 		var nextAt time.Time
 		var nextWhat string
-		for _, in := range frozen {
+		for _, in := range w.live {
+			if w.asleep[in] {
+				continue
+			}
 			at, what, ok := in.NextHeld()
 			if ok && (next == nil || at.Before(nextAt) || at.Equal(nextAt) && what < nextWhat) {
 				next, nextAt, nextWhat = in, at, what
@@ -345,14 +308,29 @@ func (w *world) releaseInOrder(frozen []*engine.Instance) {
 			break
 		}
 		next.ReleaseHeld()
-		synctest.Wait()
+	}
+	// Every write now waiting was announced on w.held and is either let
+	// go or asleep: the announcements are spent.
+	for {
+		select {
+		case <-w.held:
+		default:
+			return
+		}
 	}
 }
 
-// thawLater is the callback of an instance frozen by a fault as it fired
-// (a dropped connection): the driver lets its writes go in order.
-func (w *world) thawLater(in *engine.Instance) func() {
-	return func() { w.flooded <- in }
+// sequence makes the driver deliver every write of in, from its first.
+func (w *world) sequence(in *engine.Instance) {
+	in.OnHeld(func() {
+		select {
+		case w.held <- struct{}{}:
+		default:
+		}
+	})
+	in.Freeze()
+	w.live = slices.DeleteFunc(w.live, func(l *engine.Instance) bool { return l.Released() })
+	w.live = append(w.live, in)
 }
 
 // untilDone runs fn (a call into instance name) on its own goroutine and
@@ -386,8 +364,8 @@ func await[T any](w *world, name, what string, done <-chan T) (T, error) {
 			}
 		case v := <-done:
 			return v, nil
-		case in := <-w.flooded:
-			w.thawInOrder(in)
+		case <-w.held:
+			w.settle()
 		case settled := <-w.polled:
 			w.letGoOnceStill(settled) // a resumed zombie's retried unit
 		case <-stuck.C:
@@ -400,18 +378,6 @@ func await[T any](w *world, name, what string, done <-chan T) (T, error) {
 // stuckIn is the ErrStuck of a call into instance name that did not return.
 func stuckIn(name, what string) error {
 	return fmt.Errorf("%w: %s of instance %s has not returned after %v of virtual time", ErrStuck, what, name, StuckAfter)
-}
-
-// releaseFloods handles the floods that came while no step was waiting.
-func (w *world) releaseFloods() {
-	for {
-		select {
-		case in := <-w.flooded:
-			w.thawInOrder(in)
-		default:
-			return
-		}
-	}
 }
 
 // afterStep records what a step's outcome means for its slot: a crash
@@ -442,7 +408,7 @@ func (w *world) afterStep(_ context.Context, s *slot, step int, out stepOutcome)
 	default:
 		return false, fmt.Errorf("step %d, instance %s: %w", step, s.name, out.err)
 	}
-	synctest.Wait()
+	w.settle()
 	return out.res.Records > 0, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/invariants"
 )
 
@@ -20,7 +19,7 @@ import (
 // letting virtual time run on forever.
 func TestUntilDoneReportsAStuckCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &world{flooded: make(chan *engine.Instance, 1)}
+		w := &world{held: make(chan struct{}, 1)}
 		release := make(chan struct{})
 		start := time.Now()
 		err := w.untilDone("a", "its start", func() error { <-release; return nil })

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
-	"testing/synctest"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -69,7 +68,7 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 		if _, err := w.adm.LeaveGroup(ctx, kadm.LeaveGroup(w.cfg.AppID()).InstanceIDs(s.name)); err != nil {
 			w.note(fmt.Sprintf("%s: leave group: %s", s.name, engine.Reason(err)))
 		}
-		synctest.Wait()
+		w.settle()
 	case faults.Join:
 		if err := w.startInstance(ctx, s); err != nil {
 			return err
@@ -81,7 +80,7 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 		if !ok {
 			return fmt.Errorf("fault %s: unknown request", f)
 		}
-		s.in.DropConnectionsAfter(key, w.thawLater(s.in))
+		s.in.DropConnectionsAfter(key, nil)
 		s.drop = &f
 	case faults.Delay:
 		return w.armDelay(f)
@@ -105,12 +104,6 @@ func (w *world) armDelay(f faults.Fault) error {
 	}
 	txnID := w.cfg.AppID() + "-" + f.Instance
 	fired := new(atomic.Bool)
-	// The incarnation running now: one that starts later has its own
-	// requests, which this fault does not hold anyway.
-	var in *engine.Instance
-	if s := w.slot(f.Instance); s != nil {
-		in = s.in
-	}
 	c := w.cluster.Fake
 	c.ControlKey(key, func(req kmsg.Request) (kmsg.Response, error, bool) {
 		if fired.Load() {
@@ -135,18 +128,11 @@ func (w *world) armDelay(f faults.Fault) error {
 			case <-held.release:
 				t.Stop()
 			}
-			w.holds.remove(held)
 			// The requests queued behind the held one on its connection
 			// (heartbeats among them) are answered at this instant too,
-			// and wake as many of the client's goroutines at once. Hold
-			// what they write next; the driver lets it go in order.
-			if in != nil {
-				in.Freeze()
-				select {
-				case w.flooded <- in:
-				default:
-				}
-			}
+			// and wake as many of the client's goroutines at once: what
+			// they write next the driver delivers in order (settle).
+			w.holds.remove(held)
 		})
 		return nil, nil, false
 	})
@@ -158,9 +144,9 @@ func (w *world) armDelay(f faults.Fault) error {
 // world is torn down: its sleeper must not outlive the bubble.
 func (w *world) awaitHeldRequests() {
 	if wait := time.Until(w.holds.latest()); wait > 0 {
-		time.Sleep(wait)
+		w.sleep(wait)
 	}
-	synctest.Wait()
+	w.settle()
 }
 
 // letHeldRequestsGo lets every held request go now, the one due first
@@ -170,8 +156,7 @@ func (w *world) awaitHeldRequests() {
 func (w *world) letHeldRequestsGo() (n int) {
 	for r := w.holds.earliest(); r != nil; r = w.holds.earliest() {
 		close(r.release)
-		synctest.Wait()
-		w.releaseFloods()
+		w.settle()
 		n++
 	}
 	return n
@@ -198,16 +183,15 @@ func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
 		// The cut connections wake every client's goroutines at once, and
 		// kfake closes them one by one: whether a client's next write lands
 		// on a connection not yet closed (an EOF, a retry after backoff) or
-		// on a closed one (a dial at once) would be Go's pick. Hold what
-		// the running instances write and dial across the restart, and let
-		// it go in order after. (A paused instance stays frozen.)
-		frozen := w.freezeRunning()
+		// on a closed one (a dial at once) would be Go's pick. What the
+		// instances write and dial across the restart is held, as every
+		// write is, and delivered in order after.
 		w.restarts++
 		kfakeRand.Lock()
 		seedKfake(w.cfg.Seed, fmt.Sprintf("kfake-restart-%d", w.restarts))
 		err := w.cluster.Restart()
 		kfakeRand.Unlock()
-		w.thawAllInOrder(frozen)
+		w.settle()
 		if err != nil {
 			return err
 		}
@@ -217,7 +201,7 @@ func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
 		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: fmt.Sprintf(
 			"fired: group coordinator now broker %d", w.cluster.Fake.CoordinatorFor(w.cfg.AppID()))})
 	}
-	synctest.Wait()
+	w.settle()
 	return nil
 }
 

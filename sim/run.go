@@ -214,9 +214,12 @@ type world struct {
 	delays       []armedDelay
 	// holds are the requests delays hold at the broker now.
 	holds holds
-	// flooded hears of instances frozen as a held request of theirs was
-	// let go (see armDelay); the driver lets their writes go in order.
-	flooded chan *engine.Instance
+	// live are the instances whose writes the driver delivers (settle);
+	// held hears that one of them holds a new write; the asleep ones (a
+	// paused unit's) keep theirs until they wake.
+	live   []*engine.Instance
+	held   chan struct{}
+	asleep map[*engine.Instance]bool
 	// polled hears from a unit that has polled its records and waits,
 	// before it begins its transaction, for the world to settle.
 	polled chan chan struct{}
@@ -237,10 +240,11 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 			AppID: cfg.AppID(), Seed: derive(cfg.Seed, "input"),
 			Inputs: cfg.Inputs, Partitions: cfg.Partitions, Batch: cfg.Batch,
 		},
-		log:     history.NewLog(time.Now),
-		start:   time.Now(),
-		flooded: make(chan *engine.Instance, 16),
-		polled:  make(chan chan struct{}),
+		log:    history.NewLog(time.Now),
+		start:  time.Now(),
+		held:   make(chan struct{}, 1),
+		asleep: make(map[*engine.Instance]bool),
+		polled: make(chan chan struct{}),
 	}
 	if cfg.ClientLog != nil {
 		w.clientLog = &lockedWriter{w: cfg.ClientLog}
@@ -270,7 +274,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		w.close()
 		return nil, fmt.Errorf("producing input: %w", err)
 	}
-	synctest.Wait()
+	w.settle()
 	for _, name := range cfg.InstanceNames() {
 		s := &slot{name: name}
 		w.slots = append(w.slots, s)
@@ -306,8 +310,8 @@ func (w *world) awaitGroup(ctx context.Context, n int) error {
 		if g, ok := gs[w.cfg.AppID()]; ok && g.Err == nil && g.State == "Stable" && len(g.Members) == n {
 			return nil
 		}
-		time.Sleep(w.cfg.Tick)
-		synctest.Wait()
+		w.sleep(w.cfg.Tick)
+		w.settle()
 	}
 	return fmt.Errorf("the group did not form with %d members within %v", n, groupFormationTimeout)
 }
@@ -366,11 +370,12 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 	if err != nil {
 		return fmt.Errorf("instance %s: %w", s.name, err)
 	}
+	w.sequence(in)
 	if s.drop != nil {
 		// A drop armed on a dead incarnation waits for the next one,
 		// whose first requests (InitProducerID) it may be aimed at.
 		key, _ := apiKey(s.drop.Request)
-		in.DropConnectionsAfter(key, w.thawLater(in))
+		in.DropConnectionsAfter(key, nil)
 	}
 	if err := w.untilDone(s.name, "its start", func() error { return in.Start(ctx) }); err != nil {
 		if errors.Is(err, ErrStuck) {
@@ -391,11 +396,11 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		return nil
 	}
 	s.in, s.downUntil, s.armed, s.waitExpiry, s.spare = in, 0, nil, false, false
-	synctest.Wait()
+	w.settle()
 	// A millisecond apart, two instances' session timers never fire at the
 	// same virtual instant, where Go would pick their order at random.
-	time.Sleep(time.Millisecond)
-	synctest.Wait()
+	w.sleep(time.Millisecond)
+	w.settle()
 	return nil
 }
 
@@ -437,7 +442,7 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 			s.in = nil
 		}
 	}
-	synctest.Wait()
+	w.settle()
 	spec := w.scenario.Spec(w.params)
 	snapCtx, cancel := context.WithTimeout(ctx, StuckAfter)
 	defer cancel()
@@ -502,7 +507,9 @@ func (w *world) close() {
 			// A paused unit still waits in its crash hook: crash the
 			// instance under it, then let it return.
 			s.in.Crash()
-			close(s.resume)
+			if s.resume != nil {
+				close(s.resume)
+			}
 			<-s.pending
 			s.pending = nil
 		}
