@@ -25,6 +25,7 @@ const (
 	exitAnomaly = 1
 	exitUsage   = 2
 	exitUnknown = 3
+	exitStuck   = 4
 )
 
 func main() {
@@ -33,7 +34,7 @@ func main() {
 		os.Exit(code)
 	}
 	bubble.Main(func(enter bubble.Enter) int {
-		// Ctrl-C stops a sweep between two runs, keeping what finished.
+		// Ctrl-C cancels the runs in flight; a sweep keeps what finished.
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
 		return run(ctx, o, enter, os.Stdout, os.Stderr)
@@ -65,21 +66,100 @@ type outcome struct {
 	res  sim.Result
 	wall time.Duration
 	err  error
+	// wallLimited: the run ended stuck because its wall-time limit passed
+	// (its History then depends on the machine, not only on the seed);
+	// abandoned: it did not even return, and res holds only its config,
+	// schedule and Stuck.
+	wallLimited, abandoned bool
 }
 
-// runSeed runs one seed in its own bubble.
-func runSeed(o options, seed uint64, enter bubble.Enter) outcome {
+// wallGrace is how long past its wall-time limit a run has to notice it and
+// return before it is abandoned: a run whose goroutines spin without
+// virtual time passing never looks at its context. (A variable for tests.)
+var wallGrace = 5 * time.Second
+
+// interruptGrace is how long after Ctrl-C the runs in flight have to stop.
+const interruptGrace = time.Second
+
+// abandonedReason is the Stuck of a run that did not return in time.
+const abandonedReason = "wall-time limit passed; run abandoned"
+
+// runConfig runs cfg in its own bubble under ctx and the wall-time limit
+// (0: none). The run's context is made here, outside the bubble: sim.Run
+// only looks at it. Run is not relied on to return: past the limit and
+// wallGrace the run is abandoned (its goroutine left behind) and reported
+// stuck; after ctx ends, past interruptGrace it is abandoned with
+// sim.ErrInterrupted.
+func runConfig(ctx context.Context, cfg sim.Config, limit time.Duration, enter bubble.Enter) outcome {
+	rctx, cancel := context.WithCancel(ctx)
+	if limit > 0 {
+		rctx, cancel = context.WithTimeout(ctx, limit)
+	}
+	defer cancel()
+	start := time.Now()
+	done := make(chan outcome, 1)
+	go func() {
+		var out outcome
+		enter(func() { out.res, out.err = sim.Run(rctx, cfg) })
+		done <- out
+	}()
+	finished := func(out outcome) outcome {
+		out.wall = time.Since(start)
+		out.wallLimited = out.res.Stuck != "" && errors.Is(rctx.Err(), context.DeadlineExceeded)
+		return out
+	}
+	var expired <-chan time.Time
+	if limit > 0 {
+		t := time.NewTimer(limit + wallGrace)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case out := <-done:
+		return finished(out)
+	case <-expired:
+		out := outcome{wall: time.Since(start), wallLimited: true, abandoned: true}
+		out.res.Config, out.res.Schedule, _ = cfg.Resolve()
+		out.res.Stuck = abandonedReason
+		return out
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(interruptGrace)
+	defer t.Stop()
+	select {
+	case out := <-done:
+		return finished(out)
+	case <-t.C:
+		return outcome{wall: time.Since(start), abandoned: true,
+			err: fmt.Errorf("%w: it did not stop within %v and was abandoned", sim.ErrInterrupted, interruptGrace)}
+	}
+}
+
+// runSeed runs one seed of the options.
+func runSeed(ctx context.Context, o options, seed uint64, enter bubble.Enter) outcome {
 	cfg := o.cfg
 	cfg.Seed = seed
-	var out outcome
-	start := time.Now()
-	enter(func() { out.res, out.err = sim.Run(context.Background(), cfg) })
-	out.wall = time.Since(start)
-	return out
+	return runConfig(ctx, cfg, o.wallLimit, enter)
 }
 
-// run runs what the options ask for; ctx ending interrupts a sweep.
+// runner is sim.Runner for shrinking and the scoreboard: each run under
+// ctx and the wall-time limit.
+func (o options) runner(ctx context.Context, enter bubble.Enter) sim.Runner {
+	return func(cfg sim.Config) (sim.Result, error) {
+		out := runConfig(ctx, cfg, o.wallLimit, enter)
+		return out.res, out.err
+	}
+}
+
+// run runs what the options ask for; ctx ending interrupts it.
 func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.Writer) int {
+	if o.saveSchedulePath != "" {
+		// Before the run: a run that never ends can still be replayed.
+		if err := saveSchedule(o, stdout); err != nil {
+			fmt.Fprintf(stderr, "simrun: %v\n", err)
+			return exitUsage
+		}
+	}
 	if o.scoreboard {
 		return runScoreboard(ctx, o, enter, stdout, stderr, newProgressBar(os.Stderr, o.jsonOutput))
 	}
@@ -87,7 +167,7 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 		return sweep(ctx, o, enter, stdout, newProgressBar(os.Stderr, o.jsonOutput))
 	}
 	if o.shrink {
-		return shrink(o, enter, stdout, stderr)
+		return shrink(ctx, o, enter, stdout, stderr)
 	}
 	if o.clientLogPath != "" {
 		f, err := os.Create(o.clientLogPath)
@@ -98,12 +178,18 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 		defer f.Close()
 		o.cfg.ClientLog = f
 	}
-	out := runSeed(o, o.firstSeed, enter)
+	out := runSeed(ctx, o, o.firstSeed, enter)
 	if out.err != nil {
 		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.firstSeed, out.err)
+		if errors.Is(out.err, sim.ErrInterrupted) {
+			return exitInterrupted
+		}
 		return exitUnknown
 	}
 	printRun(stdout, o, out)
+	if out.abandoned {
+		return exitStuck // nothing was recorded to write
+	}
 	if err := writeOutputs(o, out.res, stdout); err != nil {
 		fmt.Fprintf(stderr, "simrun: %v\n", err)
 		return exitUsage
@@ -117,6 +203,8 @@ func exitCode(v invariants.Verdict) int {
 		return exitPass
 	case invariants.Fail:
 		return exitAnomaly
+	case invariants.Stuck:
+		return exitStuck
 	default:
 		return exitUnknown
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/scoreboard"
@@ -31,12 +32,16 @@ type options struct {
 	clientLogPath    string
 	jsonOutput       bool
 	checkDeterminism bool
-	shrink           bool
-	shrinkRuns       int
-	outPath          string
-	scoreboard       bool
-	modes            []engine.Guarantee
-	workers          int
+	// repeat is how many times -check-determinism runs each seed.
+	repeat int
+	// wallLimit bounds each run's wall time (0: no limit).
+	wallLimit  time.Duration
+	shrink     bool
+	shrinkRuns int
+	outPath    string
+	scoreboard bool
+	modes      []engine.Guarantee
+	workers    int
 	// shard and shards select every shards-th seed of a sweep, from the
 	// shard-th (1-based).
 	shard, shards int
@@ -61,7 +66,8 @@ Examples:
   simrun -seed 2 -pause-rate 0.1 -broker-rate 0.2   zombies and broker errors
   simrun -seed 7 -save-schedule s.json              keep a run's fault schedule
   simrun -seed 7 -schedule s.json                   replay it
-  simrun -seeds 1-100 -check-determinism            every seed twice, hashes compared
+  simrun -seeds 1-100 -check-determinism            every seed 3 times (GOMAXPROCS alternating),
+                                                    hashes compared
   simrun -seed 3 -history h.jsonl                   write the History as JSON Lines
   simrun -seed 3 -history-text -                    print it as text, one event per line
   simrun -seed 3 -client-log kgo.log                kgo's debug log of the run, in virtual time
@@ -75,7 +81,10 @@ Examples:
                                                     (seeds 1-200, swarm faults; -seeds, -modes)
 
 Exit codes: 0 pass, 1 anomaly (or nondeterminism), 2 usage error, 3 unknown
-(the run could not finish its input, so it proves nothing).
+(the run could not finish its input, so it proves nothing), 4 stuck (the run
+never ended: a wait of the driver passed its limit in virtual time, or the run
+passed -wall-limit), 130 interrupted (Ctrl-C; what finished is reported). A
+sweep exits with the first that applies of 1, 130, 4, 3.
 
 Flags:
 `
@@ -105,13 +114,15 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn)")
 	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates and the transaction protocol")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
-	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`")
+	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`, before the run starts (so a run that never ends can still be replayed)")
 	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file` (- for standard output)")
 	fs.StringVar(&o.historyTextPath, "history-text", "", "write the run's History as readable text, one event per line, to `file` (- for standard output)")
 	fs.StringVar(&o.clientLogPath, "client-log", "", "write kgo's debug log of every instance's clients, stamped with virtual time, to `file` (for two runs of a seed that part ways)")
 	fs.StringVar(&o.reportPath, "report", "", "write a self-contained HTML report (timeline, anomalies, evidence) to `file.html`")
 	fs.BoolVar(&o.jsonOutput, "json", false, "sweeps: print one JSON object per seed and a final summary object, no progress bar")
-	fs.BoolVar(&o.checkDeterminism, "check-determinism", false, "run every seed twice and compare trace hashes")
+	fs.BoolVar(&o.checkDeterminism, "check-determinism", false, "run every seed -repeat times, alternating GOMAXPROCS between repeats, and compare trace hashes")
+	fs.IntVar(&o.repeat, "repeat", 3, "with -check-determinism, runs per seed (at least 2); odd repeats run with GOMAXPROCS 1 (2 on a one-CPU machine), even ones with the default")
+	fs.DurationVar(&o.wallLimit, "wall-limit", 2*time.Minute, "bound each run's wall time (`duration`, 0: no limit): a run past it ends with the verdict stuck, and one that does not return within 5s more is abandoned and reported stuck")
 	fs.BoolVar(&o.shrink, "shrink", false, "shrink a failing run to a minimal plan (fewer faults, orders, instances; earlier steps)")
 	fs.IntVar(&o.shrinkRuns, "shrink-runs", 300, "at most this many runs while shrinking")
 	fs.StringVar(&o.outPath, "o", "", "with -shrink, write the minimal plan to `file.json` (replay it with -schedule); with -scoreboard, the table as JSON")
@@ -134,6 +145,15 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if o.wallLimit < 0 {
+		return o, fmt.Errorf("-wall-limit %v: need 0 (no limit) or more", o.wallLimit)
+	}
+	if o.repeat < 2 {
+		return o, fmt.Errorf("-repeat %d: need at least 2 runs to compare", o.repeat)
+	}
+	if o.set["repeat"] && !o.checkDeterminism {
+		return o, errors.New("-repeat counts the runs of -check-determinism: use it with -check-determinism")
+	}
 
 	g, err := engine.ParseGuarantee(*guarantee)
 	if err != nil {

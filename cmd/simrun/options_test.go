@@ -66,6 +66,13 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-modes", "keep_dirty_state"}, "-modes picks the scoreboard's rows: use it with -scoreboard"},
 		{[]string{"-scoreboard", "-workers", "-3"}, "-workers -3: need 0"},
 		{[]string{"-seed", "3", "-workers", "2"}, "-workers runs sweeps and the scoreboard in parallel"},
+		{[]string{"-wall-limit", "-1s"}, "-wall-limit -1s: need 0 (no limit) or more"},
+		{[]string{"-seeds", "1-3", "-wall-limit", "soon"}, `invalid value "soon" for flag -wall-limit`},
+		{[]string{"-wall-limit", "10"}, `invalid value "10" for flag -wall-limit`},
+		{[]string{"-check-determinism", "-repeat", "1"}, "-repeat 1: need at least 2"},
+		{[]string{"-seeds", "1-3", "-check-determinism", "-repeat", "-2"}, "-repeat -2: need at least 2"},
+		{[]string{"-seeds", "1-3", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
+		{[]string{"-scoreboard", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -88,6 +95,9 @@ func TestHelpShowsExamples(t *testing.T) {
 	require.Equal(t, exitPass, code)
 	require.Contains(t, stdout.String(), "Examples:")
 	require.Contains(t, stdout.String(), "-check-determinism")
+	for _, flag := range []string{"-wall-limit duration", "-repeat int", "4 stuck", "130 interrupted"} {
+		require.Contains(t, stdout.String(), flag)
+	}
 	require.Empty(t, stderr.String())
 }
 

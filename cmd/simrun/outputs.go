@@ -10,8 +10,8 @@ import (
 )
 
 // writeOutputs writes the files a single run was asked for: the History as
-// JSON Lines and as text, the HTML report, the schedule. A path of "-" is
-// standard output.
+// JSON Lines and as text, the HTML report (the schedule is written before
+// the run, by saveSchedule). A path of "-" is standard output.
 func writeOutputs(o options, res sim.Result, stdout io.Writer) error {
 	outputs := []struct {
 		what, path string
@@ -29,10 +29,6 @@ func writeOutputs(o options, res sim.Result, stdout io.Writer) error {
 				Report:  res.Report,
 			})
 		}},
-		{"schedule", o.saveSchedulePath, func(w io.Writer) error {
-			_, err := w.Write(res.Schedule.MarshalIndent())
-			return err
-		}},
 	}
 	for _, out := range outputs {
 		if out.path == "" {
@@ -41,6 +37,25 @@ func writeOutputs(o options, res sim.Result, stdout io.Writer) error {
 		if err := writeTo(out.path, stdout, out.write); err != nil {
 			return fmt.Errorf("writing %s: %w", out.what, err)
 		}
+	}
+	return nil
+}
+
+// saveSchedule writes the fault schedule of the options' (first) seed, as
+// sim.Run will follow it, to -save-schedule: written before the run, it is
+// there even when the run never ends.
+func saveSchedule(o options, stdout io.Writer) error {
+	cfg := o.cfg
+	cfg.Seed = o.firstSeed
+	_, sched, err := cfg.Resolve()
+	if err != nil {
+		return fmt.Errorf("-save-schedule: %s", oneLine(err))
+	}
+	if err := writeTo(o.saveSchedulePath, stdout, func(w io.Writer) error {
+		_, err := w.Write(sched.MarshalIndent())
+		return err
+	}); err != nil {
+		return fmt.Errorf("writing schedule: %w", err)
 	}
 	return nil
 }

@@ -74,6 +74,12 @@ func printRun(w io.Writer, o options, out outcome) {
 	st := res.Stats
 	fmt.Fprintln(w, "summary")
 	fmt.Fprintf(w, "  verdict       %s\n", verdictText(res))
+	if out.abandoned {
+		fmt.Fprintf(w, "  wall time     %v\n", out.wall.Round(time.Millisecond))
+		fmt.Fprintln(w, "  recorded      nothing: the run never returned (no History, report or trace hash)")
+		fmt.Fprintf(w, "replay\n  %s\n", o.replayCommand(res.Config.Seed))
+		return
+	}
 	fmt.Fprintf(w, "  orders        %d\n", st.Inputs)
 	fmt.Fprintf(w, "  units         %d committed, %d aborted, %d crashed, %d unknown outcome\n", st.Committed, st.Aborted, st.Crashed, st.Unknown)
 	fmt.Fprintf(w, "  crashes       %d (restarts %d)\n", st.Crashes, st.Restarts)
@@ -91,6 +97,8 @@ func verdictText(res sim.Result) string {
 		return "PASS: every checker passed"
 	case invariants.Fail:
 		return fmt.Sprintf("FAIL: %d anomalies (%s)", len(res.Report.Anomalies), strings.Join(res.Report.Kinds(), ", "))
+	case invariants.Stuck:
+		return "STUCK: " + res.Stuck
 	default:
 		why := "the run did not process all of its input within the liveness bound"
 		if res.Complete {

@@ -18,10 +18,7 @@ import (
 // every seed and every other mode was caught at least once.
 func runScoreboard(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.Writer, bar *progressBar) int {
 	cfg := scoreboard.Config{Base: o.cfg, Modes: o.modes, First: o.firstSeed, Last: o.lastSeed, ShrinkRuns: o.shrinkRuns, Workers: o.workers}
-	run := func(c sim.Config) (res sim.Result, err error) {
-		enter(func() { res, err = sim.Run(context.Background(), c) })
-		return res, err
-	}
+	run := o.runner(ctx, enter)
 	seeds := int(o.lastSeed - o.firstSeed + 1)
 	total, done := seeds*len(o.modes), 0
 	failing := 0
@@ -65,14 +62,15 @@ func runScoreboard(ctx context.Context, o options, enter bubble.Enter, stdout, s
 }
 
 // scoreboardProblems lists what makes a scoreboard fail: a mode that keeps
-// exactly-once (the control) but did not pass every seed, a mistake never
-// caught.
+// exactly-once (the control) but did not pass every seed (a stuck seed is
+// no pass), a mistake never caught (a stuck seed is no catch).
 func scoreboardProblems(t scoreboard.Table) []string {
 	var ps []string
 	for _, r := range t.Rows {
 		switch {
-		case r.ExactlyOnce && (r.Detected > 0 || r.Unknown > 0 || r.Errors > 0):
-			ps = append(ps, fmt.Sprintf("%s keeps exactly-once but had %d failing, %d unknown and %d erroring seeds", r.Mode, r.Detected, r.Unknown, r.Errors))
+		case r.ExactlyOnce && (r.Detected > 0 || r.Unknown > 0 || r.Stuck > 0 || r.Errors > 0):
+			ps = append(ps, fmt.Sprintf("%s keeps exactly-once but had %d failing, %d unknown, %d stuck and %d erroring seeds",
+				r.Mode, r.Detected, r.Unknown, r.Stuck, r.Errors))
 		case !r.ExactlyOnce && r.Detected == 0:
 			ps = append(ps, fmt.Sprintf("%s was never caught in seeds %d-%d", r.Mode, t.First, t.Last))
 		}

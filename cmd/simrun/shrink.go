@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,20 +15,26 @@ import (
 
 // shrink runs the configured seed or plan, and if it fails, shrinks it to a
 // minimal plan with an anomaly of the same kind, prints that plan and its
-// anomalies, and saves it with -o.
-func shrink(o options, enter bubble.Enter, stdout, stderr io.Writer) int {
-	run := func(cfg sim.Config) (res sim.Result, err error) {
-		enter(func() { res, err = sim.Run(context.Background(), cfg) })
-		return res, err
-	}
+// anomalies, and saves it with -o. Every run has the wall-time limit (a
+// candidate that ends stuck does not count as failing the same way); ctx
+// ending stops it with exit code 130.
+func shrink(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.Writer) int {
+	run := o.runner(ctx, enter)
 	start := time.Now()
 	first, err := run(o.cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.cfg.Seed, err)
+		if errors.Is(err, sim.ErrInterrupted) {
+			return exitInterrupted
+		}
 		return exitUnknown
 	}
 	if first.Verdict() != invariants.Fail {
-		fmt.Fprintf(stdout, "seed %d: %s; nothing to shrink (-shrink needs a failing run)\n", o.cfg.Seed, first.Verdict())
+		v := string(first.Verdict())
+		if first.Stuck != "" {
+			v += " (" + first.Stuck + ")"
+		}
+		fmt.Fprintf(stdout, "seed %d: %s; nothing to shrink (-shrink needs a failing run)\n", o.cfg.Seed, v)
 		return exitCode(first.Verdict())
 	}
 	kind := first.Report.Anomalies[0].Kind
@@ -37,6 +44,9 @@ func shrink(o options, enter bubble.Enter, stdout, stderr io.Writer) int {
 	cfg, res, st, err := sim.Shrink(o.cfg, kind, run, o.shrinkRuns)
 	if err != nil {
 		fmt.Fprintf(stderr, "simrun: shrinking: %v\n", err)
+		if errors.Is(err, sim.ErrInterrupted) {
+			return exitInterrupted
+		}
 		return exitUnknown
 	}
 	fmt.Fprintf(stdout, "shrunk in %v: %d runs tried, %d reductions kept\n",

@@ -3,16 +3,21 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/internal/bubble"
 	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/sim"
 )
 
 // exitInterrupted is the exit code of a sweep stopped by Ctrl-C, as shells
@@ -21,48 +26,96 @@ const exitInterrupted = 130
 
 // seedLine is one seed of a sweep, as -json prints it.
 type seedLine struct {
-	Seed      uint64   `json:"seed"`
-	Verdict   string   `json:"verdict"`
+	Seed    uint64 `json:"seed"`
+	Verdict string `json:"verdict"`
+	// Stuck says what the run was waiting for when it was given up on
+	// (verdict stuck).
+	Stuck     string   `json:"stuck,omitempty"`
 	Kinds     []string `json:"kinds,omitempty"`
 	Crashes   int      `json:"crashes"`
 	Committed int      `json:"committed"`
 	Aborted   int      `json:"aborted"`
 	Hash      string   `json:"hash,omitempty"`
-	// Identical is set with -check-determinism: the second run's hash
-	// matched; Difference says where the two runs parted when it did not.
-	Identical  *bool   `json:"identical,omitempty"`
-	Difference string  `json:"difference,omitempty"`
-	VirtualMs  int64   `json:"virtual_ms"`
-	WallMs     float64 `json:"wall_ms"`
-	Error      string  `json:"error,omitempty"`
-	Replay     string  `json:"replay,omitempty"`
+	// With -check-determinism: Hashes is every repeat's trace hash, in
+	// order, and GOMAXPROCS what each ran with; Identical is set when they
+	// were compared (not when the wall-time limit cut a repeat short) and
+	// Difference says where the first run and the first divergent one
+	// parted.
+	Hashes     []string `json:"hashes,omitempty"`
+	GOMAXPROCS []int    `json:"gomaxprocs,omitempty"`
+	Identical  *bool    `json:"identical,omitempty"`
+	Difference string   `json:"difference,omitempty"`
+	VirtualMs  int64    `json:"virtual_ms"`
+	WallMs     float64  `json:"wall_ms"`
+	Error      string   `json:"error,omitempty"`
+	Replay     string   `json:"replay,omitempty"`
 }
 
 // sweepSummary is a sweep's totals, -json's last line.
 type sweepSummary struct {
-	Seeds       int      `json:"seeds"`
-	First       uint64   `json:"first"`
-	Last        uint64   `json:"last"`
-	Shard       string   `json:"shard,omitempty"`
-	Guarantee   string   `json:"guarantee"`
-	Pass        int      `json:"pass"`
-	Fail        int      `json:"fail"`
-	Unknown     int      `json:"unknown"`
-	Errors      int      `json:"errors"`
-	Identical   *int     `json:"identical,omitempty"`
-	Interrupted bool     `json:"interrupted,omitempty"`
-	WallMs      float64  `json:"wall_ms"`
-	VirtualMs   int64    `json:"virtual_ms"`
-	Failing     []uint64 `json:"failing_seeds,omitempty"`
-	ExitCode    int      `json:"exit_code"`
+	Seeds     int    `json:"seeds"`
+	First     uint64 `json:"first"`
+	Last      uint64 `json:"last"`
+	Shard     string `json:"shard,omitempty"`
+	Guarantee string `json:"guarantee"`
+	Pass      int    `json:"pass"`
+	Fail      int    `json:"fail"`
+	Unknown   int    `json:"unknown"`
+	Stuck     int    `json:"stuck"`
+	Errors    int    `json:"errors"`
+	// With -check-determinism: Repeat is the runs per seed, Identical the
+	// seeds whose runs all had one hash, Nondeterministic those whose did
+	// not.
+	Repeat           int      `json:"repeat,omitempty"`
+	Identical        *int     `json:"identical,omitempty"`
+	Nondeterministic int      `json:"nondeterministic,omitempty"`
+	Interrupted      bool     `json:"interrupted,omitempty"`
+	WallMs           float64  `json:"wall_ms"`
+	VirtualMs        int64    `json:"virtual_ms"`
+	Failing          []uint64 `json:"failing_seeds,omitempty"`
+	ExitCode         int      `json:"exit_code"`
+	// replays are the failing seeds' replay commands, in Failing's order.
+	replays []string
 }
 
-// sweep runs a range of seeds (twice each with -check-determinism), one
-// line per seed in seed order, then the totals. Up to -workers seeds run at
-// once; each run is deterministic on its own, so the lines do not depend on
-// it. ctx ending (Ctrl-C) stops it between two runs: the totals of what
-// finished are printed and it exits 130.
+// seedResult is one seed of a sweep in progress.
+type seedResult struct {
+	outs []outcome // one per repeat
+	// left counts the repeats not yet run; the worker that runs the last
+	// one judges them into line and closes done.
+	left    atomic.Int32
+	started atomic.Bool
+	done    chan struct{}
+	line    seedLine
+	wall    time.Duration
+	// interrupted: a repeat was cut short by Ctrl-C; the seed did not
+	// finish.
+	interrupted bool
+}
+
+// task is one run of a sweep: repeat round of the seed at index i. barrier,
+// when set, hears when it is done.
+type task struct {
+	i, round int
+	barrier  *sync.WaitGroup
+}
+
+// sweep runs a range of seeds (-repeat times each with -check-determinism),
+// one line per seed in seed order, then the totals. Up to -workers runs go
+// at once; each run is deterministic on its own, so the lines do not depend
+// on it. ctx ending (Ctrl-C) cancels the runs in flight; within
+// interruptGrace the sweep prints the seeds that finished and their totals,
+// and exits 130.
+//
+// With -check-determinism the seeds go in groups of -workers: round r of a
+// group runs with GOMAXPROCS procsFor(r) and ends before round r+1 begins
+// (GOMAXPROCS is process-wide), so every seed runs under two values.
 func sweep(ctx context.Context, o options, enter bubble.Enter, stdout io.Writer, progress *progressBar) int {
+	o.workers = o.sweepWorkers() // before GOMAXPROCS changes
+	repeat := 1
+	if o.checkDeterminism {
+		repeat = o.repeat
+	}
 	sum := sweepSummary{First: o.firstSeed, Last: o.lastSeed, Guarantee: string(o.cfg.Guarantee)}
 	if o.shards > 0 {
 		sum.Shard = fmt.Sprintf("%d/%d", o.shard, o.shards)
@@ -76,125 +129,275 @@ func sweep(ctx context.Context, o options, enter bubble.Enter, stdout io.Writer,
 			break
 		}
 	}
-	type result struct {
-		line seedLine
-		wall time.Duration
-		done chan struct{}
-	}
-	results := make([]result, len(seeds))
+	results := make([]seedResult, len(seeds))
 	for i := range results {
+		results[i].outs = make([]outcome, repeat)
+		results[i].left.Store(int32(repeat))
 		results[i].done = make(chan struct{})
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(o.sweepWorkers(), len(seeds)) {
-		wg.Go(func() {
-			for i := range next {
-				results[i].line, results[i].wall = sweepSeed(o, seeds[i], enter)
-				close(results[i].done)
+	procs := newProcsSetter()
+	defer procs.restore()
+
+	next := make(chan task)
+	for range min(o.workers, len(seeds)*repeat) {
+		go func() {
+			for t := range next {
+				r := &results[t.i]
+				r.started.Store(true)
+				if ctx.Err() == nil {
+					r.outs[t.round] = runSeed(ctx, o, seeds[t.i], enter)
+				} else {
+					r.outs[t.round] = outcome{err: sim.ErrInterrupted}
+				}
+				if r.left.Add(-1) == 0 {
+					r.line, r.wall, r.interrupted = judgeSeed(o, seeds[t.i], r.outs, procs.values(repeat))
+					r.outs = nil // the Histories can go
+					close(r.done)
+				}
+				if t.barrier != nil {
+					t.barrier.Done()
+				}
 			}
-		})
+		}()
 	}
 	go func() {
 		defer close(next)
-		for i := range seeds {
+		send := func(t task) bool {
 			select {
-			case next <- i:
+			case next <- t:
+				return true
 			case <-ctx.Done():
-				return
+				return false
+			}
+		}
+		if repeat == 1 {
+			for i := range seeds {
+				if !send(task{i: i}) {
+					return
+				}
+			}
+			return
+		}
+		for lo := 0; lo < len(seeds); lo += o.workers {
+			hi := min(lo+o.workers, len(seeds))
+			for round := range repeat {
+				if !procs.set(round) {
+					return
+				}
+				var barrier sync.WaitGroup
+				for i := lo; i < hi; i++ {
+					barrier.Add(1)
+					if !send(task{i: i, round: round, barrier: &barrier}) {
+						return
+					}
+				}
+				barrier.Wait()
 			}
 		}
 	}()
+
 	start := time.Now()
 	var runWall time.Duration
 	identical := 0
+	var deadline time.Time // once interrupted: how long to wait for runs in flight
 	for i := range seeds {
-		select {
-		case <-results[i].done:
-		case <-ctx.Done():
-			wg.Wait() // what was started finishes; nothing new starts
+		r := &results[i]
+		if !sum.Interrupted {
 			select {
-			case <-results[i].done:
-			default:
-				sum.Interrupted = true
+			case <-r.done:
+			case <-ctx.Done():
+				sum.Interrupted, deadline = true, time.Now().Add(interruptGrace)
 			}
 		}
-		if sum.Interrupted {
-			break
+		if sum.Interrupted && !waitUntil(r, deadline) {
+			continue
 		}
-		line := results[i].line
-		runWall += results[i].wall
+		if r.interrupted {
+			continue
+		}
+		line := r.line
+		runWall += r.wall
 		sum.Seeds++
 		sum.VirtualMs += line.VirtualMs
+		failing := true
 		switch {
 		case line.Error != "":
 			sum.Errors++
-			sum.Failing = append(sum.Failing, line.Seed)
 		case line.Verdict == string(invariants.Pass):
 			sum.Pass++
+			failing = false
 		case line.Verdict == string(invariants.Fail):
 			sum.Fail++
-			sum.Failing = append(sum.Failing, line.Seed)
+		case line.Verdict == string(invariants.Stuck):
+			sum.Stuck++
 		default:
 			sum.Unknown++
-			sum.Failing = append(sum.Failing, line.Seed)
 		}
-		if line.Identical != nil && *line.Identical {
+		switch {
+		case line.Identical == nil:
+		case *line.Identical:
 			identical++
-		} else if line.Identical != nil && line.Error == "" {
+		default:
+			sum.Nondeterministic++
+			failing = true
+		}
+		if failing {
 			sum.Failing = append(sum.Failing, line.Seed)
+			replay := line.Replay
+			if replay == "" {
+				replay = o.replayCommand(line.Seed)
+			}
+			sum.replays = append(sum.replays, replay)
 		}
 		progress.clear()
 		printSeedLine(stdout, o, line)
 		progress.show(sum.Seeds, len(seeds), len(sum.Failing))
 	}
-	wg.Wait()
 	if ctx.Err() != nil && sum.Seeds < len(seeds) {
 		sum.Interrupted = true
 	}
 	progress.clear()
 	if o.checkDeterminism {
 		sum.Identical = &identical
+		sum.Repeat = repeat
 	}
 	elapsed := time.Since(start)
 	sum.WallMs = float64(elapsed.Microseconds()) / 1000
-	sum.ExitCode = sweepExitCode(sum, identical, o.checkDeterminism)
-	printSummary(stdout, o, sum, elapsed, runWall)
+	sum.ExitCode = sweepExitCode(sum)
+	printSummary(stdout, o, sum, elapsed, runWall, procs.values(repeat))
 	return sum.ExitCode
 }
 
-// sweepSeed runs one seed (twice with -check-determinism).
-func sweepSeed(o options, seed uint64, enter bubble.Enter) (seedLine, time.Duration) {
-	out := runSeed(o, seed, enter)
-	wall := out.wall
-	line := seedLine{Seed: seed, WallMs: float64(out.wall.Microseconds()) / 1000, Replay: o.replayCommand(seed)}
-	if out.err != nil {
-		line.Error = out.err.Error()
-		return line, wall
+// waitUntil waits for r to finish until deadline; a seed that never
+// started is not waited for.
+func waitUntil(r *seedResult, deadline time.Time) bool {
+	select {
+	case <-r.done:
+		return true
+	default:
 	}
-	defer func() {
-		if line.Verdict == string(invariants.Pass) && line.Difference == "" {
-			line.Replay = "" // said once per failing seed, not for every pass
-		}
-	}()
-	res := out.res
-	line.Verdict, line.Kinds, line.Hash = string(res.Verdict()), res.Report.Kinds(), res.Hash
+	if !r.started.Load() {
+		return false
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-r.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// procsSetter sets GOMAXPROCS for the rounds of -check-determinism and
+// restores it when the sweep ends, after which it sets nothing more (a
+// sweep that was interrupted may leave its feeder behind).
+type procsSetter struct {
+	mu       sync.Mutex
+	def, alt int
+	done     bool
+}
+
+func newProcsSetter() *procsSetter {
+	def := runtime.GOMAXPROCS(0)
+	alt := 1
+	if def == 1 {
+		alt = 2
+	}
+	return &procsSetter{def: def, alt: alt}
+}
+
+// procsFor is the GOMAXPROCS of repeat round r: the default for even
+// rounds, the other value for odd ones.
+func (p *procsSetter) procsFor(round int) int {
+	if round%2 == 1 {
+		return p.alt
+	}
+	return p.def
+}
+
+// values is the GOMAXPROCS of each of repeat rounds.
+func (p *procsSetter) values(repeat int) []int {
+	vs := make([]int, repeat)
+	for r := range vs {
+		vs[r] = p.procsFor(r)
+	}
+	return vs
+}
+
+// set sets GOMAXPROCS for round, unless the sweep is over.
+func (p *procsSetter) set(round int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return false
+	}
+	runtime.GOMAXPROCS(p.procsFor(round))
+	return true
+}
+
+func (p *procsSetter) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done = true
+	runtime.GOMAXPROCS(p.def)
+}
+
+// judgeSeed makes a seed's line from its runs (one per repeat, procs the
+// GOMAXPROCS of each) and adds up their wall time; interrupted says that
+// Ctrl-C cut one short.
+func judgeSeed(o options, seed uint64, outs []outcome, procs []int) (line seedLine, wall time.Duration, interrupted bool) {
+	for _, out := range outs {
+		wall += out.wall
+		interrupted = interrupted || errors.Is(out.err, sim.ErrInterrupted)
+	}
+	first := outs[0]
+	line = seedLine{Seed: seed, WallMs: float64(wall.Microseconds()) / 1000, Replay: o.replayCommand(seed)}
+	if first.err != nil {
+		line.Error = first.err.Error()
+		return line, wall, interrupted
+	}
+	res := first.res
+	line.Verdict, line.Stuck, line.Kinds, line.Hash = string(res.Verdict()), res.Stuck, res.Report.Kinds(), res.Hash
 	line.Crashes, line.Committed, line.Aborted = res.Stats.Crashes, res.Stats.Committed, res.Stats.Aborted
 	line.VirtualMs = res.Stats.Virtual.Milliseconds()
 	if o.checkDeterminism {
-		again := runSeed(o, seed, enter)
-		wall += again.wall
-		same := again.err == nil && again.res.Hash == res.Hash
-		line.Identical = &same
-		if !same {
-			line.Difference = "the second run failed"
-			if again.err == nil {
-				i, a, b := history.FirstDifference(res.History, again.res.History)
-				line.Difference = fmt.Sprintf("histories differ at event %d:\n    %.300s\n    %.300s", i, a, b)
+		line.GOMAXPROCS = procs
+		compare := true
+		for k, out := range outs {
+			line.Hashes = append(line.Hashes, out.res.Hash)
+			if out.wallLimited {
+				// Where the limit cuts a run depends on the machine: no
+				// verdict on determinism, the seed is stuck.
+				compare = false
+				line.Verdict, line.Stuck = string(invariants.Stuck), fmt.Sprintf("run %d of %d: %s", k+1, len(outs), out.res.Stuck)
 			}
 		}
+		if compare {
+			same := true
+			for k, again := range outs[1:] {
+				if again.err == nil && again.res.Hash == res.Hash {
+					continue
+				}
+				same = false
+				run := func(n int) string { return fmt.Sprintf("run %d (GOMAXPROCS %d)", n, procs[n-1]) }
+				if again.err != nil {
+					line.Difference = fmt.Sprintf("%s failed: %v", run(k+2), again.err)
+				} else {
+					i, a, b := history.FirstDifference(res.History, again.res.History)
+					line.Difference = fmt.Sprintf("%s hash %s, %s hash %s; histories differ at event %d:\n    %.300s\n    %.300s",
+						run(1), res.Hash, run(k+2), again.res.Hash, i, a, b)
+				}
+				line.Replay = fmt.Sprintf("%s -check-determinism -repeat %d", o.replayCommand(seed), len(outs))
+				break
+			}
+			line.Identical = &same
+		}
 	}
-	return line, wall
+	if line.Verdict == string(invariants.Pass) && line.Difference == "" {
+		line.Replay = "" // said once per failing seed, not for every pass
+	}
+	return line, wall, interrupted
 }
 
 func printSeedLine(w io.Writer, o options, l seedLine) {
@@ -206,24 +409,33 @@ func printSeedLine(w io.Writer, o options, l seedLine) {
 		fmt.Fprintf(w, "seed %d: error: %s\n", l.Seed, l.Error)
 		return
 	}
-	s := fmt.Sprintf("seed %d: %s, %d crashes, %d units committed, hash %.12s, %.0fms",
-		l.Seed, l.Verdict, l.Crashes, l.Committed, l.Hash, l.WallMs)
+	s := fmt.Sprintf("seed %d: %s, %d crashes, %d units committed", l.Seed, l.Verdict, l.Crashes, l.Committed)
+	if l.Hash != "" {
+		s += fmt.Sprintf(", hash %.12s", l.Hash)
+	}
+	s += fmt.Sprintf(", %.0fms", l.WallMs)
 	if len(l.Kinds) > 0 {
 		s += " — " + strings.Join(l.Kinds, ", ")
 	}
+	if l.Stuck != "" {
+		s += " — STUCK: " + l.Stuck
+	}
 	switch {
 	case l.Identical == nil:
-	case *l.Identical:
+	case *l.Identical && len(l.Hashes) == 2:
 		s += " — identical twice"
+	case *l.Identical:
+		s += fmt.Sprintf(" — identical %d times", len(l.Hashes))
 	default:
-		s += " — NONDETERMINISTIC: " + l.Difference
+		s += " — NONDETERMINISTIC: " + l.Difference + "\n    replay: " + l.Replay
 	}
 	fmt.Fprintln(w, s)
 }
 
 // printSummary prints the totals; elapsed is the sweep's wall time, runWall
-// its runs' added up (more than elapsed when runs overlap).
-func printSummary(w io.Writer, o options, sum sweepSummary, elapsed, runWall time.Duration) {
+// its runs' added up (more than elapsed when runs overlap), procs the
+// GOMAXPROCS of each repeat of -check-determinism.
+func printSummary(w io.Writer, o options, sum sweepSummary, elapsed, runWall time.Duration, procs []int) {
 	if o.jsonOutput {
 		writeJSONLine(w, struct {
 			Summary sweepSummary `json:"summary"`
@@ -239,38 +451,47 @@ func printSummary(w io.Writer, o options, sum sweepSummary, elapsed, runWall tim
 	} else {
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "%d seeds (%d-%d%s), %s: %d pass, %d anomalies, %d unknown, %d errors\n",
-		sum.Seeds, sum.First, sum.Last, slice, sum.Guarantee, sum.Pass, sum.Fail, sum.Unknown, sum.Errors)
-	if sum.Identical != nil {
-		fmt.Fprintf(w, "determinism: %d/%d identical\n", *sum.Identical, sum.Seeds)
-	}
+	fmt.Fprintf(w, "%d seeds (%d-%d%s), %s: %d pass, %d anomalies, %d unknown, %d stuck, %d errors\n",
+		sum.Seeds, sum.First, sum.Last, slice, sum.Guarantee, sum.Pass, sum.Fail, sum.Unknown, sum.Stuck, sum.Errors)
 	runs := max(sum.Seeds, 1)
-	if o.checkDeterminism {
-		runs *= 2
-	}
 	virtual := time.Duration(sum.VirtualMs) * time.Millisecond
-	if o.checkDeterminism {
-		virtual *= 2
+	if sum.Identical != nil {
+		compared := *sum.Identical + sum.Nondeterministic
+		ps := make([]string, len(procs))
+		for i, p := range procs {
+			ps[i] = strconv.Itoa(p)
+		}
+		fmt.Fprintf(w, "determinism: %d/%d identical, %d runs each (GOMAXPROCS %s)", *sum.Identical, compared, sum.Repeat, strings.Join(ps, ", "))
+		if n := sum.Seeds - sum.Errors - compared; n > 0 {
+			fmt.Fprintf(w, "; %d not compared (the wall-time limit cut a run short)", n)
+		}
+		fmt.Fprintln(w)
+		runs *= sum.Repeat
+		virtual *= time.Duration(sum.Repeat)
 	}
 	fmt.Fprintf(w, "wall time %v (%v per run, %d at once), virtual time %v, %.0f virtual seconds per wall second\n",
-		elapsed.Round(time.Millisecond), (runWall / time.Duration(runs)).Round(time.Millisecond), o.sweepWorkers(),
+		elapsed.Round(time.Millisecond), (runWall / time.Duration(runs)).Round(time.Millisecond), o.workers,
 		virtual.Round(time.Second), virtual.Seconds()/max(elapsed.Seconds(), 1e-9))
-	for i, seed := range sum.Failing {
+	for i, replay := range sum.replays {
 		if i == 10 {
-			fmt.Fprintf(w, "… and %d more failing seeds\n", len(sum.Failing)-i)
+			fmt.Fprintf(w, "… and %d more failing seeds\n", len(sum.replays)-i)
 			break
 		}
-		fmt.Fprintf(w, "replay: %s\n", o.replayCommand(seed))
+		fmt.Fprintf(w, "replay: %s\n", replay)
 	}
 }
 
-func sweepExitCode(sum sweepSummary, identical int, determinism bool) int {
+// sweepExitCode is the first that applies of: 1 for an anomaly or
+// nondeterminism (a failure of the simulator's own promise), 130 for an
+// interrupted sweep, 4 for a stuck seed, 3 for an unknown or erroring one.
+func sweepExitCode(sum sweepSummary) int {
 	switch {
-	case sum.Fail > 0 || (determinism && identical < sum.Seeds-sum.Errors):
-		// Nondeterminism is a failure of the simulator's own promise.
+	case sum.Fail > 0 || sum.Nondeterministic > 0:
 		return exitAnomaly
 	case sum.Interrupted:
 		return exitInterrupted
+	case sum.Stuck > 0:
+		return exitStuck
 	case sum.Unknown > 0 || sum.Errors > 0:
 		return exitUnknown
 	}
