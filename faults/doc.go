@@ -91,9 +91,7 @@
 // time: of two runs of a seed that part ways, the first instant whose lines
 // differ (as sets) names the race.
 //
-// Known limits. One pause at a time: the generators never overlap two
-// pauses, and a hand-written schedule that overlaps them has not been
-// measured. One race is left that no write orders: when a heartbeat that
+// Known limits. One race is left that no write orders: when a heartbeat that
 // GroupTransactSession.End forces is answered REBALANCE_IN_PROGRESS, End's
 // check of the session and the revoke the answer sets off take one mutex
 // inside kgo, and whichever goroutine gets it first decides whether the

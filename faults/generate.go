@@ -162,7 +162,6 @@ func Generate(seed uint64, r Rates, instances []string, steps int, spares ...str
 	slices.SortStableFunc(candidates, func(a, b Fault) int { return a.Step - b.Step })
 	var s Schedule
 	busyUntil := make(map[string]int)
-	pausedUntil := 0
 	for _, f := range candidates {
 		if f.Kind.IsCluster() {
 			s.Faults = append(s.Faults, f)
@@ -170,15 +169,6 @@ func Generate(seed uint64, r Rates, instances []string, steps int, spares ...str
 		}
 		if f.Step < busyUntil[f.Instance] {
 			continue
-		}
-		// One pause at a time: two instances frozen at the same virtual
-		// instant wake with their clients' timers aligned, and their
-		// rejoins race (a known limit of the lockstep driver).
-		if f.Kind == Pause {
-			if f.Step < pausedUntil {
-				continue
-			}
-			pausedUntil = f.Step + 20
 		}
 		s.Faults = append(s.Faults, f)
 		// A fault at a crash point fires at the instance's next unit,
