@@ -174,7 +174,12 @@ var emptyConsumerAssignment = func() []byte {
 }()
 
 func (c *Cluster) coordinator(id string) *broker {
-	gen := c.coordinatorGen.Load()
+	return c.coordinatorAt(c.coordinatorGen.Load(), id)
+}
+
+// eosim: coordinatorAt is coordinator at a given generation, so that
+// MoveCoordinators (eosim.go) can look ahead with the same hash.
+func (c *Cluster) coordinatorAt(gen uint64, id string) *broker {
 	n := hashString(fmt.Sprintf("%d", gen)+"\x00\x00"+id) % uint64(len(c.bs))
 	return c.bs[n]
 }
