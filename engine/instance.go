@@ -140,10 +140,13 @@ type Instance struct {
 	pending    map[int32]bool // assigned partitions whose stores are not loaded
 	lost       []int32        // partitions lost since the last step
 	groupErr   error          // what the coordinator last answered that ended the group session
-	unitSeq    int
-	dead       bool // crashed, stopped or closed: no more units
-	closed     bool // the clients are released
-	failedWith error
+	// rebalanceWaits: a rebalance callback waits for the unit in progress
+	// to end (BlockRebalanceOnPoll); cleared when the step allows it.
+	rebalanceWaits bool
+	unitSeq        int
+	dead           bool // crashed, stopped or closed: no more units
+	closed         bool // the clients are released
+	failedWith     error
 }
 
 // New validates cfg and returns an instance that is not started.
@@ -228,6 +231,14 @@ func (in *Instance) Start(ctx context.Context) error {
 			in.cl, err = kgo.NewClient(opts...)
 			break
 		}
+		// Rebalance callbacks wait until the unit that polled has ended
+		// (step calls AllowRebalance), as Java's consumer runs them only
+		// inside poll(). Without this, the revoke that End's forced
+		// heartbeat sets off (answered REBALANCE_IN_PROGRESS) races End's
+		// own check of the session for one mutex inside kgo, and whether
+		// the unit commits is the scheduler's pick. A unit that reaches
+		// its commit with a callback waiting aborts (see commit).
+		opts = append(opts, kgo.BlockRebalanceOnPoll(), kgo.OnPartitionsCallbackBlocked(in.onRebalanceWaits))
 		in.sess, err = kgo.NewGroupTransactSession(opts...)
 		if err == nil {
 			in.cl = in.sess.Client()
@@ -392,6 +403,9 @@ func (in *Instance) step(ctx context.Context, max int, wait time.Duration) (Step
 	if failed != nil {
 		return StepResult{}, failed
 	}
+	// A poll that returned records holds the group's rebalance callbacks
+	// until the unit that processes them has ended, committed or not.
+	defer in.allowRebalance()
 	if in.syncAssignment() && in.sess != nil {
 		if err := in.settleRebalance(ctx); err != nil {
 			return StepResult{}, err
@@ -627,15 +641,44 @@ func (in *Instance) Close() error {
 	return err
 }
 
+// closeClients closes the clients, letting go the rebalance a unit that
+// polled may still hold (a crash mid-unit): kgo's leave waits for it.
 func (in *Instance) closeClients() {
 	if in.side != nil {
 		in.side.Close()
 	}
 	if in.sess != nil {
-		in.sess.Close()
+		in.sess.CloseAllowingRebalance()
 	} else if in.cl != nil {
 		in.cl.Close()
 	}
+}
+
+// onRebalanceWaits hears from kgo that a rebalance callback (a revoke, a
+// loss, an assignment) waits for the unit in progress to end.
+func (in *Instance) onRebalanceWaits(context.Context, *kgo.Client) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.rebalanceWaits = true
+}
+
+// rebalanceWaiting reports whether a rebalance waits for the unit.
+func (in *Instance) rebalanceWaiting() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.rebalanceWaits
+}
+
+// allowRebalance ends what a unit's poll held: a waiting rebalance goes
+// on, to be seen at the next step.
+func (in *Instance) allowRebalance() {
+	if in.sess == nil {
+		return
+	}
+	in.mu.Lock()
+	in.rebalanceWaits = false
+	in.mu.Unlock()
+	in.sess.AllowRebalance()
 }
 
 // DropConnectionsAfter arms a network fault: once the instance next writes

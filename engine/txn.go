@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -23,9 +24,20 @@ func (in *Instance) beginTxn() error {
 	return in.cl.BeginTransaction()
 }
 
+// endTimeout bounds a session's End, as Java's default.api.timeout.ms
+// bounds a commit. Rebalance callbacks wait for the unit to end, so should
+// the coordinator drop the member between commit's look at
+// rebalanceWaiting and End's forced heartbeat, no heartbeat loop would
+// serve that heartbeat and nothing would tell End of the loss: kgo's End
+// would wait forever. Past this it gives up; the client does not know the
+// outcome, and the instance restarts.
+const endTimeout = time.Minute
+
 // endTxn ends the transaction; committed reports whether it committed.
 func (in *Instance) endTxn(ctx context.Context, try kgo.TransactionEndTry) (committed bool, err error) {
 	if in.sess != nil {
+		ctx, cancel := context.WithTimeout(ctx, endTimeout)
+		defer cancel()
 		return in.sess.End(ctx, try)
 	}
 	if err := in.cl.EndTransaction(ctx, try); err != nil {

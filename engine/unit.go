@@ -72,6 +72,11 @@ type unitOfWork struct {
 // GroupTransactSession aborted at End because the group rebalanced.
 const ReasonSessionAborted = "rebalance: group session aborted the transaction"
 
+// ReasonRebalanceWaits is the reason of a unit that reached its commit with
+// a rebalance waiting for it to end: it aborts rather than commit what its
+// member may no longer own.
+const ReasonRebalanceWaits = "rebalance: a rebalance waited for the unit, which aborted"
+
 // errRetryUnit is commit's answer, under retry_ambiguous_commit, to a
 // commit whose outcome is unknown: process the same records again.
 var errRetryUnit = errors.New("retrying the unit")
@@ -312,6 +317,14 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 	switch {
 	case in.cfg.Guarantee.ownOffsets():
 		committed, err = in.commitOwnOffsets(ctx, w)
+	case w.u.Transactional && in.rebalanceWaiting():
+		// The group is rebalancing (or dropped the member) while the unit
+		// held it off: the member may no longer own what it consumed, and
+		// kgo's session would abort the commit anyway. Abort.
+		if _, err = in.endTxn(ctx, kgo.TryAbort); err == nil {
+			w.u.Outcome, w.u.Reason = history.Aborted, ReasonRebalanceWaits
+			return history.Aborted, nil
+		}
 	case w.u.Transactional:
 		committed, err = in.endTxn(ctx, kgo.TryCommit)
 	default:

@@ -91,17 +91,18 @@
 // time: of two runs of a seed that part ways, the first instant whose lines
 // differ (as sets) names the race.
 //
-// Known limits. One race is left that no write orders: when a heartbeat that
-// GroupTransactSession.End forces is answered REBALANCE_IN_PROGRESS, End's
-// check of the session and the revoke the answer sets off take one mutex
-// inside kgo, and whichever goroutine gets it first decides whether the
-// unit commits. Holding the revoke until End returns (kgo's
-// BlockRebalanceOnPoll, with AllowRebalance after each unit) closes it, but
-// then a member dropped by the coordinator in the middle of a unit (a
-// zombie that wakes) leaves End waiting forever for a heartbeat no loop
-// serves (kgo v1.22.3): the engine would need a bound on End and the
-// mistake plans that rely on the race's timing would need new schedules;
-// not done.
+// The engine holds rebalance callbacks until a unit has ended (kgo's
+// BlockRebalanceOnPoll, AllowRebalance after each step): a heartbeat that
+// GroupTransactSession.End forces, answered REBALANCE_IN_PROGRESS, used to
+// set off a revoke that raced End's own check of the session for one mutex
+// inside kgo (swarm seed 1672, 4 runs of 12), with no write between them to
+// order. A unit that reaches its commit with a callback waiting aborts.
+// Holding the callbacks has a cost kgo v1.22.3 leaves to the caller: a
+// member the coordinator drops while End waits for its forced heartbeat (a
+// TxnOffsetCommit held past the session timeout) has no heartbeat loop to
+// serve it and never hears of the loss, so End would wait forever; the
+// engine bounds End by a minute of virtual time (engine.endTimeout), after
+// which the unit's outcome is unknown to the client and it restarts.
 //
 // # Where kfake departs from a real broker, as the faults expose it
 //

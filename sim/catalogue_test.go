@@ -322,10 +322,11 @@ func TestBrokerRestart(t *testing.T) {
 
 // TestBrokerRestartLetsHeldRequestsGo replays the plan in which the brokers
 // restart while delays hold two requests (kfake closed over two sleeping
-// controls used to wedge the run) and requires the requests let go first
-// and exactly_once_v2 to pass.
+// controls used to wedge the run): c joins, a's and b's offset fetches of
+// the rebalance are held 25 s, and the brokers restart 2 s later. It
+// requires the requests let go first and exactly_once_v2 to pass.
 func TestBrokerRestartLetsHeldRequestsGo(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "schedules", "eos-broker-restart-while-requests-held.json"))
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "schedules", "eos-broker-restart-while-two-offset-fetches-held.json"))
 	require.NoError(t, err)
 	plan, err := ParsePlan(data)
 	require.NoError(t, err)
