@@ -7,6 +7,10 @@
 // A step is one round of the simulator's driver, in which every live
 // instance may do one unit of work. A fault at a crash point arms its
 // instance at its step and strikes at the next unit that reaches the point.
+// Every fault of a run ends as exactly one of fired, no effect (it could not
+// act: its instance down or paused, a fault already armed on it) or not
+// reached (the liveness phase began, or the input was processed, first):
+// see sim.Outcome.
 //
 // # The catalogue and how each fault is made
 //
@@ -23,7 +27,9 @@
 //	join, leave   start a spare instance; Close plus kadm LeaveGroup by
 //	              instance id, as an operator removes a static member
 //	broker-error  kfake.Fault{Keys, Err, Count: 1, When: owner}, matched to
-//	              the instance by transactional id or group instance id
+//	              the instance by the transactional id of its current
+//	              incarnation (with the incarnation under fresh_txn_id) or
+//	              its group instance id
 //	drop          the instance's dialer cuts the connection right after the
 //	              request is written: the broker did the work, the answer
 //	              is lost, kgo dials again
@@ -33,9 +39,12 @@
 //	              client's other connections meanwhile, so later requests
 //	              overtake it (those queued behind it on its connection wait)
 //	leader-move   kfake MoveTopicPartition of the partition, in every topic,
-//	              to the broker after its leader
-//	coordinator-  kfake RehashCoordinators: every group and transaction
-//	move          coordinator moves, clients learn it from NOT_COORDINATOR
+//	              to the broker after its leader (sim refuses a leader or
+//	              coordinator move on one broker: it has nowhere to go)
+//	coordinator-  kfake MoveCoordinators (eosim's addition): every group and
+//	move          transaction coordinator is rehashed, the group's and the
+//	              running instances' onto other brokers; clients learn it
+//	              from NOT_COORDINATOR
 //	broker-       every broker stops and starts again on its ports from the
 //	restart       kfake.DataDir it persisted to (the run's state directory,
 //	              used only when a restart is scheduled); leaders and their

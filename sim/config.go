@@ -128,7 +128,30 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, c.validateMoves())
 	return errors.Join(errs...)
+}
+
+// validateMoves refuses what can never have an effect: a leader or
+// coordinator move on a one-broker cluster has nowhere to go. Under Swarm
+// the rates are the seed's, and a seed that picks cluster faults gets three
+// brokers (resolveSwarm).
+func (c Config) validateMoves() error {
+	if c.Brokers != 1 {
+		return nil
+	}
+	if c.Schedule != nil {
+		for i, f := range c.Schedule.Faults {
+			if f.Kind == faults.LeaderMove || f.Kind == faults.CoordinatorMove {
+				return fmt.Errorf("%w: fault %d (%s) needs at least 2 brokers, got 1: there is nowhere to move to", faults.ErrInvalid, i, f.Kind)
+			}
+		}
+		return nil
+	}
+	if !c.Swarm && c.Rates.Cluster > 0 {
+		return fmt.Errorf("cluster rate %g needs at least 2 brokers, got 1: its leader and coordinator moves have nowhere to go", c.Rates.Cluster)
+	}
+	return nil
 }
 
 // InstanceNames returns the names of the run's instances: a, b, c…

@@ -34,6 +34,13 @@
 // group commit the end of every input partition within LivenessTimeout of
 // virtual time. A run that does not is Unknown, never Pass.
 //
+// Every fault of the schedule ends as exactly one Outcome, in the History
+// ("fired: …", "no effect (why): …", "not reached (why): …") and in
+// Result.Faults, in the schedule's order: fired, taken from what the
+// broker, the network or the engine saw; no effect, when its step came but
+// it could not act; not reached, when the liveness phase began (what is
+// still armed then is taken off) or the input was processed first.
+//
 // # Where kfake departs from Kafka
 //
 // kfake is one process with one request loop; it never answers

@@ -38,11 +38,12 @@ func (w *world) drive(ctx context.Context) error {
 			w.note(fmt.Sprintf("liveness timeout: input not processed within %v", w.cfg.LivenessTimeout))
 			return nil
 		}
-		if step < faultSteps {
-			for _, f := range w.sched.At(step) {
-				if err := w.apply(ctx, f); err != nil {
-					return err
-				}
+		// The schedule is sorted by step (faults.Schedule.Validate).
+		for fs := w.sched.Faults; step < faultSteps && w.applied < len(fs) && fs[w.applied].Step <= step; {
+			i := w.applied
+			w.applied++
+			if err := w.apply(ctx, i, fs[i]); err != nil {
+				return err
 			}
 		}
 		if err := w.restartDue(ctx, step); err != nil {
@@ -96,20 +97,20 @@ func (w *world) sleep(d time.Duration) {
 	}
 }
 
-// heal starts the liveness phase: no new fault fires, and every instance
-// that should run is brought back. A pause runs its course (at most two
-// minutes): cutting it short would hide the zombie it was meant to make.
+// heal starts the liveness phase: no new fault fires (what is still armed
+// is taken off, not reached), and every instance that should run is
+// brought back. A pause runs its course (at most two minutes): cutting it
+// short would hide the zombie it was meant to make.
 func (w *world) heal(step int) {
 	w.note("liveness phase: faults off, every instance back")
+	w.endFaults("still armed when the liveness phase started", "the liveness phase started")
 	for _, s := range w.slots {
-		s.armed, s.drop = nil, nil
 		// One that waits for its session to expire goes on waiting: the
 		// coordinator expires it within the session timeout.
 		if s.in == nil && !s.spare && !s.waitExpiry {
 			s.downUntil = step
 		}
 	}
-	w.disarmBrokerFaults()
 }
 
 // restartDue starts the instances whose downtime is over.
@@ -183,6 +184,8 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 		}
 		w.settle()
 		if paused {
+			w.fired(s.pausing.index, s.pausing.fault.String())
+			s.pausing = nil
 			w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: "pause",
 				Detail: fmt.Sprintf("paused until %v", s.resumeAt.Sub(w.start).Round(time.Millisecond))})
 			continue
@@ -383,17 +386,24 @@ func stuckIn(name, what string) error {
 // afterStep records what a step's outcome means for its slot: a crash
 // takes the instance down, a failure restarts it.
 func (w *world) afterStep(_ context.Context, s *slot, step int, out stepOutcome) (progressed bool, err error) {
-	w.checkFired(s)
+	w.checkFired()
 	switch {
 	case out.err == nil:
+		if s.armed != nil {
+			s.armed.hit.Store(false) // a point inside the commit whose request never went
+		}
 		return out.res.Records > 0, nil
 	case errors.Is(out.err, engine.ErrCrashed):
 		s.downUntil = step + 1
-		if f := s.armed; f != nil {
-			s.downUntil = step + f.RestartAfter
-			if f.Kind == faults.Expire {
+		if a := s.armed; a != nil && a.hit.Load() {
+			// Only the crash hook crashes an instance mid-step.
+			w.fired(a.index, a.fault.String())
+			s.downUntil = step + a.fault.RestartAfter
+			if a.fault.Kind == faults.Expire {
 				s.downUntil, s.waitExpiry = -1, true
 			}
+		} else if a != nil {
+			w.noEffect(a.index, "its instance crashed before the point")
 		}
 		if err := w.untilDone(s.name, "its close", s.in.Close); errors.Is(err, ErrStuck) {
 			return false, err
@@ -401,6 +411,9 @@ func (w *world) afterStep(_ context.Context, s *slot, step int, out stepOutcome)
 		s.in, s.armed = nil, nil
 	case errors.Is(out.err, engine.ErrFailed):
 		w.note(fmt.Sprintf("%s restarts after a failure: %s", s.name, engine.Reason(out.err)))
+		if a := s.armed; a != nil {
+			w.noEffect(a.index, "its instance failed before the point, and restarts")
+		}
 		if err := w.closeInstance(s.in); errors.Is(err, ErrStuck) {
 			return false, err
 		}

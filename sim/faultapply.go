@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,39 +16,41 @@ import (
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
-	"github.com/eosim/eosim/history"
 )
 
-// apply fires or arms one fault. A fault that cannot apply (its instance is
-// down, or already has a fault pending) is recorded as skipped.
-func (w *world) apply(ctx context.Context, f faults.Fault) error {
+// apply fires or arms fault i of the schedule. A fault that cannot act
+// (its instance is down or paused, or already has a fault armed) has no
+// effect; one that acts at once (a shutdown, a leave, a join, a cluster
+// fault) fires; the others are armed, and fire when what they wait for
+// comes (checkFired, afterStep) or are not reached (endFaults).
+func (w *world) apply(ctx context.Context, i int, f faults.Fault) error {
 	if f.Kind.IsCluster() {
-		return w.applyCluster(ctx, f)
+		return w.applyCluster(i, f)
 	}
 	s := w.slot(f.Instance)
-	skip := func(why string) error {
-		w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind),
-			Detail: fmt.Sprintf("skipped (%s): %s", why, f)})
+	switch {
+	case s == nil:
+		w.noEffect(i, "no such instance")
+		return nil
+	case f.Kind == faults.Join && (s.in != nil || s.pending != nil):
+		w.noEffect(i, "already running")
+		return nil
+	case f.Kind != faults.Join && s.in == nil:
+		w.noEffect(i, "instance down")
+		return nil
+	case f.Kind != faults.Join && s.pending != nil:
+		w.noEffect(i, "instance paused")
+		return nil
+	case s.armed != nil || (f.Kind == faults.Drop && s.drop != nil):
+		w.noEffect(i, "a fault is already armed on it")
 		return nil
 	}
-	if s == nil {
-		return skip("no such instance")
-	}
-	if f.Kind == faults.Join {
-		if s.in != nil || s.pending != nil {
-			return skip("already running")
-		}
-	} else if s.in == nil || s.pending != nil {
-		return skip("instance down or paused")
-	}
-	if s.armed != nil || (f.Kind == faults.Drop && s.drop != nil) {
-		return skip("a fault is already armed on it")
-	}
-	w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind), Detail: f.String()})
 	switch f.Kind {
 	case faults.Crash, faults.Expire, faults.Pause:
-		s.armed = &f
+		w.armedLine(i)
+		s.armed = &armedFault{index: i, fault: f}
 	case faults.Shutdown:
+		w.fired(i, f.String())
 		// A close error means the checkpoint could not be written: the
 		// restart then restores from the changelog, as after a crash.
 		if err := w.closeInstance(s.in); errors.Is(err, ErrStuck) {
@@ -57,6 +60,7 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 		}
 		s.in, s.downUntil = nil, w.steps+f.RestartAfter
 	case faults.Leave:
+		w.fired(i, f.String())
 		if err := w.closeInstance(s.in); errors.Is(err, ErrStuck) {
 			return err
 		} else if err != nil {
@@ -70,50 +74,68 @@ func (w *world) apply(ctx context.Context, f faults.Fault) error {
 		}
 		w.settle()
 	case faults.Join:
+		w.fired(i, f.String())
 		if err := w.startInstance(ctx, s); err != nil {
 			return err
 		}
 	case faults.BrokerError:
-		return w.armBrokerError(f)
+		w.armedLine(i)
+		return w.armBrokerError(i, f, s)
 	case faults.Drop:
 		key, ok := apiKey(f.Request)
 		if !ok {
 			return fmt.Errorf("fault %s: unknown request", f)
 		}
+		w.armedLine(i)
 		s.in.DropConnectionsAfter(key, nil)
-		s.drop = &f
+		s.drop = &armedFault{index: i, fault: f}
 	case faults.Delay:
-		return w.armDelay(f)
+		w.armedLine(i)
+		return w.armDelay(i, f, s)
 	}
 	return nil
 }
 
+// armedFault is a fault of the schedule armed on an instance.
+type armedFault struct {
+	index int // in the schedule
+	fault faults.Fault
+	// hit: the crash hook struck at the fault's point in the step under
+	// way (a point inside the commit then cuts the wire when its request
+	// goes, if it goes). Set on the unit's goroutine; the driver reads it
+	// even when the step never returns (stuck).
+	hit atomic.Bool
+}
+
 // armedDelay is a delay fault installed as a kfake control.
 type armedDelay struct {
+	index int // in the schedule
 	fault faults.Fault
-	fired *atomic.Bool
+	// fired: the control held a request; done: the control is to let the
+	// next request go and leave (fired, or disarmed).
+	fired, done *atomic.Bool
 }
 
 // armDelay installs a control that holds the instance's next matching
 // request for the fault's delay, in virtual time; kfake serves other
 // connections meanwhile (SleepControl), so later requests overtake it.
-func (w *world) armDelay(f faults.Fault) error {
+func (w *world) armDelay(i int, f faults.Fault, s *slot) error {
 	key, ok := apiKey(f.Request)
 	if !ok {
 		return fmt.Errorf("fault %s: unknown request", f)
 	}
-	txnID := w.cfg.AppID() + "-" + f.Instance
-	fired := new(atomic.Bool)
+	fired, done := new(atomic.Bool), new(atomic.Bool)
 	c := w.cluster.Fake
 	c.ControlKey(key, func(req kmsg.Request) (kmsg.Response, error, bool) {
-		if fired.Load() {
-			return nil, nil, false // done: let the control go
+		if done.Load() {
+			return nil, nil, false // let the control go
 		}
 		c.KeepControl()
-		if !ownedBy(req, txnID, f.Instance) {
+		if !ownedBy(req, s.transactionalID(), f.Instance) {
 			return nil, nil, false
 		}
 		fired.Store(true)
+		done.Store(true)
 		// Off the millisecond grid, and apart per instance: a held request
 		// must not wake at the same virtual instant as another sleeper or
 		// a client timer, or Go would order them.
@@ -136,7 +158,7 @@ func (w *world) armDelay(f faults.Fault) error {
 		})
 		return nil, nil, false
 	})
-	w.delays = append(w.delays, armedDelay{fault: f, fired: fired})
+	w.delays = append(w.delays, armedDelay{index: i, fault: f, fired: fired, done: done})
 	return nil
 }
 
@@ -162,20 +184,25 @@ func (w *world) letHeldRequestsGo() (n int) {
 	return n
 }
 
-// applyCluster moves leaders or coordinators, and records where they went.
-func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
-	w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: f.String()})
+// applyCluster moves a partition's leaders or the coordinators, or
+// restarts the brokers, and records where things went. A move needs two
+// brokers (Config.Validate refuses a schedule that moves with one).
+func (w *world) applyCluster(i int, f faults.Fault) error {
 	switch f.Kind {
 	case faults.LeaderMove:
+		if w.cfg.Brokers < 2 {
+			w.noEffect(i, "one broker: nowhere to move the leader")
+			break
+		}
 		node, err := w.cluster.MoveLeader(f.Partition)
 		if err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("fired: partition %d now led by broker %d", f.Partition, node)
 		if node < 0 {
-			detail = fmt.Sprintf("skipped: no topic has partition %d", f.Partition)
+			w.noEffect(i, fmt.Sprintf("no topic has partition %d", f.Partition))
+			break
 		}
-		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: detail})
+		w.fired(i, fmt.Sprintf("partition %d now led by broker %d", f.Partition, node))
 	case faults.BrokerRestart:
 		if n := w.letHeldRequestsGo(); n > 0 {
 			w.note(fmt.Sprintf("%d held requests let go before the brokers restart", n))
@@ -195,14 +222,36 @@ func (w *world) applyCluster(_ context.Context, f faults.Fault) error {
 		if err != nil {
 			return err
 		}
-		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: "fired: the brokers restarted"})
+		w.fired(i, "the brokers restarted")
 	case faults.CoordinatorMove:
-		w.cluster.Fake.RehashCoordinators()
-		w.log.Record(history.Event{Kind: history.KindFault, Fault: string(f.Kind), Detail: fmt.Sprintf(
-			"fired: group coordinator now broker %d", w.cluster.Fake.CoordinatorFor(w.cfg.AppID()))})
+		// The group's coordinator moves to another broker, and so do the
+		// running instances' transaction coordinators whenever a hash
+		// generation moves them all (kfake MoveCoordinators).
+		nodes, moved := w.cluster.Fake.MoveCoordinators(w.coordinatorKeys()...)
+		if !moved {
+			w.noEffect(i, "one broker: nowhere to move the coordinators")
+			break
+		}
+		w.fired(i, fmt.Sprintf("group coordinator now broker %d", nodes[0]))
 	}
 	w.settle()
 	return nil
+}
+
+// coordinatorKeys are the ids whose coordinators a coordinator move must
+// move: the group's, then the transactional ids of the running instances
+// (under a transactional guarantee), in name order.
+func (w *world) coordinatorKeys() []string {
+	keys := []string{w.cfg.AppID()}
+	if w.cfg.Guarantee == engine.AtLeastOnce {
+		return keys
+	}
+	for _, s := range w.slots {
+		if s.in != nil {
+			keys = append(keys, s.transactionalID())
+		}
+	}
+	return keys
 }
 
 func (w *world) slot(name string) *slot {
@@ -220,15 +269,16 @@ func (w *world) slot(name string) *slot {
 // resumes it. A unit that reaches after-poll otherwise waits there for the
 // world to settle (settleAfterPoll).
 func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
-	f := s.armed
-	hit := f != nil && f.Point == at.Point &&
-		(at.Point != engine.AfterProcess || at.Index == min(f.Index, at.Records-1))
+	a := s.armed
+	hit := a != nil && a.fault.Point == at.Point &&
+		(at.Point != engine.AfterProcess || at.Index == min(a.fault.Index, at.Records-1))
 	switch {
-	case hit && f.Kind != faults.Pause:
+	case hit && a.fault.Kind != faults.Pause:
+		a.hit.Store(true)
 		return true
 	case hit:
-		s.armed = nil
-		s.resumeAt = time.Now().Add(time.Duration(f.PauseMs) * time.Millisecond)
+		s.armed, s.pausing = nil, a
+		s.resumeAt = time.Now().Add(time.Duration(a.fault.PauseMs) * time.Millisecond)
 		close(s.paused)
 		<-s.resume
 	case at.Point == engine.AfterPoll:
@@ -251,13 +301,14 @@ func (w *world) settleAfterPoll() {
 
 // armedBrokerFault is an installed broker error not yet seen to fire.
 type armedBrokerFault struct {
+	index  int // in the schedule
 	fault  faults.Fault
 	handle *kfake.FaultHandle
 }
 
 // armBrokerError installs a kfake fault that answers the instance's next
 // matching request with the error.
-func (w *world) armBrokerError(f faults.Fault) error {
+func (w *world) armBrokerError(i int, f faults.Fault, s *slot) error {
 	key, ok := apiKey(f.Request)
 	if !ok {
 		return fmt.Errorf("fault %s: unknown request", f)
@@ -266,67 +317,82 @@ func (w *world) armBrokerError(f faults.Fault) error {
 	if !ok {
 		return fmt.Errorf("fault %s: unknown error", f)
 	}
-	txnID := w.cfg.AppID() + "-" + f.Instance
 	h := w.cluster.Fake.Fault(kfake.Fault{
 		Keys:  []kmsg.Key{kmsg.Key(key)},
 		Err:   kerrErr,
 		Count: 1,
-		When:  func(req kmsg.Request) bool { return ownedBy(req, txnID, f.Instance) },
+		When:  func(req kmsg.Request) bool { return ownedBy(req, s.transactionalID(), f.Instance) },
 	})
-	w.brokerFaults = append(w.brokerFaults, armedBrokerFault{fault: f, handle: h})
+	w.brokerFaults = append(w.brokerFaults, armedBrokerFault{index: i, fault: f, handle: h})
 	return nil
 }
 
-// checkFired records the faults that have fired since the last check: the
-// broker's errors, and s's dropped connections.
-func (w *world) checkFired(s *slot) {
-	kept := w.brokerFaults[:0]
-	for _, b := range w.brokerFaults {
-		if b.handle.Hits() > 0 {
-			w.recordFired(b.fault.Instance, b.fault)
-			continue
+// checkFired records the armed faults that have fired since the last
+// check: the broker's errors (kfake's hit counts), the held requests, and
+// the instances' dropped connections.
+func (w *world) checkFired() {
+	w.brokerFaults = slices.DeleteFunc(w.brokerFaults, func(b armedBrokerFault) bool {
+		if b.handle.Hits() == 0 {
+			return false
 		}
-		kept = append(kept, b)
-	}
-	w.brokerFaults = kept
-	keptDelays := w.delays[:0]
-	for _, d := range w.delays {
-		if d.fired.Load() {
-			w.recordFired(d.fault.Instance, d.fault)
-			continue
+		w.fired(b.index, b.fault.String())
+		return true
+	})
+	w.delays = slices.DeleteFunc(w.delays, func(d armedDelay) bool {
+		if !d.fired.Load() {
+			return false
 		}
-		keptDelays = append(keptDelays, d)
+		w.fired(d.index, d.fault.String())
+		return true
+	})
+	for _, s := range w.slots {
+		w.checkDropFired(s, s.in)
 	}
-	w.delays = keptDelays
-	if s != nil && s.drop != nil && s.in != nil && s.in.DropFired() {
-		w.recordFired(s.name, *s.drop)
+}
+
+// checkDropFired records s's armed drop as fired if in, its current or
+// just failed incarnation, cut a connection for it.
+func (w *world) checkDropFired(s *slot, in *engine.Instance) {
+	if s.drop != nil && in != nil && in.DropFired() {
+		w.fired(s.drop.index, s.drop.fault.String())
 		s.drop = nil
 	}
 }
 
-func (w *world) recordFired(instance string, f faults.Fault) {
-	w.log.Record(history.Event{Kind: history.KindFault, Instance: instance, Fault: string(f.Kind), Detail: "fired: " + f.String()})
+// endFaults ends the fault phase, or the run: what fired is recorded, every
+// armed fault is taken off, and every fault still without an outcome is not
+// reached, armed ones with why, those whose step never came with notYet.
+func (w *world) endFaults(why, notYet string) {
+	w.checkFired()
+	w.removeBrokerFaults()
+	for _, s := range w.slots {
+		if s.drop != nil && s.in != nil {
+			// -1 is no request: the dialer drops nothing more.
+			s.in.DropConnectionsAfter(-1, nil)
+		}
+		s.armed, s.drop = nil, nil
+	}
+	w.unreached(why, notYet)
 }
 
-// disarmBrokerFaults removes the broker errors and delays that never
-// fired.
-func (w *world) disarmBrokerFaults() {
+// removeBrokerFaults takes the broker errors and delays that never fired
+// off the brokers.
+func (w *world) removeBrokerFaults() {
 	for _, b := range w.brokerFaults {
 		b.handle.Remove()
-		w.note("never fired: " + b.fault.String())
 	}
 	w.brokerFaults = nil
 	for _, d := range w.delays {
-		d.fired.Store(true) // its control lets the next request go, then goes
-		w.note("never fired: " + d.fault.String())
+		d.done.Store(true) // its control lets the next request go, then goes
 	}
 	w.delays = nil
 }
 
-// ownedBy reports whether req comes from the instance: by its transactional
-// id, its group instance id, or its member id. A request carrying none (a
-// produce without a transaction) belongs to whichever instance sends it
-// first.
+// ownedBy reports whether req comes from the instance: by the
+// transactional id its current incarnation uses (txnID, see
+// slot.transactionalID), its group instance id, or its member id. A request
+// carrying none (a produce without a transaction) belongs to whichever
+// instance sends it first.
 func ownedBy(req kmsg.Request, txnID, instance string) bool {
 	deref := func(s *string) string {
 		if s == nil {

@@ -63,6 +63,9 @@ type Result struct {
 	Stats Stats
 	// Hash is the trace hash: the SHA-256 of the History.
 	Hash string
+	// Faults is what became of each fault of Schedule, in its order:
+	// fired, no effect or not reached (see Outcome).
+	Faults []FaultOutcome
 }
 
 // Verdict is the run's verdict: stuck when the driver gave up on it,
@@ -151,11 +154,23 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 // here, with a last note that says what it was waiting for.
 func (w *world) stuck(err error) Result {
 	why := strings.TrimPrefix(err.Error(), ErrStuck.Error()+": ")
+	// What fired is recorded; the rest the run never reached. Nothing is
+	// taken off the brokers or the instances here (close does it): a
+	// stuck world is not asked for more than it must.
+	w.checkFired()
+	for _, s := range w.slots {
+		if a := s.armed; a != nil && a.hit.Load() {
+			// The hook struck; the crash is what the driver waited on.
+			w.fired(a.index, a.fault.String())
+		}
+	}
+	w.unreached("still armed when the run was given up", "the run was given up")
 	w.note("stuck: " + why)
 	h := w.log.History()
 	return Result{
 		Config: w.cfg, Schedule: w.sched, History: h, Stuck: why,
 		Hash: h.Hash(), Stats: statsOf(h, w.steps, time.Since(w.start)),
+		Faults: w.faultOutcomes(),
 	}
 }
 
@@ -208,6 +223,10 @@ type world struct {
 	// members is the group's static members (instance ids) as last
 	// described, for faults that wait on the coordinator.
 	members []string
+	// outcomes is what became of each fault of sched; applied counts the
+	// faults whose step has come.
+	outcomes outcomes
+	applied  int
 	// brokerFaults and delays are the installed broker errors and held
 	// requests not yet seen to fire.
 	brokerFaults []armedBrokerFault
@@ -235,7 +254,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		return nil, err
 	}
 	w := &world{
-		cfg: cfg, sched: sched, scenario: sc,
+		cfg: cfg, sched: sched, scenario: sc, outcomes: newOutcomes(sched),
 		params: scenarios.Params{
 			AppID: cfg.AppID(), Seed: derive(cfg.Seed, "input"),
 			Inputs: cfg.Inputs, Partitions: cfg.Partitions, Batch: cfg.Batch,
@@ -339,7 +358,7 @@ func deterministicOpts(slot int) []kgo.Opt {
 }
 
 func (w *world) startInstance(ctx context.Context, s *slot) error {
-	s.incarnation++
+	s.setIncarnation(w.cfg)
 	in, err := engine.New(engine.Config{
 		AppID: w.cfg.AppID(), Name: s.name, Incarnation: s.incarnation,
 		Brokers: w.cluster.Brokers(), Dial: w.cluster.Net.DialContext,
@@ -374,7 +393,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 	if s.drop != nil {
 		// A drop armed on a dead incarnation waits for the next one,
 		// whose first requests (InitProducerID) it may be aimed at.
-		key, _ := apiKey(s.drop.Request)
+		key, _ := apiKey(s.drop.fault.Request)
 		in.DropConnectionsAfter(key, nil)
 	}
 	if err := w.untilDone(s.name, "its start", func() error { return in.Start(ctx) }); err != nil {
@@ -384,10 +403,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		}
 		// A start can fail under a fault (its InitProducerID answer lost):
 		// the instance stays down and is tried again at the next step.
-		if s.drop != nil && in.DropFired() {
-			w.recordFired(s.name, *s.drop)
-			s.drop = nil
-		}
+		w.checkDropFired(s, in)
 		if err := w.closeInstance(in); errors.Is(err, ErrStuck) {
 			return err
 		}
@@ -419,10 +435,13 @@ func (w *world) fetchPartitionBytes() int32 {
 // judge stops the instances, snapshots the topics and runs the checkers.
 func (w *world) judge(ctx context.Context) (Result, error) {
 	// A run can finish its input before its fault phase ends: what was
-	// armed and never fired is disarmed before the instances close, and
-	// every held request is let go.
-	w.checkFired(nil)
-	w.disarmBrokerFaults()
+	// armed and never fired is disarmed before the instances close (not
+	// reached), and every held request is let go.
+	if w.complete {
+		w.endFaults("still armed when the input was processed", "the input was processed")
+	} else {
+		w.endFaults("still armed when the run ended", "the run ended")
+	}
 	w.awaitHeldRequests()
 	// Every instance stops at this one instant, before any client closes
 	// and takes its own, scheduling-dependent, share of virtual time.
@@ -459,6 +478,7 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 		Report:   invariants.Check(spec, invariants.Run{History: h, Snapshot: snap, Complete: w.complete}),
 		Complete: w.complete,
 		Hash:     h.Hash(),
+		Faults:   w.faultOutcomes(),
 	}
 	res.Stats = statsOf(h, w.steps, virtual)
 	return res, nil
@@ -496,7 +516,7 @@ func statsOf(h history.History, steps int, virtual time.Duration) Stats {
 
 func (w *world) close() {
 	if w.cluster != nil {
-		w.disarmBrokerFaults()
+		w.removeBrokerFaults()
 		w.awaitHeldRequests()
 	}
 	for _, s := range w.slots {

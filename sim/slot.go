@@ -1,10 +1,11 @@
 package sim
 
 import (
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/eosim/eosim/engine"
-	"github.com/eosim/eosim/faults"
 )
 
 // slot is one instance name, its current incarnation, and what the
@@ -20,15 +21,50 @@ type slot struct {
 	// coordinator to expire its session).
 	downUntil  int
 	waitExpiry bool
-	// armed is a crash, expire or pause fault waiting for its crash point.
-	armed *faults.Fault
+	// txnID is the transactional id of the current incarnation (see
+	// transactionalID); kfake's goroutines read it to match faults.
+	txnID atomic.Pointer[string]
+	// armed is a crash, expire or pause fault waiting for its crash point;
+	// pausing the pause that froze the unit, until the driver records it.
+	armed, pausing *armedFault
 	// A paused unit: the hook closes paused when the unit freezes and waits
 	// for resume; its step's outcome arrives on pending.
 	paused, resume chan struct{}
 	resumeAt       time.Time
 	pending        chan stepOutcome
 	// drop is an armed connection drop not yet seen to fire.
-	drop *faults.Fault
+	drop *armedFault
+}
+
+// setIncarnation counts a new start of the slot's name and notes the
+// transactional id it will use.
+func (s *slot) setIncarnation(cfg Config) {
+	s.incarnation++
+	id := transactionalID(cfg, s.name, s.incarnation)
+	s.txnID.Store(&id)
+}
+
+// transactionalID returns the transactional id the slot's current
+// incarnation uses, what a broker fault or a delay aimed at it must match.
+func (s *slot) transactionalID() string {
+	if id := s.txnID.Load(); id != nil {
+		return *id
+	}
+	return ""
+}
+
+// transactionalID is the transactional id of incarnation n of instance
+// name, by the rule of engine.Instance.Start (engine/instance.go), which the
+// engine does not export: <app>-<name>, and <app>-<name>-<n> under
+// fresh_txn_id. Matching faults by it, rather than by a name prefix, aims
+// them at the incarnation that runs, under every guarantee, and nothing
+// else; TestBrokerErrorUnderFreshTxnIDFires fails if the rules part.
+func transactionalID(cfg Config, name string, n int) string {
+	id := cfg.AppID() + "-" + name
+	if cfg.Guarantee == engine.FreshTransactionalID {
+		id = fmt.Sprintf("%s-%d", id, n)
+	}
+	return id
 }
 
 // stepOutcome is what one Step returned.
