@@ -42,8 +42,42 @@ func paramBlock(o options, res sim.Result) [][2]string {
 		{"guarantee", string(c.Guarantee)},
 		{"protocol", protocol},
 		{"faults", faultsLine},
-		{"schedule", scheduleCounts(res.Schedule)},
+		{"schedule", scheduleLine(res)},
 	}
+}
+
+// scheduleLine says how many faults of each kind the run's schedule has
+// and, once the run has said, what became of them.
+func scheduleLine(res sim.Result) string {
+	line := scheduleCounts(res.Schedule)
+	if n := len(res.Schedule.Faults); n > 0 && len(res.Faults) == n {
+		line += " (" + res.FaultCounts().String() + ")"
+	}
+	return line
+}
+
+// faultLines renders each fault of the run's schedule on one line, with
+// what became of it when the run has said.
+func faultLines(res sim.Result) []string {
+	lines := make([]string, len(res.Schedule.Faults))
+	for i, f := range res.Schedule.Faults {
+		lines[i] = f.String()
+		if len(res.Faults) != len(res.Schedule.Faults) {
+			continue
+		}
+		switch o := res.Faults[i]; o.Outcome {
+		case sim.Fired:
+			lines[i] += " → fired"
+			if o.Detail != f.String() {
+				lines[i] += ": " + o.Detail
+			}
+		case sim.NoEffect:
+			lines[i] += " → no effect (" + o.Detail + ")"
+		case sim.NotReached:
+			lines[i] += " → not reached (" + o.Detail + ")"
+		}
+	}
+	return lines
 }
 
 // scheduleCounts says how many faults of each kind the schedule has.
@@ -67,8 +101,8 @@ func printRun(w io.Writer, o options, out outcome) {
 	for _, kv := range paramBlock(o, res) {
 		fmt.Fprintf(w, "  %-13s %s\n", kv[0], kv[1])
 	}
-	for _, f := range res.Schedule.Faults {
-		fmt.Fprintf(w, "    %s\n", f)
+	for _, l := range faultLines(res) {
+		fmt.Fprintf(w, "    %s\n", l)
 	}
 
 	st := res.Stats

@@ -38,8 +38,8 @@ func shrink(ctx context.Context, o options, enter bubble.Enter, stdout, stderr i
 		return exitCode(first.Verdict())
 	}
 	kind := first.Report.Anomalies[0].Kind
-	fmt.Fprintf(stdout, "shrinking seed %d: %d faults, %d orders, %d instances, %d partitions; keeping an anomaly of kind %s\n",
-		o.cfg.Seed, len(first.Schedule.Faults), o.cfg.Inputs, o.cfg.Instances, o.cfg.Partitions, kind)
+	fmt.Fprintf(stdout, "shrinking seed %d: %d faults (%d fired), %d orders, %d instances, %d partitions; keeping an anomaly of kind %s\n",
+		o.cfg.Seed, len(first.Schedule.Faults), first.FaultCounts().Fired, o.cfg.Inputs, o.cfg.Instances, o.cfg.Partitions, kind)
 
 	cfg, res, st, err := sim.Shrink(o.cfg, kind, run, o.shrinkRuns)
 	if err != nil {
@@ -51,10 +51,10 @@ func shrink(ctx context.Context, o options, enter bubble.Enter, stdout, stderr i
 	}
 	fmt.Fprintf(stdout, "shrunk in %v: %d runs tried, %d reductions kept\n",
 		time.Since(start).Round(time.Millisecond), st.Runs, st.Kept)
-	fmt.Fprintf(stdout, "minimal plan: %d faults (was %d), %d orders (was %d), %d instances, %d partitions\n",
-		len(cfg.Schedule.Faults), len(first.Schedule.Faults), cfg.Inputs, o.cfg.Inputs, cfg.Instances, cfg.Partitions)
-	for _, f := range cfg.Schedule.Faults {
-		fmt.Fprintf(stdout, "    %s\n", f)
+	fmt.Fprintf(stdout, "minimal plan: %d faults (was %d), %d fired, %d orders (was %d), %d instances, %d partitions\n",
+		len(cfg.Schedule.Faults), len(first.Schedule.Faults), res.FaultCounts().Fired, cfg.Inputs, o.cfg.Inputs, cfg.Instances, cfg.Partitions)
+	for _, l := range faultLines(res) {
+		fmt.Fprintf(stdout, "    %s\n", l)
 	}
 	fmt.Fprintf(stdout, "  verdict       %s\n", verdictText(res))
 	fmt.Fprintf(stdout, "  trace hash    %s\n", res.Hash)

@@ -35,7 +35,10 @@ type seedLine struct {
 	Crashes   int      `json:"crashes"`
 	Committed int      `json:"committed"`
 	Aborted   int      `json:"aborted"`
-	Hash      string   `json:"hash,omitempty"`
+	// Faults counts the schedule's faults by outcome (fired, no_effect,
+	// not_reached).
+	Faults sim.FaultCounts `json:"faults"`
+	Hash   string          `json:"hash,omitempty"`
 	// With -check-determinism: Hashes is every repeat's trace hash, in
 	// order, and GOMAXPROCS what each ran with; Identical is set when they
 	// were compared (not when the wall-time limit cut a repeat short) and
@@ -63,6 +66,8 @@ type sweepSummary struct {
 	Unknown   int    `json:"unknown"`
 	Stuck     int    `json:"stuck"`
 	Errors    int    `json:"errors"`
+	// Faults adds up the seeds' fault outcomes.
+	Faults sim.FaultCounts `json:"faults"`
 	// With -check-determinism: Repeat is the runs per seed, Identical the
 	// seeds whose runs all had one hash, Nondeterministic those whose did
 	// not.
@@ -219,6 +224,7 @@ func sweep(ctx context.Context, o options, enter bubble.Enter, stdout io.Writer,
 		runWall += r.wall
 		sum.Seeds++
 		sum.VirtualMs += line.VirtualMs
+		sum.Faults.Add(line.Faults)
 		failing := true
 		switch {
 		case line.Error != "":
@@ -360,6 +366,7 @@ func judgeSeed(o options, seed uint64, outs []outcome, procs []int) (line seedLi
 	res := first.res
 	line.Verdict, line.Stuck, line.Kinds, line.Hash = string(res.Verdict()), res.Stuck, res.Report.Kinds(), res.Hash
 	line.Crashes, line.Committed, line.Aborted = res.Stats.Crashes, res.Stats.Committed, res.Stats.Aborted
+	line.Faults = res.FaultCounts()
 	line.VirtualMs = res.Stats.Virtual.Milliseconds()
 	if o.checkDeterminism {
 		line.GOMAXPROCS = procs
@@ -453,6 +460,7 @@ func printSummary(w io.Writer, o options, sum sweepSummary, elapsed, runWall tim
 	}
 	fmt.Fprintf(w, "%d seeds (%d-%d%s), %s: %d pass, %d anomalies, %d unknown, %d stuck, %d errors\n",
 		sum.Seeds, sum.First, sum.Last, slice, sum.Guarantee, sum.Pass, sum.Fail, sum.Unknown, sum.Stuck, sum.Errors)
+	fmt.Fprintf(w, "faults: %s\n", sum.Faults)
 	runs := max(sum.Seeds, 1)
 	virtual := time.Duration(sum.VirtualMs) * time.Millisecond
 	if sum.Identical != nil {
