@@ -79,13 +79,16 @@ type Row struct {
 	WallToFirstMs float64 `json:"wall_to_first_detection_ms"`
 	// Kinds counts the anomalies found over the range, by kind.
 	Kinds map[string]int `json:"anomaly_kinds,omitempty"`
-	// MinimalFaults is the number of faults of the first detection's
-	// schedule once shrunk (keeping its first anomaly's kind), and
-	// MinimalPlan that schedule; -1 when nothing was shrunk.
-	MinimalFaults int       `json:"minimal_faults"`
-	MinimalKind   string    `json:"minimal_kind,omitempty"`
-	MinimalPlan   *sim.Plan `json:"minimal_plan,omitempty"`
-	ShrinkRuns    int       `json:"shrink_runs,omitempty"`
+	// MinimalFaults is the number of faults that fired in the first
+	// detection's run once shrunk (keeping its first anomaly's kind),
+	// MinimalPlanFaults the faults of its plan (those that fired and any
+	// the shrinker could not drop), and MinimalPlan that plan; -1 when
+	// nothing was shrunk.
+	MinimalFaults     int       `json:"minimal_faults"`
+	MinimalPlanFaults int       `json:"minimal_plan_faults"`
+	MinimalKind       string    `json:"minimal_kind,omitempty"`
+	MinimalPlan       *sim.Plan `json:"minimal_plan,omitempty"`
+	ShrinkRuns        int       `json:"shrink_runs,omitempty"`
 	// RunsMs is the wall time of the mode's runs, added up; ShrinkMs that
 	// of shrinking.
 	RunsMs   float64 `json:"runs_ms"`
@@ -213,7 +216,7 @@ func parallel(ctx context.Context, workers int, jobs []func()) {
 
 // tally makes a mode's row from its runs, in seed order.
 func tally(mode engine.Guarantee, outs []outcome) Row {
-	row := Row{Mode: string(mode), ExactlyOnce: mode.KeepsExactlyOnce(), MinimalFaults: -1, Kinds: map[string]int{}}
+	row := Row{Mode: string(mode), ExactlyOnce: mode.KeepsExactlyOnce(), MinimalFaults: -1, MinimalPlanFaults: -1, Kinds: map[string]int{}}
 	detected := make([]bool, 0, len(outs))
 	var wall time.Duration
 	for _, o := range outs {
@@ -263,7 +266,8 @@ func shrinkFirst(r *Row, first outcome, budget int, run sim.Runner) error {
 		return fmt.Errorf("scoreboard: shrinking %s seed %d: %w", r.Mode, r.FirstSeed, err)
 	}
 	plan := sim.PlanOf(shrunk, *shrunk.Schedule, &res)
-	r.MinimalFaults, r.MinimalKind, r.MinimalPlan, r.ShrinkRuns = len(shrunk.Schedule.Faults), kind, &plan, st.Runs
+	r.MinimalFaults, r.MinimalPlanFaults = res.FaultCounts().Fired, len(shrunk.Schedule.Faults)
+	r.MinimalKind, r.MinimalPlan, r.ShrinkRuns = kind, &plan, st.Runs
 	r.ShrinkMs = ms(time.Since(began))
 	return nil
 }

@@ -47,7 +47,8 @@ func WriteText(w io.Writer, t Table) error {
 		if r.MinimalPlan == nil {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s, seed %d shrunk to %d faults keeping %s (%d runs):\n", r.Mode, r.FirstSeed, r.MinimalFaults, r.MinimalKind, r.ShrinkRuns)
+		fmt.Fprintf(w, "\n%s, seed %d shrunk to %d fired faults (%d in the plan) keeping %s (%d runs):\n",
+			r.Mode, r.FirstSeed, r.MinimalFaults, r.MinimalPlanFaults, r.MinimalKind, r.ShrinkRuns)
 		for _, f := range r.MinimalPlan.Faults {
 			fmt.Fprintf(w, "    %s\n", f)
 		}
