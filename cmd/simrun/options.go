@@ -40,8 +40,12 @@ type options struct {
 	shrinkRuns int
 	outPath    string
 	scoreboard bool
-	modes      []engine.Guarantee
-	workers    int
+	// markdown prints the scoreboard as Markdown, headed by its source.
+	markdown bool
+	// args are the command line, for the Markdown table's provenance.
+	args    []string
+	modes   []engine.Guarantee
+	workers int
 	// shard and shards select every shards-th seed of a sweep, from the
 	// shard-th (1-based).
 	shard, shards int
@@ -127,6 +131,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.IntVar(&o.shrinkRuns, "shrink-runs", 300, "at most this many runs while shrinking")
 	fs.StringVar(&o.outPath, "o", "", "with -shrink, write the minimal plan to `file.json` (replay it with -schedule); with -scoreboard, the table as JSON")
 	fs.BoolVar(&o.scoreboard, "scoreboard", false, "run every guarantee (exactly_once_v2 as the control, the weaker and mistake modes) over seeds 1-200 (or -seeds) with swarm faults and tabulate how fast each is caught")
+	fs.BoolVar(&o.markdown, "markdown", false, "with -scoreboard, print the table as Markdown headed by the command, date and machine (scripts/readme-scoreboard.sh puts it in the README)")
 	fs.IntVar(&o.workers, "workers", 0, "sweeps and -scoreboard: runs at once (0: one per CPU); the results do not depend on it")
 	modes := fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (exactly_once_v2 stays first, as the control)")
 	shard := fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
@@ -169,6 +174,13 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 			return o, err
 		}
 		o.sweep = true
+	}
+	o.args = args
+	if o.markdown && !o.scoreboard {
+		return o, errors.New("-markdown prints the scoreboard's table: use it with -scoreboard")
+	}
+	if o.markdown && o.jsonOutput {
+		return o, errors.New("-markdown and -json cannot be used together: pick one form of the table")
 	}
 	if o.set["modes"] && !o.scoreboard {
 		return o, errors.New("-modes picks the scoreboard's rows: use it with -scoreboard")

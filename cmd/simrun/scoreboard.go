@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"time"
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/internal/bubble"
@@ -37,8 +39,11 @@ func runScoreboard(ctx context.Context, o options, enter bubble.Enter, stdout, s
 		return exitUnknown
 	}
 	write := scoreboard.WriteText
-	if o.jsonOutput {
+	switch {
+	case o.jsonOutput:
 		write = scoreboard.WriteJSON
+	case o.markdown:
+		write = func(w io.Writer, t scoreboard.Table) error { return scoreboard.WriteMarkdown(w, t, provenance(o)) }
 	}
 	if err := write(stdout, t); err != nil {
 		fmt.Fprintf(stderr, "simrun: %v\n", err)
@@ -76,4 +81,13 @@ func scoreboardProblems(t scoreboard.Table) []string {
 		}
 	}
 	return ps
+}
+
+// provenance says which command measured a table, when, and on what.
+func provenance(o options) scoreboard.Provenance {
+	return scoreboard.Provenance{
+		Command: strings.Join(append([]string{"simrun"}, o.args...), " "),
+		When:    time.Now(),
+		Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),
+	}
 }

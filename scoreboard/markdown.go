@@ -1,0 +1,55 @@
+package scoreboard
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Provenance says where and when a table was measured, for a table kept in
+// a document.
+type Provenance struct {
+	Command string    // the command that measured it
+	When    time.Time // when it finished
+	Machine string    // e.g. "linux/amd64, 2 CPUs, go1.26.8"
+}
+
+// WriteMarkdown writes the table as Markdown, headed by where it came
+// from, for the README: a table nobody pastes by hand.
+func WriteMarkdown(w io.Writer, t Table, p Provenance) error {
+	faults := "as each seed draws them"
+	if t.Swarm {
+		faults = "swarm faults (each seed picks its fault families and rates)"
+	}
+	wall := (time.Duration(t.WallMs * float64(time.Millisecond))).Round(time.Second)
+	fmt.Fprintf(w, "Written by `%s` on %s (%s): seeds %d-%d, %s, %v wall.\n\n",
+		p.Command, p.When.UTC().Format("2006-01-02"), p.Machine, t.First, t.Last, faults, wall)
+	fmt.Fprintln(w, "| mode | detected | rate | median seeds to detection | first seed | wall to first | minimal faults (fired) | anomaly kinds |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	for _, r := range t.Rows {
+		mode := "`" + r.Mode + "`"
+		switch {
+		case r.Control:
+			mode += " (control)"
+		case r.ExactlyOnce:
+			mode += " (safe: KIP-447)"
+		}
+		fmt.Fprintf(w, "| %s | %d/%d | %.1f%% | %s | %s | %s | %s | %s |\n", mode, r.Detected, r.Seeds, 100*r.Rate,
+			orDash(r.MedianSeedsToDetection > 0, fmt.Sprint(r.MedianSeedsToDetection)),
+			orDash(r.FirstSeed > 0, fmt.Sprint(r.FirstSeed)),
+			orDash(r.FirstSeed > 0, (time.Duration(r.WallToFirstMs*float64(time.Millisecond))).Round(time.Millisecond).String()),
+			orDash(r.MinimalFaults >= 0, fmt.Sprint(r.MinimalFaults)),
+			orDash(len(r.Kinds) > 0, kindCounts(r)))
+	}
+	var notes []string
+	for _, r := range t.Rows {
+		if r.Unknown > 0 || r.Stuck > 0 || r.Errors > 0 {
+			notes = append(notes, fmt.Sprintf("`%s`: %d unknown, %d stuck, %d errors", r.Mode, r.Unknown, r.Stuck, r.Errors))
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "\nNot judged: %s.\n", strings.Join(notes, "; "))
+	}
+	return nil
+}
