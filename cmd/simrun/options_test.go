@@ -37,6 +37,8 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "5-2"}, "the range is empty"},
 		{[]string{"-seeds", "1-x"}, "non-negative integers"},
 		{[]string{"-seed", "1", "-seeds", "1-3"}, "-seed and -seeds cannot be used together"},
+		{[]string{"-markdown"}, "-markdown prints the scoreboard's table: use it with -scoreboard"},
+		{[]string{"-scoreboard", "-markdown", "-json"}, "-markdown and -json cannot be used together"},
 		{[]string{"-seed", "-1"}, "invalid value"},
 		{[]string{"-crash-rate", "1.5"}, "crash rate 1.5 is not in [0, 1]"},
 		{[]string{"-pause-rate", "-0.1"}, "pause rate -0.1 is not in [0, 1]"},
