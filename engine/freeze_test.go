@@ -17,19 +17,7 @@ import (
 // goroutines reached the network in; thaw lets the rest go at once.
 func TestReleaseHeldGoesInOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := newNetwork(func(context.Context, string, string) (net.Conn, error) {
-			c, s := net.Pipe()
-			go func() { // a broker that swallows everything
-				buf := make([]byte, 64)
-				for {
-					if _, err := s.Read(buf); err != nil {
-						return
-					}
-				}
-			}()
-			t.Cleanup(func() { c.Close(); s.Close() })
-			return c, nil
-		})
+		n := newNetwork(swallowingDial(t))
 		hosts := []string{"broker-2:9092", "broker-0:9092", "broker-1:9092"}
 		conns := make(map[string]net.Conn)
 		for _, h := range hosts {
@@ -82,19 +70,7 @@ func TestReleaseHeldGoesInOrder(t *testing.T) {
 // one left to let it go.
 func TestReleasedNetworkNeverFreezes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := newNetwork(func(context.Context, string, string) (net.Conn, error) {
-			c, s := net.Pipe()
-			go func() {
-				buf := make([]byte, 64)
-				for {
-					if _, err := s.Read(buf); err != nil {
-						return
-					}
-				}
-			}()
-			t.Cleanup(func() { c.Close(); s.Close() })
-			return c, nil
-		})
+		n := newNetwork(swallowingDial(t))
 		c, err := n.DialContext(context.Background(), "tcp", "broker-0:9092")
 		require.NoError(t, err)
 		n.freeze()
@@ -120,4 +96,21 @@ func TestReleasedNetworkNeverFreezes(t *testing.T) {
 		require.False(t, frozen, "a fired drop froze a released network")
 		c.Close()
 	})
+}
+
+// swallowingDial dials a broker that reads and swallows everything.
+func swallowingDial(t *testing.T) func(context.Context, string, string) (net.Conn, error) {
+	return func(context.Context, string, string) (net.Conn, error) {
+		c, s := net.Pipe()
+		go func() {
+			buf := make([]byte, 64)
+			for {
+				if _, err := s.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+		t.Cleanup(func() { c.Close(); s.Close() })
+		return c, nil
+	}
 }

@@ -28,19 +28,7 @@ func WriteMarkdown(w io.Writer, t Table, p Provenance) error {
 	fmt.Fprintln(w, "| mode | detected | rate | median seeds to detection | first seed | wall to first | minimal faults (fired) | anomaly kinds |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, r := range t.Rows {
-		mode := "`" + r.Mode + "`"
-		switch {
-		case r.Control:
-			mode += " (control)"
-		case r.ExactlyOnce:
-			mode += " (safe: KIP-447)"
-		}
-		fmt.Fprintf(w, "| %s | %d/%d | %.1f%% | %s | %s | %s | %s | %s |\n", mode, r.Detected, r.Seeds, 100*r.Rate,
-			orDash(r.MedianSeedsToDetection > 0, fmt.Sprint(r.MedianSeedsToDetection)),
-			orDash(r.FirstSeed > 0, fmt.Sprint(r.FirstSeed)),
-			orDash(r.FirstSeed > 0, (time.Duration(r.WallToFirstMs*float64(time.Millisecond))).Round(time.Millisecond).String()),
-			orDash(r.MinimalFaults >= 0, fmt.Sprint(r.MinimalFaults)),
-			orDash(len(r.Kinds) > 0, kindCounts(r)))
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells(r, "`"+r.Mode+"`"), " | "))
 	}
 	var notes []string
 	for _, r := range t.Rows {

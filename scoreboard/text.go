@@ -20,19 +20,7 @@ func WriteText(w io.Writer, t Table) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "mode\tdetected\trate\tmedian seeds to detection\tfirst seed\twall to first\tminimal faults\tanomaly kinds")
 	for _, r := range t.Rows {
-		mode := r.Mode
-		switch {
-		case r.Control:
-			mode += " (control)"
-		case r.ExactlyOnce:
-			mode += " (safe: KIP-447)"
-		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f%%\t%s\t%s\t%s\t%s\t%s\n", mode, r.Detected, r.Seeds, 100*r.Rate,
-			orDash(r.MedianSeedsToDetection > 0, fmt.Sprint(r.MedianSeedsToDetection)),
-			orDash(r.FirstSeed > 0, fmt.Sprint(r.FirstSeed)),
-			orDash(r.FirstSeed > 0, (time.Duration(r.WallToFirstMs*float64(time.Millisecond))).Round(time.Millisecond).String()),
-			orDash(r.MinimalFaults >= 0, fmt.Sprint(r.MinimalFaults)),
-			orDash(len(r.Kinds) > 0, kindCounts(r)))
+		fmt.Fprintln(tw, strings.Join(cells(r, r.Mode), "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -65,6 +53,22 @@ func WriteJSON(w io.Writer, t Table) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// cells are a row's columns as text, its mode written as mode.
+func cells(r Row, mode string) []string {
+	switch {
+	case r.Control:
+		mode += " (control)"
+	case r.ExactlyOnce:
+		mode += " (safe: KIP-447)"
+	}
+	return []string{mode, fmt.Sprintf("%d/%d", r.Detected, r.Seeds), fmt.Sprintf("%.1f%%", 100*r.Rate),
+		orDash(r.MedianSeedsToDetection > 0, fmt.Sprint(r.MedianSeedsToDetection)),
+		orDash(r.FirstSeed > 0, fmt.Sprint(r.FirstSeed)),
+		orDash(r.FirstSeed > 0, (time.Duration(r.WallToFirstMs * float64(time.Millisecond))).Round(time.Millisecond).String()),
+		orDash(r.MinimalFaults >= 0, fmt.Sprint(r.MinimalFaults)),
+		orDash(len(r.Kinds) > 0, kindCounts(r))}
 }
 
 func kindCounts(r Row) string {
