@@ -96,23 +96,23 @@ func (o *outcomes) settled(i int) bool { return o.list[i].Outcome != "" }
 
 // fired records that fault i struck, and what it did.
 func (w *world) fired(i int, did string) {
-	w.settle1(i, Fired, did, "fired: "+did)
+	w.conclude(i, Fired, did, "fired: "+did)
 }
 
 // noEffect records that fault i could not act, and why.
 func (w *world) noEffect(i int, why string) {
 	f := w.outcomes.list[i].Fault
-	w.settle1(i, NoEffect, why, fmt.Sprintf("no effect (%s): %s", why, f))
+	w.conclude(i, NoEffect, why, fmt.Sprintf("no effect (%s): %s", why, f))
 }
 
 // notReached records that the run healed or ended before fault i struck.
 func (w *world) notReached(i int, why string) {
 	f := w.outcomes.list[i].Fault
-	w.settle1(i, NotReached, why, fmt.Sprintf("not reached (%s): %s", why, f))
+	w.conclude(i, NotReached, why, fmt.Sprintf("not reached (%s): %s", why, f))
 }
 
-// settle1 gives fault i its one outcome, and its one History line.
-func (w *world) settle1(i int, o Outcome, detail, line string) {
+// conclude gives fault i its one outcome, and its one History line.
+func (w *world) conclude(i int, o Outcome, detail, line string) {
 	if w.outcomes.settled(i) {
 		panic(fmt.Sprintf("sim: fault %d (%s) already %s, now %s", i, w.outcomes.list[i].Fault, w.outcomes.list[i].Outcome, o))
 	}
