@@ -13,9 +13,16 @@
 //   - One seed derives every stream: the input, the fault schedule, and the
 //     global math/rand that kfake draws from (binaries set
 //     //go:debug randseednop=0 so that seeding it works).
-//   - One driver goroutine steps the instances in name order, settling the
-//     world after each step; an instance steps only while the group is
-//     Stable, and the first step waits for the whole group to form.
+//   - One driver goroutine steps the instances in name order; an instance
+//     steps only while the group is Stable, and the first step waits for
+//     the whole group to form.
+//   - Every write and dial of every instance is held by its network and let
+//     go by the driver, one at a time, oldest first (ties by destination
+//     and bytes), the world settling between (world.settle): goroutines
+//     woken at one instant never race on the wire.
+//   - A run that exceeds its limits (StuckAfter of virtual time for one
+//     wait, or its context's deadline in wall time) ends with the verdict
+//     stuck and what the driver was waiting for, never hangs.
 //   - Input is produced in batches of exactly Batch records per partition,
 //     and instances fetch at most one batch per partition per fetch, so what
 //     a step finds buffered depends on the input alone.
