@@ -204,6 +204,10 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 	done := make(chan stepOutcome, 1)
 	s.paused, s.resume = make(chan struct{}), make(chan struct{})
+	// The step begins with nothing held: what woke while the driver asked
+	// the broker about the group (a fetch, a heartbeat) is delivered and
+	// answered first, or the step's poll would race it.
+	w.settle()
 	go func() {
 		res, err := s.in.Step(ctx, 0)
 		done <- stepOutcome{res, err}
