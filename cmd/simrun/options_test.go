@@ -25,6 +25,9 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 	typo := write("typo.json", `{"faults": [{"step": 1, "kind": "crash", "instance": "a", "piont": "after-poll"}]}`)
 	stranger := write("stranger.json", `{"faults": [{"step": 1, "kind": "shutdown", "instance": "z"}]}`)
 	plan := write("plan.json", `{"orders": 20, "faults": []}`)
+	// Moves on the default single broker can never have an effect.
+	coordinator := write("coordinator.json", `{"faults": [{"step": 2, "kind": "coordinator-move", "restart_after": 0}]}`)
+	leader := write("leader.json", `{"brokers": 1, "faults": [{"step": 2, "kind": "leader-move", "partition": 1, "restart_after": 0}]}`)
 
 	for _, tc := range []struct {
 		args []string
@@ -37,6 +40,11 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "5-2"}, "the range is empty"},
 		{[]string{"-seeds", "1-x"}, "non-negative integers"},
 		{[]string{"-seed", "1", "-seeds", "1-3"}, "-seed and -seeds cannot be used together"},
+		{[]string{"-cluster-rate", "0.1"}, "cluster rate 0.1 needs at least 2 brokers, got 1"},
+		{[]string{"-seeds", "1-5", "-cluster-rate", "0.1", "-brokers", "1"}, "cluster rate 0.1 needs at least 2 brokers, got 1"},
+		{[]string{"-scoreboard", "-cluster-rate", "0.1"}, "cluster rate 0.1 needs at least 2 brokers, got 1"},
+		{[]string{"-schedule", coordinator}, "fault 0 (coordinator-move) needs at least 2 brokers, got 1"},
+		{[]string{"-schedule", leader}, "fault 0 (leader-move) needs at least 2 brokers, got 1"},
 		{[]string{"-markdown"}, "-markdown prints the scoreboard's table: use it with -scoreboard"},
 		{[]string{"-scoreboard", "-markdown", "-json"}, "-markdown and -json cannot be used together"},
 		{[]string{"-seed", "-1"}, "invalid value"},
