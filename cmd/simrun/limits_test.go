@@ -156,7 +156,8 @@ func TestInterruptEndsASweepPromptly(t *testing.T) {
 	require.Equal(t, exitInterrupted, code, out+errOut)
 	require.Contains(t, out, "interrupted: the totals cover the 1 seeds that finished")
 	require.Contains(t, out, "1 seeds (1-20), exactly_once_v2: 1 pass, 0 anomalies, 0 unknown, 0 stuck, 0 errors")
-	require.Regexp(t, `(?m)^seed 1: pass`, out)
+	// With two workers, whichever seed entered first is the one that finished.
+	require.Regexp(t, `(?m)^seed [12]: pass`, out)
 
 	// -check-determinism too.
 	ctx, cancel = context.WithCancel(context.Background())
