@@ -49,6 +49,11 @@ type Config struct {
 	Recorder history.Recorder
 	// CrashHook arms crash points; nil never crashes.
 	CrashHook CrashHook
+	// BeforePoll, if set, is called on the step's goroutine just before a
+	// step takes the records its client has buffered. A simulator lets the
+	// world come to rest there, so that which fetches have landed does not
+	// depend on which goroutine the scheduler ran first.
+	BeforePoll func()
 	// SessionTimeout is the group session timeout (default 10s).
 	SessionTimeout time.Duration
 	// TransactionTimeout must exceed SessionTimeout, or a survivor's commit
@@ -419,6 +424,9 @@ func (in *Instance) step(ctx context.Context, max int, wait time.Duration) (Step
 		return StepResult{Waiting: waiting}, err
 	}
 
+	if in.cfg.BeforePoll != nil {
+		in.cfg.BeforePoll()
+	}
 	recs, err := in.poll(ctx, max, wait)
 	if err != nil || len(recs) == 0 {
 		return StepResult{}, err

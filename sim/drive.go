@@ -276,7 +276,7 @@ func (w *world) letGoOnceStill(settled chan struct{}) {
 	close(settled)
 }
 
-// letPolledUnitGo lets a unit waiting in settleAfterPoll go on, if one
+// letPolledUnitGo lets a step waiting in settleAround go on, if one
 // waits, and reports whether one did.
 func (w *world) letPolledUnitGo() bool {
 	select {

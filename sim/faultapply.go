@@ -267,7 +267,7 @@ func (w *world) slot(name string) *slot {
 // or pause fault when the unit reaches its point. A pause tells the driver,
 // which freezes the instance's traffic, and blocks the unit until the driver
 // resumes it. A unit that reaches after-poll otherwise waits there for the
-// world to settle (settleAfterPoll).
+// world to settle (settleAround).
 func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
 	a := s.armed
 	hit := a != nil && a.fault.Point == at.Point &&
@@ -282,18 +282,22 @@ func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
 		close(s.paused)
 		<-s.resume
 	case at.Point == engine.AfterPoll:
-		w.settleAfterPoll()
+		w.settleAround()
 	}
 	return false
 }
 
-// settleAfterPoll holds a unit that has just polled until the driver has
-// let the world settle. The poll wakes the client's fetch loops, and their
-// next fetches race the unit's first transactional request into kgo's
-// queue for a broker, which sends one request at a time: which is written
-// first, and so whether a fault on the one cuts the other, would be the
-// scheduler's pick (the race detector's scheduler picks both ways).
-func (w *world) settleAfterPoll() {
+// settleAround holds a step's goroutine until the driver has let the world
+// settle. A step calls it twice around its poll:
+//   - before: what the poll takes is what was buffered once every fetch
+//     in flight had landed, not what a fetch answer racing the poll had
+//     buffered so far;
+//   - after: the poll wakes the client's fetch loops, and their next
+//     fetches race the unit's first transactional request into kgo's queue
+//     for a broker, which sends one request at a time: which is written
+//     first, and so whether a fault on the one cuts the other, would be
+//     the scheduler's pick (the race detector's scheduler picks both ways).
+func (w *world) settleAround() {
 	settled := make(chan struct{})
 	w.polled <- settled
 	<-settled

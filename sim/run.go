@@ -365,6 +365,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		Guarantee: w.cfg.Guarantee, Topology: w.scenario.Topology(),
 		StateDir: filepath.Join(w.stateDir, s.name), Recorder: w.log,
 		CrashHook:        func(at engine.CrashSite) bool { return w.crashHere(s, at) },
+		BeforePoll:       w.settleAround,
 		StaticMembership: true,
 		// Per-instance session and transaction timeouts: two members that
 		// last heartbeated (or began a transaction) at one instant would
