@@ -162,6 +162,8 @@ func Generate(seed uint64, r Rates, instances []string, steps int, spares ...str
 	slices.SortStableFunc(candidates, func(a, b Fault) int { return a.Step - b.Step })
 	var s Schedule
 	busyUntil := make(map[string]int)
+	pausedUntil := 0
+	var overlapping []Fault
 	for _, f := range candidates {
 		if f.Kind.IsCluster() {
 			s.Faults = append(s.Faults, f)
@@ -170,15 +172,42 @@ func Generate(seed uint64, r Rates, instances []string, steps int, spares ...str
 		if f.Step < busyUntil[f.Instance] {
 			continue
 		}
+		if f.Kind == Pause && f.Step < pausedUntil {
+			overlapping = append(overlapping, f)
+			continue
+		}
 		s.Faults = append(s.Faults, f)
-		// A fault at a crash point fires at the instance's next unit,
-		// which may take a few steps; leave room for it.
-		busyUntil[f.Instance] = f.Step + f.RestartAfter + 2
-		if f.Kind == Pause || f.Kind == Expire {
-			busyUntil[f.Instance] = f.Step + 20
+		busyUntil[f.Instance] = busyEnd(f)
+		if f.Kind == Pause {
+			pausedUntil = busyEnd(f)
 		}
 	}
+	// A pause drawn while another instance is paused goes in only where it
+	// takes no other fault's place: it adds overlapping pauses (two zombies
+	// at once) without thinning the faults the other families drew.
+	for _, f := range overlapping {
+		if !slices.ContainsFunc(s.Faults, func(g Fault) bool { return g.Instance == f.Instance && overlaps(f, g) }) {
+			s.Faults = append(s.Faults, f)
+		}
+	}
+	slices.SortStableFunc(s.Faults, func(a, b Fault) int { return a.Step - b.Step })
 	return s, nil
+}
+
+// busyEnd is the first step after f at which its instance may be given
+// another fault. A fault at a crash point fires at the instance's next
+// unit, which may take a few steps; leave room for it.
+func busyEnd(f Fault) int {
+	if f.Kind == Pause || f.Kind == Expire {
+		return f.Step + 20
+	}
+	return f.Step + f.RestartAfter + 2
+}
+
+// overlaps reports whether one of two faults falls while the other keeps
+// their instance busy.
+func overlaps(f, g Fault) bool {
+	return f.Step < busyEnd(g) && g.Step < busyEnd(f)
 }
 
 // processFaults draws crashes and shutdowns exactly as schedules always

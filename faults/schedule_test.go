@@ -198,3 +198,23 @@ func TestSwarmPicksPerSeed(t *testing.T) {
 	require.Equal(t, "no faults", Rates{}.String())
 	require.Equal(t, "crash 0.1, network 0.25", Rates{Crash: 0.1, Network: 0.25}.String())
 }
+
+// TestPausesOverlapOneFaultPerInstance: pauses may overlap, two instances
+// frozen at once, but each instance still has one fault at a time.
+func TestPausesOverlapOneFaultPerInstance(t *testing.T) {
+	three := []string{"a", "b", "c"}
+	overlapping := 0
+	for seed := uint64(1); seed <= 200; seed++ {
+		s, err := Generate(seed, Rates{Crash: 0.1, Pause: 0.2, Broker: 0.1, Network: 0.1}, three, 60)
+		require.NoError(t, err)
+		for i, f := range s.Faults {
+			for _, g := range s.Faults[i+1:] {
+				require.False(t, f.Instance == g.Instance && overlaps(f, g), "seed %d: %v and %v keep %s busy at once", seed, f, g, f.Instance)
+				if f.Kind == Pause && g.Kind == Pause && overlaps(f, g) {
+					overlapping++
+				}
+			}
+		}
+	}
+	require.Positive(t, overlapping, "no two pauses overlapped in 200 seeds")
+}
