@@ -93,20 +93,80 @@ sweep exits with the first that applies of 1, 130, 4, 3.
 Flags:
 `
 
-// parseOptions parses args (without the program name).
+// parseOptions parses args (without the program name). The checks run in a
+// fixed order and the first that fails is the error, so that a command line
+// with several mistakes always gets the same message.
 func parseOptions(args []string, stdout io.Writer) (options, error) {
 	def := sim.DefaultConfig()
 	o := options{cfg: def, set: map[string]bool{}}
 	fs := flag.NewFlagSet("simrun", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	seed := fs.Uint64("seed", def.Seed, "the seed of one run")
-	seeds := fs.String("seeds", "", "a sweep over seeds `A-B` (inclusive)")
-	scenario := fs.String("scenario", def.Scenario, "the workload")
+	raw := o.defineFlags(fs, def)
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, printUsage(fs, stdout)
+		}
+		return o, err
+	}
+	if *raw.help {
+		return o, printUsage(fs, stdout)
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if o.wallLimit < 0 {
+		return o, fmt.Errorf("-wall-limit %v: need 0 (no limit) or more", o.wallLimit)
+	}
+	if o.repeat < 2 {
+		return o, fmt.Errorf("-repeat %d: need at least 2 runs to compare", o.repeat)
+	}
+	if o.set["repeat"] && !o.checkDeterminism {
+		return o, errors.New("-repeat counts the runs of -check-determinism: use it with -check-determinism")
+	}
+	if err := o.pickGuaranteeAndSeeds(raw); err != nil {
+		return o, err
+	}
+	o.args = args
+	if err := o.checkTableAndWorkerFlags(); err != nil {
+		return o, err
+	}
+	// -scoreboard picks its own guarantees and seeds and takes none of the
+	// one-run flags, so it has checks of its own.
+	if o.scoreboard {
+		if err := o.scoreboardOptions(*raw.modes); err != nil {
+			return o, err
+		}
+		return o, nil
+	}
+	if err := o.runOptions(*raw.shard); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// rawFlags are the flags that do not go straight into options: they are
+// parsed, or only read once the other flags are known.
+type rawFlags struct {
+	seed                                     *uint64
+	seeds, scenario, guarantee, modes, shard *string
+	help                                     *bool
+}
+
+// defineFlags defines every flag of simrun on fs: those that need no
+// parsing write into o (and o.cfg, starting from def), the others are
+// returned.
+func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
+	var raw rawFlags
+	raw.seed = fs.Uint64("seed", def.Seed, "the seed of one run")
+	raw.seeds = fs.String("seeds", "", "a sweep over seeds `A-B` (inclusive)")
+	raw.scenario = fs.String("scenario", def.Scenario, "the workload")
 	fs.IntVar(&o.cfg.Inputs, "orders", def.Inputs, "number of input orders")
 	fs.IntVar(&o.cfg.Partitions, "partitions", def.Partitions, "partitions of every topic")
 	fs.IntVar(&o.cfg.Instances, "instances", def.Instances, "engine instances")
 	fs.IntVar(&o.cfg.Brokers, "brokers", def.Brokers, "brokers in the fake cluster (partition p starts on broker p mod n)")
-	guarantee := fs.String("guarantee", string(def.Guarantee), "processing guarantee: "+guaranteeNames())
+	raw.guarantee = fs.String("guarantee", string(def.Guarantee), "processing guarantee: "+guaranteeNames())
 	fs.Float64Var(&o.cfg.Rates.Crash, "crash-rate", def.Rates.Crash, "chance per instance per step of a crash at a random crash point")
 	fs.Float64Var(&o.cfg.Rates.Shutdown, "shutdown-rate", def.Rates.Shutdown, "chance per instance per step of a clean shutdown and rejoin")
 	fs.Float64Var(&o.cfg.Rates.Expire, "expire-rate", 0, "chance per instance per step of a crash whose instance stays down until its session expired")
@@ -133,111 +193,100 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	fs.BoolVar(&o.scoreboard, "scoreboard", false, "run every guarantee (exactly_once_v2 as the control, the weaker and mistake modes) over seeds 1-200 (or -seeds) with swarm faults and tabulate how fast each is caught")
 	fs.BoolVar(&o.markdown, "markdown", false, "with -scoreboard, print the table as Markdown headed by the command, date and machine (scripts/readme-scoreboard.sh puts it in the README)")
 	fs.IntVar(&o.workers, "workers", 0, "sweeps and -scoreboard: runs at once (0: one per CPU); the results do not depend on it")
-	modes := fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (exactly_once_v2 stays first, as the control)")
-	shard := fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
-	help := fs.Bool("h", false, "show this help")
+	raw.modes = fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (exactly_once_v2 stays first, as the control)")
+	raw.shard = fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
+	raw.help = fs.Bool("h", false, "show this help")
+	return raw
+}
 
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, printUsage(fs, stdout)
-		}
-		return o, err
-	}
-	if *help {
-		return o, printUsage(fs, stdout)
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	if o.wallLimit < 0 {
-		return o, fmt.Errorf("-wall-limit %v: need 0 (no limit) or more", o.wallLimit)
-	}
-	if o.repeat < 2 {
-		return o, fmt.Errorf("-repeat %d: need at least 2 runs to compare", o.repeat)
-	}
-	if o.set["repeat"] && !o.checkDeterminism {
-		return o, errors.New("-repeat counts the runs of -check-determinism: use it with -check-determinism")
-	}
-
-	g, err := engine.ParseGuarantee(*guarantee)
+// pickGuaranteeAndSeeds sets the guarantee and scenario, and the seed range:
+// -seed's one seed, or -seeds' range, which makes the run a sweep.
+func (o *options) pickGuaranteeAndSeeds(raw rawFlags) error {
+	g, err := engine.ParseGuarantee(*raw.guarantee)
 	if err != nil {
-		return o, err
+		return err
 	}
-	o.cfg.Guarantee, o.cfg.Scenario = g, *scenario
-	o.firstSeed, o.lastSeed = *seed, *seed
+	o.cfg.Guarantee, o.cfg.Scenario = g, *raw.scenario
+	o.firstSeed, o.lastSeed = *raw.seed, *raw.seed
 	if o.set["seeds"] {
 		if o.set["seed"] {
-			return o, errors.New("-seed and -seeds cannot be used together")
+			return errors.New("-seed and -seeds cannot be used together")
 		}
-		if o.firstSeed, o.lastSeed, err = parseSeedRange(*seeds); err != nil {
-			return o, err
+		if o.firstSeed, o.lastSeed, err = parseSeedRange(*raw.seeds); err != nil {
+			return err
 		}
 		o.sweep = true
 	}
-	o.args = args
+	return nil
+}
+
+// checkTableAndWorkerFlags refuses the scoreboard's own flags without
+// -scoreboard, and -workers where nothing runs in parallel.
+func (o *options) checkTableAndWorkerFlags() error {
 	if o.markdown && !o.scoreboard {
-		return o, errors.New("-markdown prints the scoreboard's table: use it with -scoreboard")
+		return errors.New("-markdown prints the scoreboard's table: use it with -scoreboard")
 	}
 	if o.markdown && o.jsonOutput {
-		return o, errors.New("-markdown and -json cannot be used together: pick one form of the table")
+		return errors.New("-markdown and -json cannot be used together: pick one form of the table")
 	}
 	if o.set["modes"] && !o.scoreboard {
-		return o, errors.New("-modes picks the scoreboard's rows: use it with -scoreboard")
+		return errors.New("-modes picks the scoreboard's rows: use it with -scoreboard")
 	}
 	if o.workers < 0 {
-		return o, fmt.Errorf("-workers %d: need 0 (one per CPU) or more", o.workers)
+		return fmt.Errorf("-workers %d: need 0 (one per CPU) or more", o.workers)
 	}
 	if o.set["workers"] && !o.scoreboard && !o.sweep && !o.checkDeterminism {
-		return o, errors.New("-workers runs sweeps and the scoreboard in parallel: use it with -seeds, -check-determinism or -scoreboard")
+		return errors.New("-workers runs sweeps and the scoreboard in parallel: use it with -seeds, -check-determinism or -scoreboard")
 	}
-	if o.scoreboard {
-		if err := o.scoreboardOptions(*modes); err != nil {
-			return o, err
-		}
-		return o, nil
-	}
+	return nil
+}
+
+// runOptions checks the flags of one run or a sweep (anything but
+// -scoreboard): -shard, the flags that only make sense for one run, and
+// -schedule, whose plan then replaces the run's config.
+func (o *options) runOptions(shard string) error {
+	var err error
 	if o.set["shard"] {
 		if !o.sweep {
-			return o, errors.New("-shard slices a sweep: use it with -seeds")
+			return errors.New("-shard slices a sweep: use it with -seeds")
 		}
-		if o.shard, o.shards, err = parseShard(*shard); err != nil {
-			return o, err
+		if o.shard, o.shards, err = parseShard(shard); err != nil {
+			return err
 		}
 	}
 	if o.sweep && (o.historyPath != "" || o.historyTextPath != "" || o.reportPath != "" || o.saveSchedulePath != "" || o.clientLogPath != "" || o.shrink) {
-		return o, errors.New("-history, -history-text, -report, -save-schedule, -client-log and -shrink work on one run: use them with -seed, not -seeds")
+		return errors.New("-history, -history-text, -report, -save-schedule, -client-log and -shrink work on one run: use them with -seed, not -seeds")
 	}
 	if o.shrink && o.clientLogPath != "" {
-		return o, errors.New("-client-log writes one run's client log: replay the plan -shrink finds with -schedule and -client-log")
+		return errors.New("-client-log writes one run's client log: replay the plan -shrink finds with -schedule and -client-log")
 	}
 	if o.jsonOutput && !o.sweep && !o.checkDeterminism {
-		return o, errors.New("-json prints sweeps: use it with -seeds")
+		return errors.New("-json prints sweeps: use it with -seeds")
 	}
 	if o.outPath != "" && !o.shrink {
-		return o, errors.New("-o writes the plan -shrink finds or the -scoreboard table: use it with one of them")
+		return errors.New("-o writes the plan -shrink finds or the -scoreboard table: use it with one of them")
 	}
 	if o.shrinkRuns < 1 {
-		return o, fmt.Errorf("-shrink-runs %d: need at least 1", o.shrinkRuns)
+		return fmt.Errorf("-shrink-runs %d: need at least 1", o.shrinkRuns)
 	}
 	o.cfg.Seed = o.firstSeed
 	if o.schedulePath != "" {
 		if o.sweep {
-			return o, errors.New("-schedule replays one run: use it with -seed, not -seeds")
+			return errors.New("-schedule replays one run: use it with -seed, not -seeds")
 		}
 		plan, err := readPlan(o.schedulePath)
 		if err != nil {
-			return o, err
+			return err
 		}
 		if o.cfg, err = plan.Apply(o.cfg, o.set); err != nil {
-			return o, fmt.Errorf("%s: %s", o.schedulePath, oneLine(err))
+			return fmt.Errorf("%s: %s", o.schedulePath, oneLine(err))
 		}
 		o.firstSeed, o.lastSeed = o.cfg.Seed, o.cfg.Seed
 	}
 	if err := o.cfg.Validate(); err != nil {
-		return o, errors.New(oneLine(err))
+		return errors.New(oneLine(err))
 	}
-	return o, nil
+	return nil
 }
 
 // scoreboardOptions checks the flags -scoreboard combines with and picks
