@@ -121,28 +121,61 @@ func sweep(ctx context.Context, o options, enter bubble.Enter, stdout io.Writer,
 	if o.checkDeterminism {
 		repeat = o.repeat
 	}
-	sum := sweepSummary{First: o.firstSeed, Last: o.lastSeed, Guarantee: string(o.cfg.Guarantee)}
-	if o.shards > 0 {
-		sum.Shard = fmt.Sprintf("%d/%d", o.shard, o.shards)
+	seeds := o.sweepSeeds()
+	results := newSeedResults(len(seeds), repeat)
+	procs := newProcsSetter()
+	defer procs.restore()
+	startRuns(ctx, o, enter, seeds, results, procs, repeat)
+
+	start := time.Now()
+	sum, identical, runWall := collectSeeds(ctx, o, seeds, results, stdout, progress)
+	if ctx.Err() != nil && sum.Seeds < len(seeds) {
+		sum.Interrupted = true
 	}
+	progress.clear()
+	if o.checkDeterminism {
+		sum.Identical = &identical
+		sum.Repeat = repeat
+	}
+	elapsed := time.Since(start)
+	sum.WallMs = float64(elapsed.Microseconds()) / 1000
+	sum.ExitCode = sweepExitCode(sum)
+	printSummary(stdout, o, sum, elapsed, runWall, procs.values(repeat))
+	return sum.ExitCode
+}
+
+// sweepSeeds lists the seeds of the sweep's range that are in its shard.
+func (o options) sweepSeeds() []uint64 {
 	var seeds []uint64
 	for seed := o.firstSeed; ; seed++ {
 		if o.inShard(seed) {
 			seeds = append(seeds, seed)
 		}
+		// Compared before the increment, so a range ending at the largest
+		// seed does not wrap round.
 		if seed == o.lastSeed {
 			break
 		}
 	}
-	results := make([]seedResult, len(seeds))
+	return seeds
+}
+
+// newSeedResults makes one result per seed, each waiting for repeat runs.
+func newSeedResults(seeds, repeat int) []seedResult {
+	results := make([]seedResult, seeds)
 	for i := range results {
 		results[i].outs = make([]outcome, repeat)
 		results[i].left.Store(int32(repeat))
 		results[i].done = make(chan struct{})
 	}
-	procs := newProcsSetter()
-	defer procs.restore()
+	return results
+}
 
+// startRuns starts the sweep's runs in the background, -workers at a time,
+// and returns at once: each seed's result closes its done channel when its
+// last repeat has been judged. Nothing waits for the workers: an
+// interrupted sweep may leave a run behind that does not return.
+func startRuns(ctx context.Context, o options, enter bubble.Enter, seeds []uint64, results []seedResult, procs *procsSetter, repeat int) {
 	next := make(chan task)
 	for range min(o.workers, len(seeds)*repeat) {
 		go func() {
@@ -165,45 +198,60 @@ func sweep(ctx context.Context, o options, enter bubble.Enter, stdout io.Writer,
 			}
 		}()
 	}
-	go func() {
-		defer close(next)
-		send := func(t task) bool {
-			select {
-			case next <- t:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		if repeat == 1 {
-			for i := range seeds {
-				if !send(task{i: i}) {
-					return
-				}
-			}
-			return
-		}
-		for lo := 0; lo < len(seeds); lo += o.workers {
-			hi := min(lo+o.workers, len(seeds))
-			for round := range repeat {
-				if !procs.set(round) {
-					return
-				}
-				var barrier sync.WaitGroup
-				for i := lo; i < hi; i++ {
-					barrier.Add(1)
-					if !send(task{i: i, round: round, barrier: &barrier}) {
-						return
-					}
-				}
-				barrier.Wait()
-			}
-		}
-	}()
+	go feedTasks(ctx, next, len(seeds), repeat, o.workers, procs)
+}
 
-	start := time.Now()
-	var runWall time.Duration
-	identical := 0
+// feedTasks hands out the runs of seeds seeds, in seed order, until they are
+// all out or ctx ends, then closes next. With more than one repeat it goes
+// a group of workers seeds at a time, round by round, waiting for each
+// round to end before setting GOMAXPROCS for the next.
+func feedTasks(ctx context.Context, next chan<- task, seeds, repeat, workers int, procs *procsSetter) {
+	defer close(next)
+	send := func(t task) bool {
+		select {
+		case next <- t:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if repeat == 1 {
+		for i := range seeds {
+			if !send(task{i: i}) {
+				return
+			}
+		}
+		return
+	}
+	for lo := 0; lo < seeds; lo += workers {
+		hi := min(lo+workers, seeds)
+		for round := range repeat {
+			if !procs.set(round) {
+				return
+			}
+			var barrier sync.WaitGroup
+			for i := lo; i < hi; i++ {
+				barrier.Add(1)
+				if !send(task{i: i, round: round, barrier: &barrier}) {
+					return
+				}
+			}
+			barrier.Wait()
+		}
+	}
+}
+
+// collectSeeds waits for the seeds in seed order and prints each one's line
+// as soon as it and all before it are done, so the output does not depend
+// on which run ends first. Once ctx ends it waits only until
+// interruptGrace has passed for the seeds already running, and leaves out
+// those that did not finish. It returns the totals, the number of seeds
+// whose repeats all had one hash, and the wall time of the runs added up.
+func collectSeeds(ctx context.Context, o options, seeds []uint64, results []seedResult, stdout io.Writer, progress *progressBar) (sum sweepSummary, identical int, runWall time.Duration) {
+	sum = sweepSummary{First: o.firstSeed, Last: o.lastSeed, Guarantee: string(o.cfg.Guarantee)}
+	if o.shards > 0 {
+		sum.Shard = fmt.Sprintf("%d/%d", o.shard, o.shards)
+	}
 	var deadline time.Time // once interrupted: how long to wait for runs in flight
 	for i := range seeds {
 		r := &results[i]
@@ -220,58 +268,57 @@ func sweep(ctx context.Context, o options, enter bubble.Enter, stdout io.Writer,
 		if r.interrupted {
 			continue
 		}
-		line := r.line
 		runWall += r.wall
-		sum.Seeds++
-		sum.VirtualMs += line.VirtualMs
-		sum.Faults.Add(line.Faults)
-		failing := true
-		switch {
-		case line.Error != "":
-			sum.Errors++
-		case line.Verdict == string(invariants.Pass):
-			sum.Pass++
-			failing = false
-		case line.Verdict == string(invariants.Fail):
-			sum.Fail++
-		case line.Verdict == string(invariants.Stuck):
-			sum.Stuck++
-		default:
-			sum.Unknown++
-		}
-		switch {
-		case line.Identical == nil:
-		case *line.Identical:
+		if sum.add(o, r.line) {
 			identical++
-		default:
-			sum.Nondeterministic++
-			failing = true
-		}
-		if failing {
-			sum.Failing = append(sum.Failing, line.Seed)
-			replay := line.Replay
-			if replay == "" {
-				replay = o.replayCommand(line.Seed)
-			}
-			sum.replays = append(sum.replays, replay)
 		}
 		progress.clear()
-		printSeedLine(stdout, o, line)
+		printSeedLine(stdout, o, r.line)
 		progress.show(sum.Seeds, len(seeds), len(sum.Failing))
 	}
-	if ctx.Err() != nil && sum.Seeds < len(seeds) {
-		sum.Interrupted = true
+	return sum, identical, runWall
+}
+
+// add counts a finished seed's line into the totals, with its replay
+// command when it failed, and reports whether its repeats were compared
+// and all had one hash.
+func (sum *sweepSummary) add(o options, line seedLine) (identical bool) {
+	sum.Seeds++
+	sum.VirtualMs += line.VirtualMs
+	sum.Faults.Add(line.Faults)
+	failing := true
+	switch {
+	case line.Error != "":
+		sum.Errors++
+	case line.Verdict == string(invariants.Pass):
+		sum.Pass++
+		failing = false
+	case line.Verdict == string(invariants.Fail):
+		sum.Fail++
+	case line.Verdict == string(invariants.Stuck):
+		sum.Stuck++
+	default:
+		sum.Unknown++
 	}
-	progress.clear()
-	if o.checkDeterminism {
-		sum.Identical = &identical
-		sum.Repeat = repeat
+	switch {
+	case line.Identical == nil:
+	case *line.Identical:
+		identical = true
+	default:
+		// Runs of one seed that part ways fail the sweep, whatever the
+		// first one's verdict.
+		sum.Nondeterministic++
+		failing = true
 	}
-	elapsed := time.Since(start)
-	sum.WallMs = float64(elapsed.Microseconds()) / 1000
-	sum.ExitCode = sweepExitCode(sum)
-	printSummary(stdout, o, sum, elapsed, runWall, procs.values(repeat))
-	return sum.ExitCode
+	if failing {
+		sum.Failing = append(sum.Failing, line.Seed)
+		replay := line.Replay
+		if replay == "" {
+			replay = o.replayCommand(line.Seed)
+		}
+		sum.replays = append(sum.replays, replay)
+	}
+	return identical
 }
 
 // waitUntil waits for r to finish until deadline; a seed that never
