@@ -37,7 +37,10 @@
 //	              instance's next such request and SleepControl-s it for
 //	              0.5 s, 5 s or 25 s of virtual time; kfake serves the
 //	              client's other connections meanwhile, so later requests
-//	              overtake it (those queued behind it on its connection wait)
+//	              overtake it (those queued behind it on its connection wait:
+//	              kgo sends a member's group and transaction requests on one
+//	              connection, so a held EndTxn or TxnOffsetCommit keeps its
+//	              heartbeats waiting, while a held Produce is overtaken)
 //	leader-move   kfake MoveTopicPartition of the partition, in every topic,
 //	              to the broker after its leader (sim refuses a leader or
 //	              coordinator move on one broker: it has nowhere to go)
@@ -71,9 +74,12 @@
 //   - instances get session and transaction timeouts and heartbeat periods
 //     a few milliseconds apart, so two members never expire at one instant;
 //     kgo's retry backoff is off the driver's grid and apart per client;
-//   - a unit waits after its poll until the fetches the poll set off are
-//     written, in order: otherwise they race the unit's first transactional
-//     request into kgo's queue for a broker, which sends one at a time;
+//   - a step polls only once the world is still, so it takes what every
+//     fetch in flight had buffered, never what an answer racing the poll
+//     had buffered so far; and the unit waits after its poll until the
+//     fetches the poll set off are written, in order: otherwise they race
+//     the unit's first transactional request into kgo's queue for a broker,
+//     which sends one at a time;
 //   - a paused instance is asleep: its writes stay held (its heartbeats
 //     stop) once the fetches its last poll set off have landed, and go out
 //     in order when it wakes;
@@ -95,6 +101,11 @@
 //   - kfake chose a group's new leader by Go's map iteration order; eosim
 //     runs a copy of kfake (third_party/kfake, README.eosim.md) that takes
 //     the member with the smallest id (swarm seed 1672 parted on it).
+//
+// Each claim of the catalogue above is a test in sim (TestClaim…, and the
+// catalogue tests) that finds its effect on the brokers' end of the network
+// (sim.Config.RecordWire: every request a broker read and every answer it
+// wrote, with virtual time), not in what the engine says of itself.
 //
 // simrun -client-log writes kgo's debug log of a run stamped with virtual
 // time: of two runs of a seed that part ways, the first instant whose lines

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
@@ -27,6 +28,7 @@ func runSchedule(t *testing.T, g engine.Guarantee, fs ...faults.Fault) Result {
 	cfg := DefaultConfig()
 	cfg.Inputs, cfg.Guarantee = 400, g
 	cfg.Schedule = &faults.Schedule{Faults: fs}
+	cfg.RecordWire = true
 	cfg.TransactionsV1 = slices.ContainsFunc(fs, func(f faults.Fault) bool {
 		return f.Request == "AddPartitionsToTxn" || f.Request == "AddOffsetsToTxn"
 	})
@@ -140,8 +142,13 @@ func TestJoin(t *testing.T) {
 func TestLeave(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Schedule = &faults.Schedule{Faults: []faults.Fault{{Step: 3, Kind: faults.Leave, Instance: "b"}}}
+	cfg.RecordWire = true
 	res := runInBubble(t, cfg)
 	requirePass(t, res)
+	// On the wire: the LeaveGroup is the operator's (the driver's admin
+	// client, kgo's default client id), never the member's own.
+	require.Empty(t, exchanges(res, "b", int16(kmsg.LeaveGroup)), "b's own close sent LeaveGroup")
+	require.Len(t, exchanges(res, "kgo", int16(kmsg.LeaveGroup)), 1, "the operator's LeaveGroup never reached the coordinator")
 	stops := events(res.History, history.KindStop, "b")
 	require.Len(t, stops, 2, "b never left, or never came back")
 	var takeover time.Duration = -1
@@ -332,6 +339,7 @@ func TestBrokerRestartLetsHeldRequestsGo(t *testing.T) {
 	require.NoError(t, err)
 	cfg, err := plan.Apply(DefaultConfig(), nil)
 	require.NoError(t, err)
+	cfg.RecordWire = true
 	res := runInBubble(t, cfg)
 	requirePass(t, res)
 	var notes []string
@@ -339,6 +347,18 @@ func TestBrokerRestartLetsHeldRequestsGo(t *testing.T) {
 		notes = append(notes, ev.Detail)
 	}
 	require.Contains(t, notes, "2 held requests let go before the brokers restart")
+	// On the wire: both offset fetches were answered, not lost, and before
+	// the restart.
+	restarted := faultAt(t, res, "", "fired: the brokers restarted")
+	answered := 0
+	for _, client := range []string{"a", "b"} {
+		for _, x := range exchanges(res, client, int16(kmsg.OffsetFetch)) {
+			if x.answered() && x.req.T < restarted && x.answer.T <= restarted && x.answer.T-x.req.T >= time.Second {
+				answered++
+			}
+		}
+	}
+	require.Equal(t, 2, answered, "the held offset fetches were not answered before the restart")
 }
 
 // TestRebalanceDuringOffsetFetch: c joins; once the group has settled, the
@@ -367,4 +387,15 @@ func TestRebalanceDuringOffsetFetch(t *testing.T) {
 	require.True(t, dStarted > held && dStarted < held+5*time.Second,
 		"d joined at %v, not while the fetch held at %v was held", dStarted, held)
 	require.Greater(t, reassigned, dStarted, "the group never rebalanced for d")
+	// On the wire: the coordinator read d's JoinGroup while c's OffsetFetch
+	// was held, and answered the fetch 5s after reading it.
+	fetch := slices.IndexFunc(exchanges(res, "c", int16(kmsg.OffsetFetch)), func(x exchange) bool {
+		return x.answered() && x.answer.T-x.req.T >= 5*time.Second
+	})
+	require.GreaterOrEqual(t, fetch, 0, "no offset fetch of c was held 5s at the broker")
+	f := exchanges(res, "c", int16(kmsg.OffsetFetch))[fetch]
+	joined := slices.ContainsFunc(exchanges(res, "d", int16(kmsg.JoinGroup)), func(x exchange) bool {
+		return x.req.T > f.req.T && x.req.T < f.answer.T
+	})
+	require.True(t, joined, "no JoinGroup of d reached the coordinator while c's fetch (%v to %v) was held", f.req.T, f.answer.T)
 }

@@ -32,7 +32,16 @@ type Cluster struct {
 // NewCluster starts brokers fake brokers with the given topics (name →
 // partition count) created.
 func NewCluster(brokers int, topics map[string]int32, opts ...kfake.Opt) (*Cluster, error) {
+	return newCluster(brokers, topics, nil, opts...)
+}
+
+// newCluster is NewCluster whose brokers' connections tap records, if set.
+func newCluster(brokers int, topics map[string]int32, tap *wireTap, opts ...kfake.Opt) (*Cluster, error) {
 	vn := new(kfake.VirtualNetwork)
+	listen := vn.Listen
+	if tap != nil {
+		listen = tap.listen(vn.Listen)
+	}
 	ports := make([]int, brokers)
 	for i := range ports {
 		ports[i] = basePort + i
@@ -40,7 +49,7 @@ func NewCluster(brokers int, topics map[string]int32, opts ...kfake.Opt) (*Clust
 	opts = append([]kfake.Opt{
 		kfake.NumBrokers(brokers),
 		kfake.Ports(ports...),
-		kfake.ListenFn(vn.Listen),
+		kfake.ListenFn(listen),
 	}, opts...)
 	fake, err := kfake.NewCluster(opts...)
 	if err != nil {

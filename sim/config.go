@@ -52,6 +52,10 @@ type Config struct {
 	// and the instance's name: what to read when two runs of one seed part
 	// ways. It is output only; the run does not depend on it.
 	ClientLog io.Writer
+	// RecordWire keeps the header of every request the brokers read and
+	// every answer they wrote (Result.Wire): the evidence, from the
+	// brokers' side, of what a fault did. Output only, like ClientLog.
+	RecordWire bool
 }
 
 // resolveSwarm returns cfg with what the seed picks under Swarm.

@@ -66,6 +66,8 @@ type Result struct {
 	// Faults is what became of each fault of Schedule, in its order:
 	// fired, no effect or not reached (see Outcome).
 	Faults []FaultOutcome
+	// Wire is what the brokers read and wrote, with Config.RecordWire.
+	Wire []WireEvent
 }
 
 // Verdict is the run's verdict: stuck when the driver gave up on it,
@@ -167,11 +169,15 @@ func (w *world) stuck(err error) Result {
 	w.unreached("still armed when the run was given up", "the run was given up")
 	w.note("stuck: " + why)
 	h := w.log.History()
-	return Result{
+	res := Result{
 		Config: w.cfg, Schedule: w.sched, History: h, Stuck: why,
 		Hash: h.Hash(), Stats: statsOf(h, w.steps, time.Since(w.start)),
 		Faults: w.faultOutcomes(),
 	}
+	if w.wire != nil {
+		res.Wire = w.wire.events()
+	}
+	return res
 }
 
 // interrupted reports whether the run's context has ended: a passed
@@ -217,6 +223,8 @@ type world struct {
 	log      *history.Log
 	stateDir string
 	start    time.Time
+	// wire records the brokers' side of the network (Config.RecordWire).
+	wire     *wireTap
 	slots    []*slot
 	complete bool
 	steps    int
@@ -278,7 +286,10 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 	if slices.ContainsFunc(sched.Faults, func(f faults.Fault) bool { return f.Kind == faults.BrokerRestart }) {
 		clusterOpts = append(clusterOpts, kfake.DataDir(filepath.Join(w.stateDir, "kafka")))
 	}
-	w.cluster, err = NewCluster(cfg.Brokers, sc.Topics(w.params), clusterOpts...)
+	if cfg.RecordWire {
+		w.wire = newWireTap(w.start)
+	}
+	w.cluster, err = newCluster(cfg.Brokers, sc.Topics(w.params), w.wire, clusterOpts...)
 	if err != nil {
 		_ = os.RemoveAll(w.stateDir)
 		return nil, err
@@ -480,6 +491,9 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 		Complete: w.complete,
 		Hash:     h.Hash(),
 		Faults:   w.faultOutcomes(),
+	}
+	if w.wire != nil {
+		res.Wire = w.wire.events()
 	}
 	res.Stats = statsOf(h, w.steps, virtual)
 	return res, nil
