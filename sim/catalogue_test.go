@@ -128,6 +128,8 @@ func TestJoin(t *testing.T) {
 	res := runSchedule(t, engine.ExactlyOnceV2, faults.Fault{Step: 2, Kind: faults.Join, Instance: "c"})
 	requirePass(t, res)
 	require.Len(t, events(res.History, history.KindStart, "c"), 1, "c never joined")
+	joins := exchanges(res, "c", int16(kmsg.JoinGroup))
+	require.True(t, slices.ContainsFunc(joins, exchange.answered), "no JoinGroup of c was answered by the coordinator")
 	got := false
 	for _, ev := range events(res.History, history.KindAssign, "c") {
 		got = got || len(ev.Partitions) > 0
@@ -252,8 +254,16 @@ func TestClusterMoves(t *testing.T) {
 		{Step: 4, Kind: faults.LeaderMove, Partition: 2},
 		{Step: 5, Kind: faults.Crash, Instance: "a", Point: engine.DuringCommit, RestartAfter: 1},
 	}}
+	cfg.RecordWire = true
 	res := runInBubble(t, cfg)
 	requirePass(t, res)
+	// On the wire: the members' last heartbeats went to the coordinator
+	// the move named.
+	for _, m := range []string{"a", "b"} {
+		beats := exchanges(res, m, int16(kmsg.Heartbeat))
+		require.NotEmpty(t, beats)
+		require.Equal(t, coordinatorAfterMove(t, res), beats[len(beats)-1].req.Broker, "%s's last heartbeat went elsewhere", m)
+	}
 	var fired []string
 	for _, ev := range res.History.Events {
 		if ev.Kind == history.KindFault && ev.Instance == "" && strings.HasPrefix(ev.Detail, "fired: ") {
