@@ -104,31 +104,51 @@ type unitRow struct {
 	Consumed, Produced, SideEffects, Offsets string
 }
 
+// buildPage computes everything the template shows of r.
 func buildPage(r Run) page {
 	p := page{
-		Run:     r,
-		Events:  len(r.History.Events),
-		Checked: strings.Join(r.Report.Checked, ", "),
+		Run:          r,
+		VerdictClass: verdictClass(r.Verdict),
+		Events:       len(r.History.Events),
+		Checked:      strings.Join(r.Report.Checked, ", "),
+		Summary:      anomalySummary(r.Report),
 	}
-	switch r.Verdict {
-	case "pass", "fail":
-		p.VerdictClass = "v-" + r.Verdict
-	default:
-		p.VerdictClass = "v-unknown"
-	}
-	p.Summary = anomalySummary(r.Report)
 	for _, k := range slices.Sorted(maps.Keys(r.Report.Unknown)) {
 		p.Unknown = append(p.Unknown, [2]string{k, r.Report.Unknown[k]})
 	}
 
-	anchor := anchors(r.History)
 	ix := indexRecords(r.History)
 	shown := r.Report.Anomalies
 	if len(shown) > maxAnomalies {
 		p.MoreAnomalies = len(shown) - maxAnomalies
 		shown = shown[:maxAnomalies]
 	}
-	// Every unit a shown anomaly points at keeps a bar of its own.
+	// The timeline is laid out before anything links to it: only then is it
+	// known which units have a bar to link to.
+	anchor := anchors(r.History)
+	p.Timeline = buildTimeline(r.History, anchor, keptUnits(shown, ix))
+	l := unitLinker{drawn: p.Timeline.drawn, anchor: anchor}
+	for i, a := range shown {
+		p.Anomalies = append(p.Anomalies, anomalyViewOf(i, a, ix, l))
+	}
+	p.addUnitTable(r.History, l)
+	return p
+}
+
+// verdictClass is the CSS class of a verdict; anything but pass or fail
+// reads as unknown.
+func verdictClass(verdict string) string {
+	switch verdict {
+	case "pass", "fail":
+		return "v-" + verdict
+	}
+	return "v-unknown"
+}
+
+// keptUnits are the units a shown anomaly points at, directly or through
+// its evidence: each keeps a bar of its own, even in an aggregated lane, so
+// that every link from an anomaly lands.
+func keptUnits(shown []invariants.Anomaly, ix recordUnits) map[string]bool {
 	keep := map[string]bool{}
 	for _, a := range shown {
 		for _, id := range a.Units {
@@ -141,42 +161,61 @@ func buildPage(r Run) page {
 			}
 		}
 	}
-	p.Timeline = buildTimeline(r.History, anchor, keep)
-	link := func(id string) unitLink {
-		if p.Timeline.drawn[id] {
-			return unitLink{ID: id, Href: "#" + anchor[id]}
-		}
-		return unitLink{ID: id}
-	}
-	links := func(ids []string) []unitLink {
-		ls := make([]unitLink, len(ids))
-		for i, id := range ids {
-			ls[i] = link(id)
-		}
-		return ls
-	}
-	for i, a := range shown {
-		v := anomalyView{Anchor: fmt.Sprintf("anomaly-%d", i+1), Kind: a.Kind, Summary: a.Summary, Units: links(a.Units)}
-		recs := evidenceRecords(a)
-		v.MoreRecords = len(a.Records) - len(recs)
-		for _, rec := range recs {
-			prod, cons := ix.lookup(rec)
-			e := evidence{Pos: recordPos(rec), Key: rec.Key, Value: rec.Value,
-				ProducedBy: links(prod), ConsumedBy: links(cons)}
-			if len(rec.Headers) > 0 {
-				e.Headers = headersText(rec.Headers)
-			}
-			v.Records = append(v.Records, e)
-		}
-		for _, o := range a.Offsets {
-			v.Offsets = append(v.Offsets, fmt.Sprintf("%s/%d:%d", o.Topic, o.Partition, o.Offset))
-		}
-		p.Anomalies = append(p.Anomalies, v)
-	}
+	return keep
+}
 
+// unitLinker links unit ids to their bars on the timeline.
+type unitLinker struct {
+	drawn  map[string]bool
+	anchor map[string]string
+}
+
+// link is id with the fragment of its bar, or without one when the unit has
+// no bar of its own (drawn only inside a bucket, or not in the History), so
+// that no link dangles.
+func (l unitLinker) link(id string) unitLink {
+	if l.drawn[id] {
+		return unitLink{ID: id, Href: "#" + l.anchor[id]}
+	}
+	return unitLink{ID: id}
+}
+
+func (l unitLinker) links(ids []string) []unitLink {
+	ls := make([]unitLink, len(ids))
+	for i, id := range ids {
+		ls[i] = l.link(id)
+	}
+	return ls
+}
+
+// anomalyViewOf is the i-th shown anomaly: its units and evidence linked
+// to their bars, its records capped at maxEvidence.
+func anomalyViewOf(i int, a invariants.Anomaly, ix recordUnits, l unitLinker) anomalyView {
+	v := anomalyView{Anchor: fmt.Sprintf("anomaly-%d", i+1), Kind: a.Kind, Summary: a.Summary, Units: l.links(a.Units)}
+	recs := evidenceRecords(a)
+	v.MoreRecords = len(a.Records) - len(recs)
+	for _, rec := range recs {
+		prod, cons := ix.lookup(rec)
+		e := evidence{Pos: recordPos(rec), Key: rec.Key, Value: rec.Value,
+			ProducedBy: l.links(prod), ConsumedBy: l.links(cons)}
+		if len(rec.Headers) > 0 {
+			e.Headers = headersText(rec.Headers)
+		}
+		v.Records = append(v.Records, e)
+	}
+	for _, o := range a.Offsets {
+		v.Offsets = append(v.Offsets, fmt.Sprintf("%s/%d:%d", o.Topic, o.Partition, o.Offset))
+	}
+	return v
+}
+
+// addUnitTable counts h's units by outcome and lays out the table of units
+// in pages of unitPageSize rows. Past maxUnitRows, units are only counted:
+// the page stays a bounded size, and the text history has every one.
+func (p *page) addUnitTable(h history.History, l unitLinker) {
 	counts := map[history.Outcome]int{}
 	var rows []unitRow
-	for _, ev := range r.History.Events {
+	for _, ev := range h.Events {
 		u := ev.Unit
 		if u == nil {
 			continue
@@ -188,7 +227,7 @@ func buildPage(r Run) page {
 			continue
 		}
 		rows = append(rows, unitRow{
-			Link: link(u.ID), Instance: ev.Instance, At: at(ev.T),
+			Link: l.link(u.ID), Instance: ev.Instance, At: at(ev.T),
 			Outcome: string(u.Outcome), Class: outcomeClass(u.Outcome), Reason: u.Reason,
 			Consumed:    strings.Join(recordGroups(u.Consumed), " "),
 			Produced:    strings.Join(recordGroups(u.Produced), " "),
@@ -203,7 +242,6 @@ func buildPage(r Run) page {
 		to := min(from+unitPageSize, len(rows))
 		p.UnitPages = append(p.UnitPages, unitPage{From: from + 1, To: to, Rows: rows[from:to]})
 	}
-	return p
 }
 
 // evidenceRecords are the records of a shown anomaly, capped: an anomaly
