@@ -115,18 +115,8 @@ type placedUnit struct {
 // keep are always drawn on their own, even in an aggregated lane, so that
 // links from anomalies land on a bar.
 func buildTimeline(h history.History, anchor map[string]string, keep map[string]bool) timeline {
-	var span time.Duration
-	var names []string
-	for _, ev := range h.Events {
-		span = max(span, ev.T)
-		if ev.Instance != "" && !slices.Contains(names, ev.Instance) {
-			names = append(names, ev.Instance)
-		}
-	}
-	span = max(span, time.Millisecond)
-	slices.Sort(names)
+	names, span := laneNamesAndSpan(h)
 	x := func(t time.Duration) float64 { return plotLeft + float64(t)/float64(span)*plotWidth }
-
 	tl := timeline{
 		Width: plotLeft + plotWidth + plotRight,
 		Left:  plotLeft, Right: plotLeft + plotWidth, PlotWidth: plotWidth, LaneHeight: laneHeight,
@@ -136,95 +126,159 @@ func buildTimeline(h history.History, anchor map[string]string, keep map[string]
 	}
 	tl.Ticks = ticks(span, x)
 
-	lanes := make([]lane, len(names))
-	index := map[string]int{}
-	for i, n := range names {
-		lanes[i] = lane{Name: n, Y: float64(i) * laneHeight}
-		index[n] = i
-	}
-	units := make([][]placedUnit, len(names))
-	prev := make([]time.Duration, len(names))
-	seen := make([]bool, len(names))
-	// held is each instance's current assignment, drawn as a band once it
-	// ends: at the next assignment, a crash, a stop or the end of the run.
-	type assignment struct {
-		since      time.Duration
-		partitions string
-	}
-	held := make([]*assignment, len(names))
-	closeBand := func(i int, t time.Duration) {
-		a := held[i]
-		if a == nil {
-			return
-		}
-		lanes[i].Bands = append(lanes[i].Bands, band{X: x(a.since), W: max(x(t)-x(a.since), 1), Label: a.partitions,
-			Title: fmt.Sprintf("%s held partitions %s from %s to %s",
-				names[i], a.partitions, at(a.since), at(t))})
-		held[i] = nil
-	}
+	ly := newLayout(names, x)
 	for _, ev := range h.Events {
 		if ev.Instance == "" {
-			if ev.Kind != history.KindInput && len(tl.Notes) < maxNotes {
-				px := x(ev.T)
-				tl.Notes = append(tl.Notes, mark{Class: "m-note", Title: eventTitle(ev),
-					D: fmt.Sprintf("M%s 0V%s", num(px), num(tl.AxisY))})
-			}
+			tl.addNote(ev, x)
 			continue
 		}
-		i := index[ev.Instance]
-		switch ev.Kind {
-		case history.KindUnit:
-			if ev.Unit != nil {
-				start := ev.T
-				if seen[i] {
-					start = prev[i]
-				}
-				units[i] = append(units[i], placedUnit{ev.Unit, start, ev.T})
-			}
-		case history.KindAssign:
-			closeBand(i, ev.T)
-			held[i] = &assignment{ev.T, fmt.Sprint(ev.Partitions)}
-		case history.KindCrash, history.KindStop:
-			closeBand(i, ev.T)
-		}
-		if ev.Kind != history.KindUnit && ev.Kind != history.KindAssign {
-			lanes[i].Marks = append(lanes[i].Marks, pointMark(ev, x(ev.T)))
-		}
-		// A fault is the simulator acting on the instance, not the
-		// instance's own progress: the unit it interrupts began earlier.
-		if ev.Kind != history.KindFault {
-			prev[i], seen[i] = ev.T, true
-		}
+		ly.place(ev)
 	}
-	for i := range lanes {
-		closeBand(i, span)
-		lanes[i].Units = len(units[i])
-		lanes[i].Aggregated = len(units[i]) > maxBarsPerLane
-		if lanes[i].Aggregated {
-			lanes[i].Buckets = buckets(units[i], span, x)
-		}
-		for _, pu := range units[i] {
-			if lanes[i].Aggregated && !keep[pu.u.ID] {
-				continue
-			}
-			end := x(pu.end)
-			w := max(minBarW, end-x(pu.start))
-			cls := outcomeClass(pu.u.Outcome)
-			if lanes[i].Aggregated {
-				cls += " kept"
-			}
-			b := bar{X: end - w, W: w, Class: cls, Title: unitTitle(pu.u, pu.end)}
-			// A History that repeats a unit id gets one anchor, on the
-			// first bar, so that ids stay unique.
-			if !tl.drawn[pu.u.ID] {
-				b.Anchor = anchor[pu.u.ID]
-				tl.drawn[pu.u.ID] = true
-			}
-			lanes[i].Bars = append(lanes[i].Bars, b)
-		}
+	for i := range ly.lanes {
+		ly.closeBand(i, span)
+		ly.drawUnits(i, span, anchor, keep, tl.drawn)
 	}
-	tl.Lanes = lanes
+	tl.Lanes = ly.lanes
 	return tl
+}
+
+// laneNamesAndSpan returns the instances of h, sorted, and the time of its
+// last event; at least a millisecond, so that x never divides by zero.
+func laneNamesAndSpan(h history.History) ([]string, time.Duration) {
+	var span time.Duration
+	var names []string
+	for _, ev := range h.Events {
+		span = max(span, ev.T)
+		if ev.Instance != "" && !slices.Contains(names, ev.Instance) {
+			names = append(names, ev.Instance)
+		}
+	}
+	slices.Sort(names)
+	return names, max(span, time.Millisecond)
+}
+
+// addNote draws a run-wide event across every lane, up to maxNotes of them.
+// Inputs are left out: a run has thousands, and the text history lists
+// them.
+func (tl *timeline) addNote(ev history.Event, x func(time.Duration) float64) {
+	if ev.Kind == history.KindInput || len(tl.Notes) >= maxNotes {
+		return
+	}
+	tl.Notes = append(tl.Notes, mark{Class: "m-note", Title: eventTitle(ev),
+		D: fmt.Sprintf("M%s 0V%s", num(x(ev.T)), num(tl.AxisY))})
+}
+
+// heldAssignment is the partitions an instance holds since a time.
+type heldAssignment struct {
+	since      time.Duration
+	partitions string
+}
+
+// layout is what buildTimeline knows of each lane (instance) while it walks
+// the History in order.
+type layout struct {
+	names []string
+	index map[string]int
+	x     func(time.Duration) float64
+	lanes []lane
+	units [][]placedUnit
+	// prev is the time of each instance's last event (when seen says it had
+	// one): where its next unit began, since a unit's event marks its end.
+	prev []time.Duration
+	seen []bool
+	// held is each instance's current assignment, drawn as a band once it
+	// ends: at the next assignment, a crash, a stop or the end of the run.
+	held []*heldAssignment
+}
+
+func newLayout(names []string, x func(time.Duration) float64) *layout {
+	ly := &layout{
+		names: names, index: map[string]int{}, x: x,
+		lanes: make([]lane, len(names)),
+		units: make([][]placedUnit, len(names)),
+		prev:  make([]time.Duration, len(names)),
+		seen:  make([]bool, len(names)),
+		held:  make([]*heldAssignment, len(names)),
+	}
+	for i, n := range names {
+		ly.lanes[i] = lane{Name: n, Y: float64(i) * laneHeight}
+		ly.index[n] = i
+	}
+	return ly
+}
+
+// place takes one event of an instance: a unit is placed from the
+// instance's previous event to this one, an assignment opens a band, and
+// anything else but a unit or an assignment is drawn as a point mark.
+func (ly *layout) place(ev history.Event) {
+	i := ly.index[ev.Instance]
+	switch ev.Kind {
+	case history.KindUnit:
+		if ev.Unit != nil {
+			start := ev.T
+			if ly.seen[i] {
+				start = ly.prev[i]
+			}
+			ly.units[i] = append(ly.units[i], placedUnit{ev.Unit, start, ev.T})
+		}
+	case history.KindAssign:
+		ly.closeBand(i, ev.T)
+		ly.held[i] = &heldAssignment{ev.T, fmt.Sprint(ev.Partitions)}
+	case history.KindCrash, history.KindStop:
+		ly.closeBand(i, ev.T)
+	}
+	if ev.Kind != history.KindUnit && ev.Kind != history.KindAssign {
+		ly.lanes[i].Marks = append(ly.lanes[i].Marks, pointMark(ev, ly.x(ev.T)))
+	}
+	// A fault is the simulator acting on the instance, not the
+	// instance's own progress: the unit it interrupts began earlier.
+	if ev.Kind != history.KindFault {
+		ly.prev[i], ly.seen[i] = ev.T, true
+	}
+}
+
+// closeBand ends lane i's current assignment, if any, at t and draws it.
+func (ly *layout) closeBand(i int, t time.Duration) {
+	a := ly.held[i]
+	if a == nil {
+		return
+	}
+	x := ly.x
+	ly.lanes[i].Bands = append(ly.lanes[i].Bands, band{X: x(a.since), W: max(x(t)-x(a.since), 1), Label: a.partitions,
+		Title: fmt.Sprintf("%s held partitions %s from %s to %s",
+			ly.names[i], a.partitions, at(a.since), at(t))})
+	ly.held[i] = nil
+}
+
+// drawUnits draws lane i's units: a bar each, or, past maxBarsPerLane, time
+// buckets plus a bar for each unit in keep. drawn records the units that
+// got a bar, and the first bar of a unit id gets its anchor.
+func (ly *layout) drawUnits(i int, span time.Duration, anchor map[string]string, keep, drawn map[string]bool) {
+	ln, us := &ly.lanes[i], ly.units[i]
+	ln.Units = len(us)
+	ln.Aggregated = len(us) > maxBarsPerLane
+	if ln.Aggregated {
+		ln.Buckets = buckets(us, span, ly.x)
+	}
+	for _, pu := range us {
+		if ln.Aggregated && !keep[pu.u.ID] {
+			continue
+		}
+		end := ly.x(pu.end)
+		w := max(minBarW, end-ly.x(pu.start))
+		cls := outcomeClass(pu.u.Outcome)
+		if ln.Aggregated {
+			cls += " kept"
+		}
+		b := bar{X: end - w, W: w, Class: cls, Title: unitTitle(pu.u, pu.end)}
+		// A History that repeats a unit id gets one anchor, on the
+		// first bar, so that ids stay unique.
+		if !drawn[pu.u.ID] {
+			b.Anchor = anchor[pu.u.ID]
+			drawn[pu.u.ID] = true
+		}
+		ln.Bars = append(ln.Bars, b)
+	}
 }
 
 // pointMark draws an event that has no duration as a small shape at x, in
