@@ -12,13 +12,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/internal/pool"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/sim"
 )
@@ -129,10 +129,6 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 	if len(cfg.Modes) == 0 {
 		return Table{}, fmt.Errorf("scoreboard: no modes to score")
 	}
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	start := time.Now()
 	seeds := int(cfg.Last-cfg.First) + 1
 	outcomes := make([][]outcome, len(cfg.Modes))
@@ -162,7 +158,7 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 			})
 		}
 	}
-	parallel(ctx, workers, jobs)
+	pool.Run(ctx, cfg.Workers, len(jobs), func(i int) { jobs[i]() })
 
 	t := Table{First: cfg.First, Last: cfg.Last, Swarm: cfg.Base.Swarm}
 	for m, mode := range cfg.Modes {
@@ -184,34 +180,13 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 			}
 			shrinks = append(shrinks, func() { errs[m] = shrinkFirst(r, first, cfg.ShrinkRuns, run) })
 		}
-		parallel(ctx, workers, shrinks)
+		pool.Run(ctx, cfg.Workers, len(shrinks), func(i int) { shrinks[i]() })
 		if err := errors.Join(errs...); err != nil {
 			return t, err
 		}
 	}
 	t.WallMs = ms(time.Since(start))
 	return t, ctx.Err()
-}
-
-// parallel runs jobs, workers at a time, until ctx ends.
-func parallel(ctx context.Context, workers int, jobs []func()) {
-	next := make(chan func())
-	var wg sync.WaitGroup
-	for range min(workers, len(jobs)) {
-		wg.Go(func() {
-			for job := range next {
-				job()
-			}
-		})
-	}
-	for _, job := range jobs {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- job
-	}
-	close(next)
-	wg.Wait()
 }
 
 // tally makes a mode's row from its runs, in seed order.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -334,14 +333,6 @@ func (o *options) scoreboardOptions(modes string) error {
 		return errors.New(oneLine(err))
 	}
 	return nil
-}
-
-// sweepWorkers is how many runs of a sweep go at once.
-func (o options) sweepWorkers() int {
-	if o.workers > 0 {
-		return o.workers
-	}
-	return runtime.GOMAXPROCS(0)
 }
 
 // oneLine joins a multi-line (errors.Join) error into one line.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/internal/bubble"
+	"github.com/eosim/eosim/internal/pool"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/sim"
 )
@@ -98,13 +99,6 @@ type seedResult struct {
 	interrupted bool
 }
 
-// task is one run of a sweep: repeat round of the seed at index i. barrier,
-// when set, hears when it is done.
-type task struct {
-	i, round int
-	barrier  *sync.WaitGroup
-}
-
 // sweep runs a range of seeds (-repeat times each with -check-determinism),
 // one line per seed in seed order, then the totals. Up to -workers runs go
 // at once; each run is deterministic on its own, so the lines do not depend
@@ -116,7 +110,7 @@ type task struct {
 // group runs with GOMAXPROCS procsFor(r) and ends before round r+1 begins
 // (GOMAXPROCS is process-wide), so every seed runs under two values.
 func sweep(ctx context.Context, o options, enter bubble.Enter, stdout io.Writer, progress *progressBar) int {
-	o.workers = o.sweepWorkers() // before GOMAXPROCS changes
+	o.workers = pool.Size(o.workers) // before GOMAXPROCS changes
 	repeat := 1
 	if o.checkDeterminism {
 		repeat = o.repeat
@@ -173,72 +167,43 @@ func newSeedResults(seeds, repeat int) []seedResult {
 
 // startRuns starts the sweep's runs in the background, -workers at a time,
 // and returns at once: each seed's result closes its done channel when its
-// last repeat has been judged. Nothing waits for the workers: an
-// interrupted sweep may leave a run behind that does not return.
+// last repeat has been judged. Nothing waits for the runs: an interrupted
+// sweep may leave one behind that does not return.
+//
+// With more than one repeat the seeds go a group of -workers at a time,
+// round by round, each round ending before GOMAXPROCS is set for the next.
 func startRuns(ctx context.Context, o options, enter bubble.Enter, seeds []uint64, results []seedResult, procs *procsSetter, repeat int) {
-	next := make(chan task)
-	for range min(o.workers, len(seeds)*repeat) {
-		go func() {
-			for t := range next {
-				r := &results[t.i]
-				r.started.Store(true)
-				if ctx.Err() == nil {
-					r.outs[t.round] = runSeed(ctx, o, seeds[t.i], enter)
-				} else {
-					r.outs[t.round] = outcome{err: sim.ErrInterrupted}
-				}
-				if r.left.Add(-1) == 0 {
-					r.line, r.wall, r.interrupted = judgeSeed(o, seeds[t.i], r.outs, procs.values(repeat))
-					r.outs = nil // the Histories can go
-					close(r.done)
-				}
-				if t.barrier != nil {
-					t.barrier.Done()
-				}
-			}
-		}()
-	}
-	go feedTasks(ctx, next, len(seeds), repeat, o.workers, procs)
-}
-
-// feedTasks hands out the runs of seeds seeds, in seed order, until they are
-// all out or ctx ends, then closes next. With more than one repeat it goes
-// a group of workers seeds at a time, round by round, waiting for each
-// round to end before setting GOMAXPROCS for the next.
-func feedTasks(ctx context.Context, next chan<- task, seeds, repeat, workers int, procs *procsSetter) {
-	defer close(next)
-	send := func(t task) bool {
-		select {
-		case next <- t:
-			return true
-		case <-ctx.Done():
-			return false
+	// runOne runs repeat round of the seed at index i; the run that ends a
+	// seed judges its repeats.
+	runOne := func(i, round int) {
+		r := &results[i]
+		r.started.Store(true)
+		if ctx.Err() == nil {
+			r.outs[round] = runSeed(ctx, o, seeds[i], enter)
+		} else {
+			r.outs[round] = outcome{err: sim.ErrInterrupted}
+		}
+		if r.left.Add(-1) == 0 {
+			r.line, r.wall, r.interrupted = judgeSeed(o, seeds[i], r.outs, procs.values(repeat))
+			r.outs = nil // the Histories can go
+			close(r.done)
 		}
 	}
-	if repeat == 1 {
-		for i := range seeds {
-			if !send(task{i: i}) {
-				return
-			}
+	go func() {
+		if repeat == 1 {
+			pool.Run(ctx, o.workers, len(seeds), func(i int) { runOne(i, 0) })
+			return
 		}
-		return
-	}
-	for lo := 0; lo < seeds; lo += workers {
-		hi := min(lo+workers, seeds)
-		for round := range repeat {
-			if !procs.set(round) {
-				return
-			}
-			var barrier sync.WaitGroup
-			for i := lo; i < hi; i++ {
-				barrier.Add(1)
-				if !send(task{i: i, round: round, barrier: &barrier}) {
+		for lo := 0; lo < len(seeds); lo += o.workers {
+			hi := min(lo+o.workers, len(seeds))
+			for round := range repeat {
+				if ctx.Err() != nil || !procs.set(round) {
 					return
 				}
+				pool.Run(ctx, o.workers, hi-lo, func(k int) { runOne(lo+k, round) })
 			}
-			barrier.Wait()
 		}
-	}
+	}()
 }
 
 // collectSeeds waits for the seeds in seed order and prints each one's line
