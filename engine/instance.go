@@ -388,7 +388,10 @@ func (in *Instance) Step(ctx context.Context, max int) (StepResult, error) {
 	return in.step(ctx, max, 0)
 }
 
-// Run processes records as they come until ctx ends (for a real cluster).
+// Run is the loop for a real cluster: it processes records as they come,
+// each step waiting up to a second for them, until ctx ends. Nothing in the
+// simulator calls it (the simulator drives instances in lockstep with Step);
+// it is kept for running against a real cluster, the planned issue #17.
 func (in *Instance) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if _, err := in.step(ctx, 0, time.Second); err != nil {
