@@ -627,7 +627,7 @@ func (in *Instance) Stop() error {
 	in.dead = true
 	failed := in.failedWith
 	in.mu.Unlock()
-	in.net.armDrop(-1, nil) // a closing client's requests are not the fault's
+	in.net.armDrop(-1) // a closing client's requests are not the fault's
 	in.net.release()
 	if failed != nil || in.stores == nil {
 		return nil
@@ -694,12 +694,10 @@ func (in *Instance) allowRebalance() {
 
 // DropConnectionsAfter arms a network fault: once the instance next writes
 // a request with this Kafka API key, the connection it went on is cut. The
-// broker does the work; the answer is lost; kgo dials again. With frozen
-// set, the instance freezes as the connection goes (as Freeze) and frozen
-// is called: the client's goroutines that notice the cut at one instant
-// then write in the order ReleaseHeld lets them.
-func (in *Instance) DropConnectionsAfter(apiKey int16, frozen func()) {
-	in.net.armDrop(apiKey, frozen)
+// broker does the work; the answer is lost; kgo dials again. A key of -1
+// disarms it.
+func (in *Instance) DropConnectionsAfter(apiKey int16) {
+	in.net.armDrop(apiKey)
 }
 
 // DropFired reports whether the armed drop has fired since the last call.

@@ -39,9 +39,6 @@ type network struct {
 	// dial again).
 	drop      int16
 	dropFired bool
-	// dropFrozen, when set, is called once the armed drop has cut its
-	// connection with the network frozen.
-	dropFrozen func()
 	// frozen holds every write and dial: a paused process sends nothing,
 	// heartbeats included. What it held is let go one at a time (see
 	// releaseOne), so a woken process's traffic is not ordered by Go's
@@ -119,12 +116,11 @@ func (n *network) cutAll() {
 }
 
 // armDrop makes the next written request with this API key drop the
-// connection it went on. With frozen set, the network freezes as the
-// connection goes, and frozen is called after.
-func (n *network) armDrop(key int16, frozen func()) {
+// connection it went on.
+func (n *network) armDrop(key int16) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.drop, n.dropFired, n.dropFrozen = key, false, frozen
+	n.drop, n.dropFired = key, false
 }
 
 // takeDropFired reports whether an armed drop has fired since it was last
@@ -236,20 +232,15 @@ func (n *network) trigger(key int16) (fire, after bool, onFire func()) {
 }
 
 // triggerDrop reports whether a request with key fires the armed drop, and
-// disarms it; a drop armed with a frozen callback freezes the network and
-// returns the callback.
-func (n *network) triggerDrop(key int16) (fire bool, frozen func()) {
+// disarms it.
+func (n *network) triggerDrop(key int16) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.drop < 0 || n.drop != key {
-		return false, nil
+		return false
 	}
-	frozen = n.dropFrozen
-	n.drop, n.dropFired, n.dropFrozen = -1, true, nil
-	if frozen != nil {
-		n.frozen = !n.released
-	}
-	return true, frozen
+	n.drop, n.dropFired = -1, true
+	return true
 }
 
 type watchedConn struct {
@@ -264,17 +255,13 @@ func (c *watchedConn) Write(b []byte) (int, error) {
 	c.n.waitThawed("write " + c.host + " " + string(b))
 	if len(b) >= 6 {
 		key := int16(binary.BigEndian.Uint16(b[4:6]))
-		if fire, frozen := c.n.triggerDrop(key); fire {
+		if c.n.triggerDrop(key) {
 			// Only this connection: its request's answer is lost, and the
-			// client's other connections (fetches, heartbeats) go on, so
-			// which goroutine notices first is not left to the scheduler.
-			// A frozen network holds what the client writes and dials on
-			// noticing, until it is let go in order.
+			// client's other connections (fetches, heartbeats) go on. What
+			// the client writes and dials on noticing is held, as all its
+			// writes are, until the driver lets it go in order.
 			n, err := c.Conn.Write(b)
 			c.Close()
-			if frozen != nil {
-				frozen()
-			}
 			return n, err
 		}
 		if fire, after, onFire := c.n.trigger(key); fire {

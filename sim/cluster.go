@@ -198,13 +198,7 @@ func (c *Cluster) Brokers() []string { return c.Fake.ListenAddrs() }
 // Close stops the brokers.
 func (c *Cluster) Close() { c.Fake.Close() }
 
-func (c *Cluster) admin() (*kadm.Client, func(), error) {
-	cl, err := kgo.NewClient(c.ClientOpts()...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("creating admin client: %w", err)
-	}
-	return kadm.NewClient(cl), cl.Close, nil
-}
+func (c *Cluster) admin() (*kadm.Client, func(), error) { return topicread.NewAdmin(c.ClientOpts()) }
 
 // Snapshot reads topics to their end, both read_committed and
 // read_uncommitted, and the offsets group has committed.

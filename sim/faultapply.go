@@ -87,7 +87,7 @@ func (w *world) apply(ctx context.Context, i int, f faults.Fault) error {
 			return fmt.Errorf("fault %s: unknown request", f)
 		}
 		w.armedLine(i)
-		s.in.DropConnectionsAfter(key, nil)
+		s.in.DropConnectionsAfter(key)
 		s.drop = &armedFault{index: i, fault: f}
 	case faults.Delay:
 		w.armedLine(i)
@@ -372,7 +372,7 @@ func (w *world) endFaults(why, notYet string) {
 	for _, s := range w.slots {
 		if s.drop != nil && s.in != nil {
 			// -1 is no request: the dialer drops nothing more.
-			s.in.DropConnectionsAfter(-1, nil)
+			s.in.DropConnectionsAfter(-1)
 		}
 		s.armed, s.drop = nil, nil
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/topicread"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/scenarios"
 )
@@ -219,7 +220,7 @@ type world struct {
 	// restarts counts the broker restarts so far; each seeds kfake anew.
 	restarts int
 	adm      *kadm.Client
-	admCl    *kgo.Client
+	closeAdm func()
 	log      *history.Log
 	stateDir string
 	start    time.Time
@@ -294,12 +295,11 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		_ = os.RemoveAll(w.stateDir)
 		return nil, err
 	}
-	w.admCl, err = kgo.NewClient(append(w.cluster.ClientOpts(), deterministicOpts(0)...)...)
+	w.adm, w.closeAdm, err = topicread.NewAdmin(append(w.cluster.ClientOpts(), deterministicOpts(0)...))
 	if err != nil {
 		w.cluster.Close()
-		return nil, fmt.Errorf("creating admin client: %w", err)
+		return nil, err
 	}
-	w.adm = kadm.NewClient(w.admCl)
 	if err := sc.Produce(ctx, append(w.cluster.ClientOpts(), deterministicOpts(0)...), w.params, w.log); err != nil {
 		w.close()
 		return nil, fmt.Errorf("producing input: %w", err)
@@ -406,7 +406,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		// A drop armed on a dead incarnation waits for the next one,
 		// whose first requests (InitProducerID) it may be aimed at.
 		key, _ := apiKey(s.drop.fault.Request)
-		in.DropConnectionsAfter(key, nil)
+		in.DropConnectionsAfter(key)
 	}
 	if err := w.untilDone(s.name, "its start", func() error { return in.Start(ctx) }); err != nil {
 		if errors.Is(err, ErrStuck) {
@@ -555,8 +555,8 @@ func (w *world) close() {
 			s.in.Crash()
 		}
 	}
-	if w.admCl != nil {
-		w.admCl.Close()
+	if w.closeAdm != nil {
+		w.closeAdm()
 	}
 	if w.cluster != nil {
 		w.cluster.Close()

@@ -48,7 +48,7 @@ type entry struct {
 // Read returns both views of the partitions of topic from the given offsets
 // (all partitions from 0 when from is nil) to the current end.
 func Read(ctx context.Context, opts []kgo.Opt, topic string, from map[int32]int64) (View, error) {
-	adm, closeAdm, err := newAdmin(opts)
+	adm, closeAdm, err := NewAdmin(opts)
 	if err != nil {
 		return View{}, err
 	}
@@ -116,7 +116,7 @@ const (
 // ReadTail reads one partition from offset from to its end, as how says,
 // and returns the records and the offset reached.
 func ReadTail(ctx context.Context, opts []kgo.Opt, topic string, partition int32, from int64, how Tail) ([]history.Record, int64, error) {
-	adm, closeAdm, err := newAdmin(opts)
+	adm, closeAdm, err := NewAdmin(opts)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -236,7 +236,9 @@ func consume(ctx context.Context, opts []kgo.Opt, topic string, from, to map[int
 	return out, nil
 }
 
-func newAdmin(opts []kgo.Opt) (*kadm.Client, func(), error) {
+// NewAdmin makes an admin client with opts; the func closes it. eosim's
+// tools make every admin client here.
+func NewAdmin(opts []kgo.Opt) (*kadm.Client, func(), error) {
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating admin client: %w", err)
