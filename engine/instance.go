@@ -185,6 +185,38 @@ func (in *Instance) baseOpts() []kgo.Opt {
 // and, under a transactional guarantee, initialises the producer id, which
 // fences the previous incarnation and aborts its open transaction.
 func (in *Instance) Start(ctx context.Context) error {
+	if err := in.loadStores(); err != nil {
+		return err
+	}
+	if err := in.newClients(in.groupOpts()); err != nil {
+		return err
+	}
+	g := in.cfg.Guarantee
+	if g.transactional() {
+		// kgo initialises the producer id lazily; without this, a crashed
+		// predecessor's open transaction would hold back the last stable
+		// offset until it timed out.
+		if _, _, err := in.cl.ProducerID(ctx); err != nil {
+			in.closeClients()
+			return fmt.Errorf("starting %s: initialising producer id: %w", in.cfg.Name, err)
+		}
+	}
+	if err := in.warmProducerMetadata(ctx); err != nil {
+		in.closeClients()
+		return fmt.Errorf("starting %s: %w", in.cfg.Name, err)
+	}
+	// Only now join the group: the producer id above fenced the previous
+	// incarnation and aborted its open transaction, so the offsets the
+	// group hands out are final rather than pending.
+	in.cl.AddConsumeTopics(in.cfg.Topology.Source)
+	in.cfg.Recorder.Record(history.Event{Kind: history.KindStart, Instance: in.cfg.Name,
+		Detail: fmt.Sprintf("incarnation %d, %s", in.cfg.Incarnation, g)})
+	return nil
+}
+
+// loadStores takes the checkpoint, if any, as the stores' starting state;
+// a corrupt one is wiped and the stores restore from their changelogs.
+func (in *Instance) loadStores() error {
 	stores, err := takeCheckpoint(in.cfg.StateDir)
 	if errors.Is(err, ErrCorruptCheckpoint) {
 		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
@@ -198,7 +230,12 @@ func (in *Instance) Start(ctx context.Context) error {
 			in.stores[s] = make(map[int32]*storePartition)
 		}
 	}
+	return nil
+}
 
+// groupOpts are the options of the instance's group member, whatever its
+// guarantee.
+func (in *Instance) groupOpts() []kgo.Opt {
 	opts := append(in.baseOpts(),
 		kgo.ConsumerGroup(in.cfg.AppID),
 		kgo.Balancers(&instanceBalancer{name: in.cfg.Name}),
@@ -216,12 +253,18 @@ func (in *Instance) Start(ctx context.Context) error {
 	if in.cfg.TransactionsV1 {
 		opts = append(opts, kgo.MaxVersions(kversion.V3_9_0()))
 	}
-	g := in.cfg.Guarantee
-	if g.readUncommitted() {
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
-	} else {
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if in.cfg.Guarantee.readUncommitted() {
+		return append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
 	}
+	return append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+}
+
+// newClients creates the group member with opts (a GroupTransactSession, a
+// plain transactional client or a plain client, by guarantee) and the side
+// producer of the modes that have one.
+func (in *Instance) newClients(opts []kgo.Opt) error {
+	g := in.cfg.Guarantee
+	var err error
 	switch {
 	case g.transactional():
 		in.txnID = in.cfg.AppID + "-" + in.cfg.Name
@@ -261,25 +304,6 @@ func (in *Instance) Start(ctx context.Context) error {
 			return fmt.Errorf("starting %s: creating side-effect producer: %w", in.cfg.Name, err)
 		}
 	}
-	if g.transactional() {
-		// kgo initialises the producer id lazily; without this, a crashed
-		// predecessor's open transaction would hold back the last stable
-		// offset until it timed out.
-		if _, _, err := in.cl.ProducerID(ctx); err != nil {
-			in.closeClients()
-			return fmt.Errorf("starting %s: initialising producer id: %w", in.cfg.Name, err)
-		}
-	}
-	if err := in.warmProducerMetadata(ctx); err != nil {
-		in.closeClients()
-		return fmt.Errorf("starting %s: %w", in.cfg.Name, err)
-	}
-	// Only now join the group: the producer id above fenced the previous
-	// incarnation and aborted its open transaction, so the offsets the
-	// group hands out are final rather than pending.
-	in.cl.AddConsumeTopics(in.cfg.Topology.Source)
-	in.cfg.Recorder.Record(history.Event{Kind: history.KindStart, Instance: in.cfg.Name,
-		Detail: fmt.Sprintf("incarnation %d, %s", in.cfg.Incarnation, g)})
 	return nil
 }
 
