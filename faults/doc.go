@@ -50,8 +50,10 @@
 //	              from NOT_COORDINATOR
 //	broker-       every broker stops and starts again on its ports from the
 //	restart       kfake.DataDir it persisted to (the run's state directory,
-//	              used only when a restart is scheduled); leaders and their
-//	              epochs come back as they were. Requests held by delays are
+//	              used only when a restart is scheduled); leaders come back
+//	              where they were and no epoch goes back (kfake keeps both in
+//	              a snapshot; one rebuilt from a replayed log is raised by
+//	              moving the partition back). Requests held by delays are
 //	              answered first, and the instances' writes are held across
 //	              the restart and let go in order after it
 //
@@ -92,9 +94,9 @@
 //     fires as it closes (seed 9239 -swarm hung there);
 //   - a broker restart first answers the requests delays hold; what the
 //     instances write across it is held and let go in order after it;
-//     leaders come back where they were, with their epochs (kfake persists
-//     both; an epoch rebuilt lower from a replayed log is raised back), so
-//     the restart fences no consumer;
+//     leaders come back where they were and no epoch goes back (kfake
+//     persists both; an epoch rebuilt lower from a replayed log is raised
+//     back), so the restart fences no consumer;
 //   - the simulator's cluster answers epoch validation after a leader move
 //     as a real broker would (below), so kgo never rewinds a consumer at
 //     whatever moment it happened to validate;

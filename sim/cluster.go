@@ -95,20 +95,36 @@ func newCluster(brokers int, topics map[string]int32, tap *wireTap, opts ...kfak
 // Restart stops every broker and starts them again on the same ports from
 // the data directory the cluster was started with (kfake.DataDir): what was
 // persisted at shutdown comes back; connections are cut, clients dial again.
-// Leaders come back where they were, with their epochs. kfake persists
-// both, but rebuilds a partition's epoch from its last batch when it
-// replays the log, and then leaves its leader to chance; a real broker
-// never takes an epoch back, so such a partition is moved back to its
-// leader until its epoch is what it was.
+// Leaders come back where they were, and no epoch goes back. kfake persists
+// both in a snapshot, but when the snapshot does not match the log it
+// replays the log, rebuilds a partition's epoch from its last batch and
+// leaves its leader to chance; a real broker never takes an epoch back, so
+// such a partition is moved back to its leader until its epoch is at least
+// what it was.
 func (c *Cluster) Restart() error {
-	type leadership struct{ leader, epoch int32 }
-	before := make(map[string][]leadership, len(c.topics))
+	before := c.leaderships()
+	c.Fake.Close()
+	return c.start(before)
+}
+
+// leadership is a partition's leader and epoch.
+type leadership struct{ leader, epoch int32 }
+
+// leaderships returns every topic's partitions' leaderships, in partition
+// order.
+func (c *Cluster) leaderships() map[string][]leadership {
+	ls := make(map[string][]leadership, len(c.topics))
 	for _, t := range c.topics {
 		for _, pi := range c.Fake.PartitionInfos(t) {
-			before[t] = append(before[t], leadership{pi.Leader, pi.Epoch})
+			ls[t] = append(ls[t], leadership{pi.Leader, pi.Epoch})
 		}
 	}
-	c.Fake.Close()
+	return ls
+}
+
+// start starts the stopped brokers again and gives each partition back its
+// leader, at its epoch or above.
+func (c *Cluster) start(before map[string][]leadership) error {
 	fake, err := kfake.NewCluster(c.opts...)
 	if err != nil {
 		return fmt.Errorf("restarting kfake: %w", err)
