@@ -152,7 +152,20 @@ func (o options) runner(ctx context.Context, enter bubble.Enter) sim.Runner {
 }
 
 // run runs what the options ask for; ctx ending interrupts it.
-func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.Writer) int {
+func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.Writer) (code int) {
+	stopProfiles, err := startProfiles(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "simrun: %v\n", err)
+		return exitUsage
+	}
+	defer func() {
+		if err := stopProfiles(); err != nil {
+			fmt.Fprintf(stderr, "simrun: %v\n", err)
+			if code == exitPass {
+				code = exitUsage // the run passed, but not all it was asked to write was written
+			}
+		}
+	}()
 	if o.saveSchedulePath != "" {
 		// Before the run: a run that never ends can still be replayed.
 		if err := saveSchedule(o, stdout); err != nil {

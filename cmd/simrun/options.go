@@ -29,6 +29,10 @@ type options struct {
 	historyTextPath  string
 	reportPath       string
 	clientLogPath    string
+	// cpuProfilePath and memProfilePath, when set, receive pprof profiles
+	// of the whole command.
+	cpuProfilePath   string
+	memProfilePath   string
 	jsonOutput       bool
 	checkDeterminism bool
 	// repeat is how many times -check-determinism runs each seed.
@@ -82,6 +86,7 @@ Examples:
   simrun -seeds 1-10000 -shard 2/4                  the second of four slices of a sweep
   simrun -scoreboard -o scoreboard.json             how fast every mistake mode is caught
                                                     (seeds 1-200, swarm faults; -seeds, -modes)
+  simrun -seeds 1-100 -cpuprofile cpu.out           where a sweep's time goes (go tool pprof cpu.out)
 
 Exit codes: 0 pass, 1 anomaly (or nondeterminism), 2 usage error, 3 unknown
 (the run could not finish its input, so it proves nothing), 4 stuck (the run
@@ -191,6 +196,8 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.StringVar(&o.outPath, "o", "", "with -shrink, write the minimal plan to `file.json` (replay it with -schedule); with -scoreboard, the table as JSON")
 	fs.BoolVar(&o.scoreboard, "scoreboard", false, "run every guarantee (exactly_once_v2 as the control, the weaker and mistake modes) over seeds 1-200 (or -seeds) with swarm faults and tabulate how fast each is caught")
 	fs.BoolVar(&o.markdown, "markdown", false, "with -scoreboard, print the table as Markdown headed by the command, date and machine (scripts/readme-scoreboard.sh puts it in the README)")
+	fs.StringVar(&o.cpuProfilePath, "cpuprofile", "", "write a CPU profile of the whole command (a run, a sweep or the scoreboard) to `file`, for go tool pprof")
+	fs.StringVar(&o.memProfilePath, "memprofile", "", "write an allocation profile of the whole command to `file` as it ends, for go tool pprof")
 	fs.IntVar(&o.workers, "workers", 0, "sweeps and -scoreboard: runs at once (0: one per CPU); the results do not depend on it")
 	raw.modes = fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (exactly_once_v2 stays first, as the control)")
 	raw.shard = fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
