@@ -5,26 +5,47 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/eosim/eosim/scenarios"
 )
 
-// BenchmarkDefaultRun measures one default run (1000 orders, 4 partitions,
-// 2 instances, crash rate 0.1) per iteration, each a different seed, and
-// reports how much virtual time a wall-clock second buys.
+// BenchmarkDefaultRun measures one default run (1000 inputs, 4 partitions,
+// 2 instances, crash rate 0.1) of each scenario per iteration, each a
+// different seed.
+func BenchmarkDefaultRun(b *testing.B) {
+	for _, name := range scenarios.Names() {
+		b.Run(name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Scenario = name
+			benchmarkRuns(b, cfg)
+		})
+	}
+}
+
+// BenchmarkSwarmRun measures one swarm run per iteration: each seed picks
+// its fault families and rates, as `simrun -swarm` does.
+func BenchmarkSwarmRun(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Swarm = true
+	benchmarkRuns(b, cfg)
+}
+
+// benchmarkRuns runs cfg with seeds 1, 2, … and reports, besides ns/op and
+// allocs/op, how much virtual time a wall-clock second buys.
 //
 // synctest.Test wants a *testing.T, which a benchmark does not have; each
 // iteration runs as a nested test through testing.RunTests, which a test
 // binary has already set up.
-func BenchmarkDefaultRun(b *testing.B) {
+func benchmarkRuns(b *testing.B, cfg Config) {
 	if err := Available(); err != nil {
 		b.Skip("the simulator needs franz-go's synctests build tag: go test -tags synctests -bench . ./sim/")
 	}
+	b.ReportAllocs()
 	var virtual time.Duration
 	var failed error
 	seed := uint64(0)
-	b.ResetTimer()
 	for b.Loop() {
 		seed++
-		cfg := DefaultConfig()
 		cfg.Seed = seed
 		testing.RunTests(func(string, string) (bool, error) { return true, nil }, []testing.InternalTest{{
 			Name: "run",
@@ -44,5 +65,4 @@ func BenchmarkDefaultRun(b *testing.B) {
 		}
 	}
 	b.ReportMetric(virtual.Seconds()/b.Elapsed().Seconds(), "virtual-s/wall-s")
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(seed), "ms/run")
 }
