@@ -24,8 +24,8 @@ type WireEvent struct {
 	// counting).
 	Broker int32
 	Conn   int
-	// Client is the client id of the request (an instance's name; the
-	// driver's own admin client has its own).
+	// Client is the client id of the request, or of the request answered
+	// (an instance's name; the driver's own admin client has kgo's default).
 	Client string
 	Key    int16
 	Corr   int32
@@ -120,7 +120,7 @@ func (l *tappedListener) Accept() (net.Conn, error) {
 	l.tap.conns[l.broker]++
 	n := l.tap.conns[l.broker]
 	l.tap.mu.Unlock()
-	return &tappedConn{Conn: c, tap: l.tap, broker: l.broker, id: n, keys: make(map[int32]int16)}, nil
+	return &tappedConn{Conn: c, tap: l.tap, broker: l.broker, id: n, asked: make(map[int32]WireEvent)}, nil
 }
 
 // tappedConn parses the Kafka framing of what passes through: each request
@@ -135,7 +135,7 @@ type tappedConn struct {
 
 	mu   sync.Mutex
 	in   frameReader
-	keys map[int32]int16 // correlation id → API key, of requests not yet answered
+	asked map[int32]WireEvent // correlation id → request, not yet answered
 }
 
 func (c *tappedConn) Read(b []byte) (int, error) {
@@ -151,8 +151,9 @@ func (c *tappedConn) Read(b []byte) (int, error) {
 		if l := int(int16(binary.BigEndian.Uint16(h[8:]))); l > 0 && 10+l <= len(h) {
 			client = string(h[10 : 10+l])
 		}
-		c.keys[corr] = key
-		c.tap.record(WireEvent{T: time.Since(c.tap.start), Broker: c.broker, Conn: c.id, Client: client, Key: key, Corr: corr, What: WireRequest})
+		e := WireEvent{T: time.Since(c.tap.start), Broker: c.broker, Conn: c.id, Client: client, Key: key, Corr: corr, What: WireRequest}
+		c.asked[corr] = e
+		c.tap.record(e)
 	}
 	return n, err
 }
@@ -166,17 +167,17 @@ func (c *tappedConn) Write(b []byte) (int, error) {
 	}
 	corr := int32(binary.BigEndian.Uint32(b[4:]))
 	c.mu.Lock()
-	key, ok := c.keys[corr]
-	delete(c.keys, corr)
+	e, ok := c.asked[corr]
+	delete(c.asked, corr)
 	c.mu.Unlock()
 	if !ok {
 		return n, err
 	}
-	what := WireAnswer
+	e.T, e.What = time.Since(c.tap.start), WireAnswer
 	if err != nil {
-		what = WireAnswerLost
+		e.What = WireAnswerLost
 	}
-	c.tap.record(WireEvent{T: time.Since(c.tap.start), Broker: c.broker, Conn: c.id, Key: key, Corr: corr, What: what})
+	c.tap.record(e)
 	return n, err
 }
 

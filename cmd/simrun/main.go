@@ -191,6 +191,7 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 		defer f.Close()
 		o.cfg.ClientLog = f
 	}
+	o.cfg.RecordWire = o.wirePath != ""
 	out := runSeed(ctx, o, o.firstSeed, enter)
 	if out.err != nil {
 		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.firstSeed, out.err)

@@ -29,6 +29,8 @@ type options struct {
 	historyTextPath  string
 	reportPath       string
 	clientLogPath    string
+	// wirePath receives what the brokers read and wrote (sim.Result.Wire).
+	wirePath string
 	// cpuProfilePath and memProfilePath, when set, receive pprof profiles
 	// of the whole command.
 	cpuProfilePath   string
@@ -78,6 +80,7 @@ Examples:
   simrun -seed 3 -history h.jsonl                   write the History as JSON Lines
   simrun -seed 3 -history-text -                    print it as text, one event per line
   simrun -seed 3 -client-log kgo.log                kgo's debug log of the run, in virtual time
+  simrun -seed 3 -wire -                            what the brokers read and answered, in virtual time
   simrun -seed 7 -guarantee at_least_once -report r.html
                                                     an HTML timeline of the run and its anomalies
   simrun -seeds 1-50 -json | tail -1                a sweep as JSON; the last line sums it up
@@ -186,6 +189,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file` (- for standard output)")
 	fs.StringVar(&o.historyTextPath, "history-text", "", "write the run's History as readable text, one event per line, to `file` (- for standard output)")
 	fs.StringVar(&o.clientLogPath, "client-log", "", "write kgo's debug log of every instance's clients, stamped with virtual time, to `file` (for two runs of a seed that part ways)")
+	fs.StringVar(&o.wirePath, "wire", "", "write what the brokers read and wrote (each request's header and answer, with virtual time), one line each, to `file` (- for standard output)")
 	fs.StringVar(&o.reportPath, "report", "", "write a self-contained HTML report (timeline, anomalies, evidence) to `file.html`")
 	fs.BoolVar(&o.jsonOutput, "json", false, "sweeps: print one JSON object per seed and a final summary object, no progress bar")
 	fs.BoolVar(&o.checkDeterminism, "check-determinism", false, "run every seed -repeat times, alternating GOMAXPROCS between repeats, and compare trace hashes")
@@ -260,11 +264,11 @@ func (o *options) runOptions(shard string) error {
 			return err
 		}
 	}
-	if o.sweep && (o.historyPath != "" || o.historyTextPath != "" || o.reportPath != "" || o.saveSchedulePath != "" || o.clientLogPath != "" || o.shrink) {
-		return errors.New("-history, -history-text, -report, -save-schedule, -client-log and -shrink work on one run: use them with -seed, not -seeds")
+	if o.sweep && (o.historyPath != "" || o.historyTextPath != "" || o.reportPath != "" || o.saveSchedulePath != "" || o.clientLogPath != "" || o.wirePath != "" || o.shrink) {
+		return errors.New("-history, -history-text, -report, -save-schedule, -client-log, -wire and -shrink work on one run: use them with -seed, not -seeds")
 	}
-	if o.shrink && o.clientLogPath != "" {
-		return errors.New("-client-log writes one run's client log: replay the plan -shrink finds with -schedule and -client-log")
+	if o.shrink && (o.clientLogPath != "" || o.wirePath != "") {
+		return errors.New("-client-log and -wire write one run's logs: replay the plan -shrink finds with -schedule and them")
 	}
 	if o.jsonOutput && !o.sweep && !o.checkDeterminism {
 		return errors.New("-json prints sweeps: use it with -seeds")

@@ -65,6 +65,8 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "1-9", "-shard", "5/4"}, `-shard "5/4": want i/n`},
 		{[]string{"-seeds", "1-9", "-shard", "two"}, `-shard "two": want i/n`},
 		{[]string{"-seeds", "1-9", "-shrink"}, "-shrink work on one run"},
+		{[]string{"-seeds", "1-9", "-wire", "w.txt"}, "-wire and -shrink work on one run"},
+		{[]string{"-shrink", "-wire", "w.txt"}, "-client-log and -wire write one run's logs"},
 		{[]string{"-o", "x.json"}, "-o writes the plan -shrink finds or the -scoreboard table"},
 		{[]string{"-shrink", "-shrink-runs", "0"}, "-shrink-runs 0: need at least 1"},
 		{[]string{"-orders", "10", "-schedule", plan}, "-orders 10 conflicts with the plan (20)"},

@@ -10,8 +10,9 @@ import (
 )
 
 // writeOutputs writes the files a single run was asked for: the History as
-// JSON Lines and as text, the HTML report (the schedule is written before
-// the run, by saveSchedule). A path of "-" is standard output.
+// JSON Lines and as text, the brokers' wire log, the HTML report (the
+// schedule is written before the run, by saveSchedule). A path of "-" is
+// standard output.
 func writeOutputs(o options, res sim.Result, stdout io.Writer) error {
 	outputs := []struct {
 		what, path string
@@ -19,6 +20,14 @@ func writeOutputs(o options, res sim.Result, stdout io.Writer) error {
 	}{
 		{"history", o.historyPath, res.History.WriteJSONL},
 		{"text history", o.historyTextPath, func(w io.Writer) error { return report.WriteText(w, res.History) }},
+		{"wire log", o.wirePath, func(w io.Writer) error {
+			for _, e := range res.Wire {
+				if _, err := fmt.Fprintln(w, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
 		{"report", o.reportPath, func(w io.Writer) error {
 			return report.WriteHTML(w, report.Run{
 				Title:   fmt.Sprintf("seed %d, %s", res.Config.Seed, res.Config.Guarantee),

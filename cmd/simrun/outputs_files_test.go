@@ -46,3 +46,23 @@ func TestProfileThatCannotBeWrittenIsRefusedFirst(t *testing.T) {
 		require.NoFileExists(t, saved, "the run went ahead")
 	}
 }
+
+// TestWireLogIsTheBrokersViewAndChangesNothing: -wire writes a line per
+// request read and answer written, and recording it leaves the run as it
+// was (same trace hash).
+func TestWireLogIsTheBrokersViewAndChangesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wire.txt")
+	code, out, errOut := simrunWith(t, context.Background(), inBubble(t), "-seed", "3", "-orders", "200", "-wire", path)
+	require.Equal(t, exitPass, code, out+errOut)
+	withWire := hashLine.FindStringSubmatch(out)[1]
+	code, out, errOut = simrunWith(t, context.Background(), inBubble(t), "-seed", "3", "-orders", "200")
+	require.Equal(t, exitPass, code, out+errOut)
+	require.Equal(t, hashLine.FindStringSubmatch(out)[1], withWire, "recording the wire changed the run")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Greater(t, len(lines), 100)
+	require.Regexp(t, `^0s broker 0 conn 1 \S+ ApiVersions #0 request$`, lines[0])
+	require.Contains(t, string(b), " a EndTxn #", "no EndTxn of instance a on the wire")
+	require.Contains(t, string(b), " answer\n")
+}
