@@ -133,8 +133,8 @@ type tappedConn struct {
 	broker int32
 	id     int
 
-	mu   sync.Mutex
-	in   frameReader
+	mu    sync.Mutex
+	in    frameReader
 	asked map[int32]WireEvent // correlation id → request, not yet answered
 }
 
