@@ -11,8 +11,8 @@ import (
 // a record that read_committed hides but the log holds (it read an aborted
 // or never-committed record).
 func checkAborted(_ Spec, run Run) Result {
-	v := newView(run.Snapshot)
-	by := producers(run.History)
+	v := run.view()
+	by := run.producers()
 	var res Result
 	for _, u := range run.History.Units() {
 		// A crashed transaction is aborted by the broker; a crashed plain

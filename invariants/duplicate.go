@@ -17,7 +17,7 @@ func checkDuplicate(spec Spec, run Run) Result {
 			byID[id] = append(byID[id], o)
 		}
 	}
-	by := producers(run.History)
+	by := run.producers()
 	var res Result
 	for _, id := range slices.Sorted(maps.Keys(byID)) {
 		rs := byID[id]

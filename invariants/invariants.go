@@ -43,6 +43,40 @@ type Run struct {
 	// Complete says the run finished processing all of its input; checks
 	// that need a finished run report unknown without it.
 	Complete bool
+
+	// derived holds what several checkers index the run by, computed once
+	// per Check (nil: each checker computes its own).
+	derived *derived
+}
+
+// derived is what checkers index a Run by.
+type derived struct {
+	view      *view
+	producers map[loc][]string
+}
+
+// view indexes the run's Snapshot by record location.
+func (run Run) view() view {
+	if run.derived == nil {
+		return newView(run.Snapshot)
+	}
+	if run.derived.view == nil {
+		v := newView(run.Snapshot)
+		run.derived.view = &v
+	}
+	return *run.derived.view
+}
+
+// producers maps each record a unit of the run sent to the units that sent
+// it (see producers).
+func (run Run) producers() map[loc][]string {
+	if run.derived == nil {
+		return producers(run.History)
+	}
+	if run.derived.producers == nil {
+		run.derived.producers = producers(run.History)
+	}
+	return run.derived.producers
 }
 
 // Anomaly is one violation, with its evidence.
@@ -157,6 +191,7 @@ func Check(spec Spec, run Run, checkers ...Checker) Report {
 		checkers = All()
 	}
 	rep := Report{Verdict: Pass}
+	run.derived = &derived{} // checkers only read what is derived
 	for _, c := range checkers {
 		res := runChecker(c, spec, run)
 		rep.Checked = append(rep.Checked, c.Name)

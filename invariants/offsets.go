@@ -18,7 +18,7 @@ import (
 // for every input it consumed, and the consumer group must end at the last
 // position committed.
 func checkOffsets(spec Spec, run Run) Result {
-	v := newView(run.Snapshot)
+	v := run.view()
 	inputs := byPartition(run.Snapshot.Committed[spec.InputTopic])
 	units := run.History.Units()
 	pos := map[int32]int64{}

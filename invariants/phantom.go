@@ -13,7 +13,7 @@ func checkPhantom(spec Spec, run Run) Result {
 	if err != nil {
 		return Result{Unknown: err.Error()}
 	}
-	by := producers(run.History)
+	by := run.producers()
 	var res Result
 	for _, o := range run.Snapshot.Committed[spec.OutputTopic] {
 		var summary string

@@ -12,7 +12,7 @@ import (
 // on topics the snapshot did not read are left out, since nothing can be
 // said of them; aborted and crashed transactions are aborted-read's.
 func checkTorn(_ Spec, run Run) Result {
-	v := newView(run.Snapshot)
+	v := run.view()
 	var res Result
 	for _, u := range run.History.Units() {
 		if !u.Transactional || (u.Outcome != history.Committed && u.Outcome != history.Unknown) {
