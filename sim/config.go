@@ -56,6 +56,20 @@ type Config struct {
 	// every answer they wrote (Result.Wire): the evidence, from the
 	// brokers' side, of what a fault did. Output only, like ClientLog.
 	RecordWire bool
+	// Progress, when set, is called by the driver at the start of every
+	// step with how far the run has come (a long run's progress, for a
+	// person watching). Output only: it must return at once and must not
+	// wait on anything.
+	Progress func(Progress)
+}
+
+// Progress is how far a run has come.
+type Progress struct {
+	// Step is the driver's step; FaultSteps the length of the fault phase
+	// (the liveness phase that follows has no fixed length).
+	Step, FaultSteps int
+	// Virtual is the virtual time since the run began.
+	Virtual time.Duration
 }
 
 // resolveSwarm returns cfg with what the seed picks under Swarm.

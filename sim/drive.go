@@ -27,6 +27,9 @@ func (w *world) drive(ctx context.Context) error {
 	var livenessStart time.Time
 	for step := 0; ; step++ {
 		w.steps = step
+		if w.cfg.Progress != nil {
+			w.cfg.Progress(Progress{Step: step, FaultSteps: faultSteps, Virtual: time.Since(w.start)})
+		}
 		if err := w.interrupted(fmt.Sprintf("at step %d", step)); err != nil {
 			return err
 		}

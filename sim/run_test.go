@@ -69,3 +69,24 @@ func TestRunStopsEveryInstanceAtOneInstant(t *testing.T) {
 		require.Equal(t, stops[0].T, ev.T, "%s stopped at %v, %s at %v", ev.Instance, ev.T, stops[0].Instance, stops[0].T)
 	}
 }
+
+// TestProgressIsReportedAndChangesNothing: a run with Config.Progress set
+// reports every step in order, with virtual time never going back, and
+// gives the trace hash it gives without.
+func TestProgressIsReportedAndChangesNothing(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Inputs = 200
+	plain := runInBubble(t, cfg)
+	var seen []Progress
+	cfg.Progress = func(p Progress) { seen = append(seen, p) }
+	watched := runInBubble(t, cfg)
+	require.Equal(t, plain.Hash, watched.Hash, "watching the run changed it")
+	require.Len(t, seen, watched.Stats.Steps+1)
+	for i, p := range seen {
+		require.Equal(t, i, p.Step)
+		require.Equal(t, seen[0].FaultSteps, p.FaultSteps)
+		if i > 0 {
+			require.GreaterOrEqual(t, p.Virtual, seen[i-1].Virtual)
+		}
+	}
+}

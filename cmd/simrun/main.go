@@ -192,7 +192,9 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 		o.cfg.ClientLog = f
 	}
 	o.cfg.RecordWire = o.wirePath != ""
+	stopProgress := watchProgress(&o.cfg, terminal(os.Stderr))
 	out := runSeed(ctx, o, o.firstSeed, enter)
+	stopProgress()
 	if out.err != nil {
 		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.firstSeed, out.err)
 		if errors.Is(out.err, sim.ErrInterrupted) {

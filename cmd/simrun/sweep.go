@@ -535,11 +535,20 @@ func newProgressBar(f *os.File, jsonOutput bool) *progressBar {
 	if jsonOutput {
 		return &progressBar{}
 	}
+	if t := terminal(f); t != nil {
+		return &progressBar{w: t}
+	}
+	return &progressBar{}
+}
+
+// terminal returns f if it is a terminal, else nil: progress is for a
+// person watching, not for a file or a pipe.
+func terminal(f *os.File) io.Writer {
 	info, err := f.Stat()
 	if err != nil || info.Mode()&os.ModeCharDevice == 0 {
-		return &progressBar{}
+		return nil
 	}
-	return &progressBar{w: f}
+	return f
 }
 
 func (p *progressBar) show(done, total, failing int) {
