@@ -209,7 +209,9 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 	s.paused, s.resume = make(chan struct{}), make(chan struct{})
 	// The step begins with nothing held: what woke while the driver asked
 	// the broker about the group (a fetch, a heartbeat) is delivered and
-	// answered first, or the step's poll would race it.
+	// answered before the step writes anything. (The poll is guarded on
+	// its own, by BeforePoll; this fixes where a step starts in the order
+	// of writes, and so every trace hash since.)
 	w.settle()
 	go func() {
 		res, err := s.in.Step(ctx, 0)

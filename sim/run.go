@@ -170,15 +170,11 @@ func (w *world) stuck(err error) Result {
 	w.unreached("still armed when the run was given up", "the run was given up")
 	w.note("stuck: " + why)
 	h := w.log.History()
-	res := Result{
+	return Result{
 		Config: w.cfg, Schedule: w.sched, History: h, Stuck: why,
 		Hash: h.Hash(), Stats: statsOf(h, w.steps, time.Since(w.start)),
-		Faults: w.faultOutcomes(),
+		Faults: w.faultOutcomes(), Wire: w.wire.events(),
 	}
-	if w.wire != nil {
-		res.Wire = w.wire.events()
-	}
-	return res
 }
 
 // interrupted reports whether the run's context has ended: a passed
@@ -491,9 +487,7 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 		Complete: w.complete,
 		Hash:     h.Hash(),
 		Faults:   w.faultOutcomes(),
-	}
-	if w.wire != nil {
-		res.Wire = w.wire.events()
+		Wire:     w.wire.events(),
 	}
 	res.Stats = statsOf(h, w.steps, virtual)
 	return res, nil

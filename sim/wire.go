@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -78,8 +79,8 @@ func (w *wireTap) listen(listen func(network, addr string) (net.Listener, error)
 			l.Close()
 			return nil, fmt.Errorf("tapping %s: %w", addr, err)
 		}
-		var p int
-		if _, err := fmt.Sscan(port, &p); err != nil {
+		p, err := strconv.Atoi(port)
+		if err != nil {
 			l.Close()
 			return nil, fmt.Errorf("tapping %s: %w", addr, err)
 		}
@@ -94,8 +95,12 @@ func (w *wireTap) record(e WireEvent) {
 }
 
 // events returns what was recorded, in time order (ties: broker,
-// connection, correlation id, requests before answers).
+// connection, correlation id, requests before answers); nil when nothing
+// was tapped.
 func (w *wireTap) events() []WireEvent {
+	if w == nil {
+		return nil
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := slices.Clone(w.log)

@@ -223,10 +223,15 @@ func TestClaimPauseHoldsEveryWrite(t *testing.T) {
 
 // TestClaimShutdownKeepsTheStaticMemberInTheGroup: "shutdown:
 // Instance.Close: checkpoint, static member keeps its place": a closes
-// without a LeaveGroup, and on its way back joins with its instance id.
+// without a LeaveGroup, and the coordinator answers its JoinGroup when it
+// comes back.
 func TestClaimShutdownKeepsTheStaticMemberInTheGroup(t *testing.T) {
 	res := runSchedule(t, engine.ExactlyOnceV2, faults.Fault{Step: 2, Kind: faults.Shutdown, Instance: "a", RestartAfter: 2})
 	requirePass(t, res)
-	faultAt(t, res, "a", "fired")
+	shut := faultAt(t, res, "a", "fired")
 	require.Empty(t, exchanges(res, "a", int16(kmsg.LeaveGroup)), "a static member's shutdown sent LeaveGroup")
+	back := slices.ContainsFunc(exchanges(res, "a", int16(kmsg.JoinGroup)), func(x exchange) bool {
+		return x.req.T > shut && x.answered()
+	})
+	require.True(t, back, "a never joined again after its shutdown at %v", shut)
 }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,37 +16,33 @@ func TestProgressLineNamesThePhase(t *testing.T) {
 		progressLine(sim.Progress{Step: 30, FaultSteps: 25, Virtual: time.Minute}))
 }
 
-// lockedBuffer is a bytes.Buffer the printer and the test may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// writes hands each write to the test; its buffer outlasts any test here.
+type writes chan string
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+func (w writes) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
 
 // TestProgressIsPrintedAndCleared: the latest progress the run stored is
 // printed on one line, and the line is cleared when the run ends. The
 // deadline only detects a printer that never prints.
 func TestProgressIsPrintedAndCleared(t *testing.T) {
-	var out lockedBuffer
-	p := &runProgress{w: &out, stop: make(chan struct{}), done: make(chan struct{})}
-	go p.print(time.Millisecond)
+	out := make(writes, 1<<12)
+	p := &runProgress{w: out, stop: make(chan struct{}), done: make(chan struct{})}
 	p.latest.Store(&sim.Progress{Step: 3, FaultSteps: 25, Virtual: time.Second})
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "step 3 of the 25-step fault phase") },
-		10*time.Second, time.Millisecond)
+	go p.print(time.Millisecond)
+	select {
+	case first := <-out:
+		require.Equal(t, "\r\033[Kstep 3 of the 25-step fault phase, 1s of virtual time", first)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the progress was never printed")
+	}
 	close(p.stop)
 	<-p.done
-	require.True(t, strings.HasSuffix(out.String(), "\r\033[K"), "the line was not cleared: %q", out.String())
+	close(out)
+	last := ""
+	for w := range out {
+		last = w
+	}
+	require.Equal(t, "\r\033[K", last, "the line was not cleared")
 }
 
 // TestNoTerminalNoProgress: without a terminal nothing is watched, and the
