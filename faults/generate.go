@@ -236,7 +236,7 @@ func processFaults(rng *rand.Rand, r Rates, instances []string, steps int) []Fau
 				continue
 			}
 			fs = append(fs, f)
-			busyUntil[in] = step + f.RestartAfter + 2
+			busyUntil[in] = busyEnd(f)
 		}
 	}
 	return fs
