@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/eosim/eosim/internal/topicread"
@@ -95,6 +96,66 @@ const (
 	RetryAmbiguousCommit Guarantee = "retry_ambiguous_commit"
 )
 
+// The database guarantees: how a topology with a Database ties its writes
+// to its input positions. The first two keep exactly-once; the others are
+// the classic ways of getting it wrong.
+const (
+	// DBPositionsFenced writes the effects and the next input positions
+	// in one database transaction, and reads those positions when
+	// partitions are assigned to position the consumer (Kafka's committed
+	// offsets are never used). On assignment an instance bumps each
+	// partition's owner epoch; every write checks, in its transaction,
+	// that the epoch is still its own, so a zombie's write is refused.
+	DBPositionsFenced Guarantee = "db_positions_fenced"
+	// DBIdempotent writes each effect with an upsert keyed by the input's
+	// identity and checked against the row's version, in one database
+	// transaction per unit, then commits the offsets to Kafka. Input seen
+	// again after a crash is recognised and left out.
+	DBIdempotent Guarantee = "db_idempotent"
+	// DBThenKafka commits the database transaction, then the Kafka
+	// transaction that carries the offsets, with no deduplication.
+	// Symptom: a crash or abort between the two applies the unit's input
+	// again: duplicate ledger rows, stock taken twice.
+	DBThenKafka Guarantee = "db_then_kafka"
+	// KafkaThenDB commits the Kafka transaction with the offsets first,
+	// then writes the database. Symptom: a crash or a database error
+	// between the two loses the unit's effects for good.
+	KafkaThenDB Guarantee = "kafka_then_db"
+	// DBPositionsUnfenced keeps the positions in the database, read on
+	// assignment, but writes them without an owner check. Symptom: an
+	// instance that lost its partitions (a zombie, or a unit overtaken by
+	// a rebalance) still writes the effects of input the new owner
+	// processes too, and moves the position back.
+	DBPositionsUnfenced Guarantee = "db_positions_unfenced"
+	// DBInsideKafkaTxn writes each record's effect to the database as it
+	// is processed, inside the Kafka transaction's scope, as if the
+	// transaction covered it. Symptom: when the Kafka transaction aborts,
+	// the database keeps the effects and the input is processed again.
+	DBInsideKafkaTxn Guarantee = "db_inside_kafka_txn"
+	// DBContiguousDedup is db_positions_fenced whose deduplication takes
+	// input offsets to be contiguous: a record is new only if its offset
+	// is the last applied one plus one. Symptom: transaction markers and
+	// aborted input leave gaps, and every record after one is dropped as
+	// already applied: lost effects.
+	DBContiguousDedup Guarantee = "db_contiguous_dedup"
+	// DBAutoCommit uses the consumer's auto-commit: the offsets of what
+	// earlier polls returned are committed at a poll, every five seconds,
+	// and the database is written in a transaction of its own. Symptom:
+	// a crash replays what was written since the last auto-commit:
+	// duplicate ledger rows.
+	DBAutoCommit Guarantee = "db_auto_commit"
+)
+
+// DatabaseGuarantees lists the database guarantees, the correct ones first.
+func DatabaseGuarantees() []Guarantee {
+	return []Guarantee{DBPositionsFenced, DBIdempotent, DBThenKafka, KafkaThenDB, DBPositionsUnfenced,
+		DBInsideKafkaTxn, DBContiguousDedup, DBAutoCommit}
+}
+
+// Database says whether g is a database guarantee, for a topology with a
+// Database.
+func (g Guarantee) Database() bool { return slices.Contains(DatabaseGuarantees(), g) }
+
 // Guarantees lists every guarantee, the correct one first.
 func Guarantees() []Guarantee {
 	return append([]Guarantee{ExactlyOnceV2, AtLeastOnce, PeekSideEffect}, Mistakes()...)
@@ -103,7 +164,9 @@ func Guarantees() []Guarantee {
 // KeepsExactlyOnce says whether g, faults or not, processes every record
 // exactly once: exactly_once_v2, and fresh_txn_id, which KIP-447 makes
 // safe. A checker that flags one of them is wrong.
-func (g Guarantee) KeepsExactlyOnce() bool { return g == ExactlyOnceV2 || g == FreshTransactionalID }
+func (g Guarantee) KeepsExactlyOnce() bool {
+	return g == ExactlyOnceV2 || g == FreshTransactionalID || g == DBPositionsFenced || g == DBIdempotent
+}
 
 // Mistakes lists the mistake modes built from exactly_once_v2.
 func Mistakes() []Guarantee {
@@ -113,7 +176,9 @@ func Mistakes() []Guarantee {
 }
 
 // ParseGuarantee returns the guarantee named s.
-func ParseGuarantee(s string) (Guarantee, error) { return parseName("guarantee", s, Guarantees()) }
+func ParseGuarantee(s string) (Guarantee, error) {
+	return parseName("guarantee", s, append(Guarantees(), DatabaseGuarantees()...))
+}
 
 // parseName returns the member of all named s, or an error that lists them.
 func parseName[T ~string](what, s string, all []T) (T, error) {

@@ -21,6 +21,9 @@ type Topology struct {
 	// function of the record and the store contents: the engine may run it
 	// again on the same record after an abort.
 	Process func(ctx *ProcessContext, rec history.Record) error
+	// Database, when set, is where the topology's effects go instead:
+	// Process and Sinks are then not used.
+	Database *Database
 }
 
 // ChangelogTopic is the topic holding the changes of store for application

@@ -39,6 +39,9 @@ const (
 	KindFault Kind = "fault"
 	// KindNote is free text from the simulator (phase changes and the like).
 	KindNote Kind = "note"
+	// KindDB is one database transaction of an instance, as the instance
+	// tells it: a claim of partitions on assignment, or a unit's write.
+	KindDB Kind = "db"
 )
 
 // Outcome is what became of a unit of work, as far as its instance knows.
@@ -126,6 +129,39 @@ type Load struct {
 	State []KV `json:"state"`
 }
 
+// DBTxn is one database transaction of an instance: what it was for, what
+// the database answered, and what it wrote. It is the instance's claim; the
+// database's tables, read at the end of the run, are the evidence.
+type DBTxn struct {
+	// Unit is the unit of work the transaction belongs to; empty for a
+	// claim on assignment.
+	Unit string `json:"unit,omitempty"`
+	// Purpose is "claim" (partitions taken over, positions read) or
+	// "write" (a unit's effects).
+	Purpose string `json:"purpose"`
+	// Outcome is "committed", "rolled-back", "refused" (the fencing
+	// check failed) or "unknown" (the commit was sent and its answer
+	// lost).
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+	// Applied and Skipped name the inputs (by their identity) whose
+	// effects the transaction wrote, or left out as already applied.
+	Applied []string `json:"applied,omitempty"`
+	Skipped []string `json:"skipped,omitempty"`
+	// Positions are the input positions the transaction read (a claim) or
+	// wrote (a write), with Epoch the fencing token it held.
+	Positions []Offset `json:"positions,omitempty"`
+	Epoch     int64    `json:"epoch,omitempty"`
+}
+
+// The outcomes of a DBTxn.
+const (
+	DBCommitted  = "committed"
+	DBRolledBack = "rolled-back"
+	DBRefused    = "refused"
+	DBUnknown    = "unknown"
+)
+
 // KV is one store entry.
 type KV struct {
 	Key   string `json:"k"`
@@ -144,6 +180,7 @@ type Event struct {
 	Input      *Record `json:"input,omitempty"`
 	Unit       *Unit   `json:"unit,omitempty"`
 	Load       *Load   `json:"load,omitempty"`
+	DB         *DBTxn  `json:"db,omitempty"`
 	// Fault names the fault of a KindFault event.
 	Fault  string `json:"fault,omitempty"`
 	Detail string `json:"detail,omitempty"`

@@ -13,4 +13,13 @@ type Snapshot struct {
 	// GroupOffsets are the offsets the application's consumer group has
 	// committed, sorted by topic and partition.
 	GroupOffsets []Offset `json:"group_offsets"`
+	// Tables maps each table of the application's database, when it has
+	// one, to its rows in rowid order.
+	Tables map[string][]Row `json:"tables,omitempty"`
+}
+
+// Row is one database row, its columns rendered as text (NULL as "").
+type Row struct {
+	Table  string            `json:"table"`
+	Values map[string]string `json:"values"`
 }

@@ -34,6 +34,28 @@ type Spec struct {
 	Initial func(key string) string
 	// Apply is the model: a key's value after input in is applied to state.
 	Apply func(state string, in history.Record) (string, error)
+	// Database, when set, says where the application keeps its effects in
+	// a database, for the database checkers.
+	Database *DatabaseSpec
+	// Checkers names the checkers that judge the application; empty means
+	// All.
+	Checkers []string
+}
+
+// DatabaseSpec tells the database checkers where an application writes:
+// a ledger with one row per input whose effect was applied, and a state
+// table that the inputs fold into (Spec's StateKey, Initial and Apply are
+// the model of its values).
+type DatabaseSpec struct {
+	// EffectTable holds one row per applied input.
+	EffectTable string
+	// EffectInput returns the identity (Spec.InputID) of the input a row
+	// of EffectTable records.
+	EffectInput func(history.Row) (string, error)
+	// StateTable holds the state, one row per key.
+	StateTable string
+	// StateRow returns a StateTable row's key and value.
+	StateRow func(history.Row) (key, value string, err error)
 }
 
 // Run is what a checker judges.
@@ -89,6 +111,8 @@ type Anomaly struct {
 	Records []history.Record `json:"records,omitempty"`
 	Offsets []history.Offset `json:"offsets,omitempty"`
 	Units   []string         `json:"units,omitempty"`
+	// Rows are database rows, the evidence of the database checkers.
+	Rows []history.Row `json:"rows,omitempty"`
 }
 
 // Verdict is the outcome of judging a run: pass, fail or unknown from the
