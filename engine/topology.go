@@ -39,6 +39,12 @@ func (t *Topology) validate() error {
 	if t.Source == "" {
 		return errors.New("topology: missing source topic")
 	}
+	if t.Database != nil {
+		if t.Database.Apply == nil || t.Database.InputID == nil {
+			return errors.New("topology: database without Apply or InputID")
+		}
+		return nil
+	}
 	if t.Process == nil {
 		return errors.New("topology: missing processor")
 	}
