@@ -14,48 +14,62 @@ import (
 // at the first value it corrupts. An unfinished run need only have written a
 // prefix of the fold.
 func checkFold(spec Spec, run Run) Result {
-	type keyState struct {
-		inputs  []history.Record
-		want    []string
-		changes []history.Record
+	folds, err := modelFold(spec, run.Snapshot.Committed[spec.InputTopic])
+	if err != nil {
+		return Result{Unknown: err.Error()}
 	}
-	keys := map[string]*keyState{}
-	get := func(k string) *keyState {
-		if keys[k] == nil {
-			keys[k] = &keyState{}
-		}
-		return keys[k]
-	}
-	for _, in := range run.Snapshot.Committed[spec.InputTopic] {
-		k, err := spec.StateKey(in)
-		if err != nil {
-			return Result{Unknown: fmt.Sprintf("state key of input %s: %v", at(in), err)}
-		}
-		ks := get(k)
-		prev := spec.Initial(k)
-		if n := len(ks.want); n > 0 {
-			prev = ks.want[n-1]
-		}
-		next, err := spec.Apply(prev, in)
-		if err != nil {
-			return Result{Unknown: fmt.Sprintf("model cannot apply input %s to %q: %v", at(in), prev, err)}
-		}
-		ks.inputs = append(ks.inputs, in)
-		ks.want = append(ks.want, next)
-	}
+	changes := map[string][]history.Record{}
 	for _, c := range run.Snapshot.Committed[spec.ChangelogTopic] {
-		ks := get(c.Key)
-		ks.changes = append(ks.changes, c)
+		changes[c.Key] = append(changes[c.Key], c)
 	}
 
 	var res Result
-	for _, k := range slices.Sorted(maps.Keys(keys)) {
-		ks := keys[k]
-		if a, ok := foldKey(spec, run.Complete, k, ks.inputs, ks.want, ks.changes); ok {
+	for _, k := range slices.Sorted(maps.Keys(union(folds, changes))) {
+		var kf keyFold
+		if folds[k] != nil {
+			kf = *folds[k]
+		}
+		if a, ok := foldKey(spec, run.Complete, k, kf.inputs, kf.want, changes[k]); ok {
 			res.Anomalies = append(res.Anomalies, a)
 		}
 	}
 	return res
+}
+
+// keyFold is one state key's inputs, in the order folded, and the model's
+// value after each.
+type keyFold struct {
+	inputs []history.Record
+	want   []string
+}
+
+// modelFold folds the model over inputs, in the order given, key by key
+// (Spec.StateKey), each key starting from Spec.Initial. It is shared by the
+// fold of the changelog (inventory-fold) and of a database (db-fold).
+func modelFold(spec Spec, inputs []history.Record) (map[string]*keyFold, error) {
+	keys := map[string]*keyFold{}
+	for _, in := range inputs {
+		k, err := spec.StateKey(in)
+		if err != nil {
+			return nil, fmt.Errorf("state key of input %s: %w", at(in), err)
+		}
+		kf := keys[k]
+		if kf == nil {
+			kf = &keyFold{}
+			keys[k] = kf
+		}
+		prev := spec.Initial(k)
+		if n := len(kf.want); n > 0 {
+			prev = kf.want[n-1]
+		}
+		next, err := spec.Apply(prev, in)
+		if err != nil {
+			return nil, fmt.Errorf("model cannot apply input %s to %q: %w", at(in), prev, err)
+		}
+		kf.inputs = append(kf.inputs, in)
+		kf.want = append(kf.want, next)
+	}
+	return keys, nil
 }
 
 // foldKey judges one key and returns its first anomaly, if any: later ones

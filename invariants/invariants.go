@@ -1,7 +1,7 @@
 // Package invariants owns the judgement of a run: pure checkers over a
-// History and a Snapshot of the final topics that return anomalies, each
-// named for what it is and carrying the records, offsets and units that
-// prove it.
+// History and a Snapshot of the final topics (and database tables) that
+// return anomalies, each named for what it is and carrying the records,
+// offsets, rows and units that prove it.
 //
 // It never imports engine/ or sim/: everything it knows comes from the
 // history package and from a Spec, so it can judge a run against a real
@@ -37,8 +37,8 @@ type Spec struct {
 	// Database, when set, says where the application keeps its effects in
 	// a database, for the database checkers.
 	Database *DatabaseSpec
-	// Checkers names the checkers that judge the application; empty means
-	// All.
+	// Checkers names the checkers that judge the application (see ByName);
+	// empty means All. Check reports a name no checker has as unknown.
 	Checkers []string
 }
 
@@ -139,6 +139,12 @@ const (
 	TornTransaction      = "torn-transaction"
 	OffsetOutputMismatch = "offset-output-mismatch"
 	StateRestore         = "state-restore"
+
+	// The database checkers (DatabaseCheckers).
+	DBFold            = "db-fold"
+	DBDuplicateEffect = "db-duplicate-effect"
+	DBLostEffect      = "db-lost-effect"
+	DBPhantomEffect   = "db-phantom-effect"
 )
 
 // A Checker judges one invariant. Check must be pure and deterministic: the
@@ -187,10 +193,22 @@ func All() []Checker {
 	}
 }
 
+// DatabaseCheckers returns the checkers of an application that writes to a
+// database (Spec.Database), in a fixed order: state first, then effects.
+// They are not in All, so a scenario names them in Spec.Checkers.
+func DatabaseCheckers() []Checker {
+	return []Checker{
+		{DBFold, checkDBFold},
+		{DBDuplicateEffect, checkDBDuplicate},
+		{DBLostEffect, checkDBLost},
+		{DBPhantomEffect, checkDBPhantom},
+	}
+}
+
 // ByName returns the checkers named, in the order given, so a scenario can
-// list the invariants it cares about.
+// list the invariants it cares about. It knows All and DatabaseCheckers.
 func ByName(names ...string) ([]Checker, error) {
-	all := All()
+	all := append(All(), DatabaseCheckers()...)
 	var cs []Checker
 	for _, n := range names {
 		i := slices.IndexFunc(all, func(c Checker) bool { return c.Name == n })
@@ -206,13 +224,14 @@ func ByName(names ...string) ([]Checker, error) {
 	return cs, nil
 }
 
-// Check runs checkers (all of them when none are given) over run and
-// aggregates their results. A checker that panics, say on a Spec missing a
-// function it needs, is reported unknown rather than taking the report down:
-// a run that could not be judged must never read as a pass.
+// Check runs checkers over run and aggregates their results. When none are
+// given it runs those spec.Checkers names, or All when it names none. A
+// checker that panics, say on a Spec missing a function it needs, is
+// reported unknown rather than taking the report down: a run that could not
+// be judged must never read as a pass.
 func Check(spec Spec, run Run, checkers ...Checker) Report {
 	if len(checkers) == 0 {
-		checkers = All()
+		checkers = named(spec.Checkers)
 	}
 	rep := Report{Verdict: Pass}
 	run.derived = &derived{} // checkers only read what is derived
@@ -234,6 +253,26 @@ func Check(spec Spec, run Run, checkers ...Checker) Report {
 		rep.Verdict = Unknown
 	}
 	return rep
+}
+
+// named returns the checkers names lists, or All when it lists none. A
+// name no checker has becomes a checker of that name that cannot judge, so
+// a misspelt name in a scenario makes its runs unknown, never a pass.
+func named(names []string) []Checker {
+	if len(names) == 0 {
+		return All()
+	}
+	var cs []Checker
+	for _, n := range names {
+		c, err := ByName(n)
+		if err != nil {
+			reason := err.Error()
+			cs = append(cs, Checker{n, func(Spec, Run) Result { return Result{Unknown: reason} }})
+			continue
+		}
+		cs = append(cs, c...)
+	}
+	return cs
 }
 
 func runChecker(c Checker, spec Spec, run Run) (res Result) {
