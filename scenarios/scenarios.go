@@ -15,6 +15,7 @@ import (
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/scenarios/orders"
+	"github.com/eosim/eosim/scenarios/ordersdb"
 )
 
 // Params size a scenario's run.
@@ -34,8 +35,12 @@ type Scenario interface {
 	// Topics maps every topic the run needs to its partition count.
 	Topics(p Params) map[string]int32
 	Topology() *engine.Topology
+	// Guarantees lists the guarantees the scenario can run under, the
+	// correct one first.
+	Guarantees() []engine.Guarantee
 	Spec(p Params) invariants.Spec
-	// Produce writes the input and records an input event per record.
+	// Produce writes the input and records an input event per record a
+	// read_committed consumer will see.
 	Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error
 }
 
@@ -43,7 +48,10 @@ var registry = map[string]Scenario{}
 
 func register(s Scenario) { registry[s.Name()] = s }
 
-func init() { register(ordersScenario{w: orders.DefaultWorkload()}) }
+func init() {
+	register(ordersScenario{w: orders.DefaultWorkload()})
+	register(ordersDBScenario{w: orders.DefaultWorkload()})
+}
 
 // Names lists the scenarios, sorted.
 func Names() []string {
@@ -77,6 +85,8 @@ func (o ordersScenario) Topics(p Params) map[string]int32 {
 
 func (o ordersScenario) Topology() *engine.Topology { return orders.Topology(o.w.InitialStock) }
 
+func (ordersScenario) Guarantees() []engine.Guarantee { return engine.Guarantees() }
+
 func (o ordersScenario) Spec(p Params) invariants.Spec { return orders.Spec(p.AppID, o.w.InitialStock) }
 
 func (o ordersScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error {
@@ -87,4 +97,25 @@ func (o ordersScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, r
 		return err
 	}
 	return orders.Produce(ctx, opts, os, p.Partitions, p.Batch, rec)
+}
+
+// ordersDBScenario adapts scenarios/ordersdb.
+type ordersDBScenario struct{ w orders.Workload }
+
+func (ordersDBScenario) Name() string { return "orders-db" }
+
+func (ordersDBScenario) Topics(p Params) map[string]int32 {
+	return map[string]int32{orders.OrdersTopic: int32(p.Partitions)}
+}
+
+func (o ordersDBScenario) Topology() *engine.Topology { return ordersdb.Topology(o.w.InitialStock) }
+
+func (ordersDBScenario) Guarantees() []engine.Guarantee { return engine.DatabaseGuarantees() }
+
+func (o ordersDBScenario) Spec(Params) invariants.Spec { return ordersdb.Spec(o.w.InitialStock) }
+
+func (o ordersDBScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error {
+	w := o.w
+	w.Orders = p.Inputs
+	return ordersdb.Produce(ctx, opts, w, p.Seed, p.Partitions, p.Batch, rec)
 }
