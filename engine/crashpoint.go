@@ -29,13 +29,30 @@ const (
 	AfterCommit CrashPoint = "after-commit"
 )
 
+// The crash points around a database commit, reached only by a topology
+// with a Database.
+const (
+	// BeforeDBCommit: the database transaction is written but not
+	// committed; the dying process's transaction rolls back, as SQLite's
+	// journal rolls back a transaction whose process died.
+	BeforeDBCommit CrashPoint = "before-db-commit"
+	// AfterDBCommit: the database transaction committed; the instance dies
+	// before it does anything else.
+	AfterDBCommit CrashPoint = "after-db-commit"
+)
+
+// DBCrashPoints lists the crash points around a database commit.
+func DBCrashPoints() []CrashPoint { return []CrashPoint{BeforeDBCommit, AfterDBCommit} }
+
 // CrashPoints lists every crash point in path order.
 func CrashPoints() []CrashPoint {
 	return []CrashPoint{AfterPoll, AfterProcess, AfterProduce, AfterSendOffsets, BeforeCommit, DuringCommit, AfterCommit}
 }
 
 // ParseCrashPoint returns the crash point named s.
-func ParseCrashPoint(s string) (CrashPoint, error) { return parseName("crash point", s, CrashPoints()) }
+func ParseCrashPoint(s string) (CrashPoint, error) {
+	return parseName("crash point", s, append(CrashPoints(), DBCrashPoints()...))
+}
 
 // CrashSite is a place a unit of work has reached.
 type CrashSite struct {

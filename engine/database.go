@@ -2,6 +2,7 @@ package engine
 
 import (
 	"database/sql"
+	"errors"
 
 	"github.com/eosim/eosim/history"
 )
@@ -36,3 +37,53 @@ type DBWrite struct {
 // epochs in, beside the application's tables, under the guarantees that
 // keep positions in the database.
 const PositionsTable = "eosim_positions"
+
+// DBCall names a database call a fault can be aimed at.
+type DBCall string
+
+// The database calls of a transaction.
+const (
+	DBBegin  DBCall = "begin"
+	DBCommit DBCall = "commit"
+)
+
+// DBSite is a database call an instance is about to make.
+type DBSite struct {
+	// Unit is the unit of work the transaction belongs to; empty for a
+	// claim on assignment.
+	Unit    string
+	Purpose string
+	Call    DBCall
+}
+
+// DBFault is what a DBHook does to one database call. The hook itself may
+// hold the call (a slow database) or lock the database from a connection
+// of its own before returning (a busy one): SQLite then answers
+// SQLITE_BUSY for real.
+type DBFault struct {
+	// LoseAnswer: the call is made and its answer lost, as when the
+	// connection to a database server drops once the request is sent. The
+	// instance gets ErrDBAnswerLost.
+	LoseAnswer bool
+	// Done, if set, is called with the call's own error once it returned
+	// (before any answer is lost): whoever locked the database lets go
+	// there, and learns whether the fault took effect.
+	Done func(error)
+}
+
+// DBHook decides what goes wrong at a database call; nil: nothing.
+type DBHook func(DBSite) DBFault
+
+// ErrDBAnswerLost is the error of a database call whose answer was lost:
+// the call may have taken effect.
+var ErrDBAnswerLost = errors.New("the database's answer was lost")
+
+// errDBRefused is a write's fencing check failing: another instance
+// claimed the partition since.
+var errDBRefused = errors.New("refused: another instance owns the partition now")
+
+// The purposes of a database transaction (history.DBTxn.Purpose).
+const (
+	dbClaim = "claim"
+	dbWrite = "write"
+)

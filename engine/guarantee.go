@@ -144,12 +144,17 @@ const (
 	// a crash replays what was written since the last auto-commit:
 	// duplicate ledger rows.
 	DBAutoCommit Guarantee = "db_auto_commit"
+	// DBReadUncommitted is db_positions_fenced whose consumer keeps the
+	// default isolation level, read_uncommitted. Symptom: records of
+	// aborted upstream transactions are written to the database: rows for
+	// input that was never committed.
+	DBReadUncommitted Guarantee = "db_read_uncommitted"
 )
 
 // DatabaseGuarantees lists the database guarantees, the correct ones first.
 func DatabaseGuarantees() []Guarantee {
 	return []Guarantee{DBPositionsFenced, DBIdempotent, DBThenKafka, KafkaThenDB, DBPositionsUnfenced,
-		DBInsideKafkaTxn, DBContiguousDedup, DBAutoCommit}
+		DBInsideKafkaTxn, DBContiguousDedup, DBAutoCommit, DBReadUncommitted}
 }
 
 // Database says whether g is a database guarantee, for a topology with a
@@ -193,7 +198,37 @@ func parseName[T ~string](what, s string, all []T) (T, error) {
 }
 
 // transactional says whether units run inside a Kafka transaction.
-func (g Guarantee) transactional() bool { return g != AtLeastOnce }
+func (g Guarantee) transactional() bool {
+	if g.Database() {
+		return g.kafkaTxn()
+	}
+	return g != AtLeastOnce
+}
+
+// Transactional says whether units run inside a Kafka transaction.
+func (g Guarantee) Transactional() bool { return g.transactional() }
+
+// kafkaTxn says whether a database guarantee commits its offsets in a
+// Kafka transaction (through a GroupTransactSession).
+func (g Guarantee) kafkaTxn() bool {
+	return g == DBThenKafka || g == KafkaThenDB || g == DBInsideKafkaTxn
+}
+
+// dbPositions says whether a database guarantee keeps the input positions
+// in the database (and never commits offsets to Kafka).
+func (g Guarantee) dbPositions() bool {
+	return g == DBPositionsFenced || g == DBPositionsUnfenced || g == DBContiguousDedup || g == DBReadUncommitted
+}
+
+// PositionsInDatabase says whether g keeps the input positions in the
+// database rather than in the consumer group's committed offsets.
+func (g Guarantee) PositionsInDatabase() bool { return g.dbPositions() }
+
+// dbFenced says whether a guarantee that keeps positions in the database
+// claims an owner epoch per partition and checks it on every write.
+func (g Guarantee) dbFenced() bool {
+	return g == DBPositionsFenced || g == DBContiguousDedup || g == DBReadUncommitted
+}
 
 // sinksOutsideTransaction says whether sink records go through a plain
 // producer during processing.
@@ -216,7 +251,9 @@ func (g Guarantee) ownOffsets() bool {
 }
 
 // readUncommitted says whether input is read with read_uncommitted.
-func (g Guarantee) readUncommitted() bool { return g == AtLeastOnce || g == ReadUncommitted }
+func (g Guarantee) readUncommitted() bool {
+	return g == AtLeastOnce || g == ReadUncommitted || g == DBReadUncommitted
+}
 
 // restore says how a store partition is caught up with its changelog.
 func (g Guarantee) restore() topicread.Tail {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -71,6 +72,12 @@ type Config struct {
 	// ClientOpts are added to every client the instance makes (a logger,
 	// say).
 	ClientOpts []kgo.Opt
+	// Database is the path of the SQLite file a topology with a Database
+	// writes, shared by every instance of the application.
+	Database string
+	// DBHook, if set, is called on the step's goroutine before each
+	// database call (see DBFault).
+	DBHook DBHook
 }
 
 func (c *Config) setDefaults() error {
@@ -85,6 +92,14 @@ func (c *Config) setDefaults() error {
 	}
 	if err := c.Topology.validate(); err != nil {
 		return fmt.Errorf("engine config: %w", err)
+	}
+	switch withDB := c.Topology.Database != nil; {
+	case withDB && !c.Guarantee.Database():
+		return fmt.Errorf("engine config: a topology with a database runs under a database guarantee, not %s", c.Guarantee)
+	case !withDB && c.Guarantee.Database():
+		return fmt.Errorf("engine config: guarantee %s needs a topology with a database", c.Guarantee)
+	case withDB && c.Database == "":
+		return errors.New("engine config: a topology with a database needs the database's path")
 	}
 	if c.Recorder == nil {
 		c.Recorder = history.Discard{}
@@ -129,6 +144,14 @@ type Instance struct {
 	sess *kgo.GroupTransactSession // transactional guarantees
 	cl   *kgo.Client               // consuming (and producing) client
 	side *kgo.Client               // peek_side_effect's plain producer
+	db   *sql.DB                   // a topology's Database
+
+	// positions and epochs are, under the guarantees that keep positions
+	// in the database, each claimed partition's next input position and
+	// the owner epoch this instance claimed it with; autoCommitAt is when
+	// db_auto_commit last committed. All belong to the step's goroutine.
+	positions, epochs map[int32]int64
+	autoCommitAt      time.Time
 
 	stores map[string]map[int32]*storePartition
 	// txnID is the transactional id, under a transactional guarantee.
@@ -188,7 +211,14 @@ func (in *Instance) Start(ctx context.Context) error {
 	if err := in.loadStores(); err != nil {
 		return err
 	}
+	if in.cfg.Topology.Database != nil {
+		if err := in.openDB(ctx); err != nil {
+			return err
+		}
+		in.autoCommitAt = time.Now()
+	}
 	if err := in.newClients(in.groupOpts()); err != nil {
+		in.closeClients()
 		return err
 	}
 	g := in.cfg.Guarantee
@@ -451,6 +481,7 @@ func (in *Instance) step(ctx context.Context, max int, wait time.Duration) (Step
 		return StepResult{Waiting: waiting}, err
 	}
 
+	in.autoCommit(ctx)
 	if in.cfg.BeforePoll != nil {
 		in.cfg.BeforePoll()
 	}
@@ -679,6 +710,9 @@ func (in *Instance) Close() error {
 // closeClients closes the clients, letting go the rebalance a unit that
 // polled may still hold (a crash mid-unit): kgo's leave waits for it.
 func (in *Instance) closeClients() {
+	if in.db != nil {
+		in.db.Close()
+	}
 	if in.side != nil {
 		in.side.Close()
 	}

@@ -21,6 +21,11 @@ import (
 // loadPartition catches the stores of partition p up with their changelogs.
 // It returns false while a transaction is open on one of them.
 func (in *Instance) loadPartition(ctx context.Context, p int32) (bool, error) {
+	if in.cfg.Guarantee.dbPositions() {
+		if err := in.claim(ctx, p); err != nil {
+			return false, err
+		}
+	}
 	for _, store := range in.cfg.Topology.Stores {
 		topic := ChangelogTopic(in.cfg.AppID, store)
 		sp, local := in.stores[store][p]
@@ -83,14 +88,14 @@ var errRetryUnit = errors.New("retrying the unit")
 
 // unit processes recs as one unit of work and commits it.
 func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, error) {
+	if in.cfg.Topology.Database != nil {
+		return in.dbUnit(ctx, recs)
+	}
 	return in.runUnit(ctx, recs, false)
 }
 
 func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried bool) (StepResult, error) {
-	in.mu.Lock()
-	id := fmt.Sprintf("%s.%d#%d", in.cfg.Name, in.cfg.Incarnation, in.unitSeq)
-	in.unitSeq++
-	in.mu.Unlock()
+	id := in.nextUnitID()
 	ctx = in.runCtx(ctx)
 	w := &unitOfWork{
 		u:       &history.Unit{ID: id, Transactional: in.cfg.Guarantee.transactional()},

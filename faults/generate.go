@@ -27,6 +27,10 @@ type Rates struct {
 	// Cluster is leader and coordinator moves and broker restarts, per step (not per
 	// instance).
 	Cluster float64
+	// Database is faults at an instance's database calls (busy, answer
+	// lost, slow) and crashes just before and after a database commit;
+	// only a scenario with a database has them.
+	Database float64
 }
 
 // rateFields names each rate for messages and for -swarm, in family order.
@@ -40,6 +44,7 @@ func (r *Rates) fields() []struct {
 	}{
 		{"crash", &r.Crash}, {"shutdown", &r.Shutdown}, {"expire", &r.Expire}, {"pause", &r.Pause},
 		{"membership", &r.Membership}, {"broker", &r.Broker}, {"network", &r.Network}, {"cluster", &r.Cluster},
+		{"database", &r.Database},
 	}
 }
 
@@ -115,21 +120,32 @@ func stream(family string) uint64 {
 // schedule has it busy with one, so every fault can fire. spares are
 // instance names that only a join starts.
 func Generate(seed uint64, r Rates, instances []string, steps int, spares ...string) (Schedule, error) {
+	return GenerateAt(seed, r, engine.CrashPoints(), instances, steps, spares...)
+}
+
+// GenerateAt is Generate with the crash points a crash, expire or pause
+// is drawn at: a scenario with a database adds the points around its
+// database commit (engine.DBCrashPoints) to the engine's own.
+func GenerateAt(seed uint64, r Rates, points []engine.CrashPoint, instances []string, steps int, spares ...string) (Schedule, error) {
 	if err := r.Validate(); err != nil {
 		return Schedule{}, fmt.Errorf("generating schedule: %w", err)
 	}
+	if len(points) == 0 {
+		return Schedule{}, fmt.Errorf("generating schedule: no crash points")
+	}
 	// Crash and shutdown keep the stream they always had.
-	candidates := processFaults(rand.New(rand.NewPCG(seed, 0x6661756c7473)), r, instances, steps)
+	candidates := processFaults(rand.New(rand.NewPCG(seed, 0x6661756c7473)), r, points, instances, steps)
 	for _, fam := range []struct {
 		name string
 		rate float64
 		draw func(*rand.Rand, int, string) Fault
 	}{
-		{"expire", r.Expire, drawExpire},
-		{"pause", r.Pause, drawPause},
+		{"expire", r.Expire, drawExpire(points)},
+		{"pause", r.Pause, drawPause(points)},
 		{"membership", r.Membership, drawMembership(instances, spares)},
 		{"broker", r.Broker, drawBrokerError},
 		{"network", r.Network, drawNetwork},
+		{"database", r.Database, drawDatabase},
 	} {
 		if fam.rate == 0 {
 			continue
@@ -212,8 +228,7 @@ func overlaps(f, g Fault) bool {
 
 // processFaults draws crashes and shutdowns exactly as schedules always
 // have, so that seeds keep their schedules as families are added.
-func processFaults(rng *rand.Rand, r Rates, instances []string, steps int) []Fault {
-	points := engine.CrashPoints()
+func processFaults(rng *rand.Rand, r Rates, points []engine.CrashPoint, instances []string, steps int) []Fault {
 	var fs []Fault
 	busyUntil := make(map[string]int)
 	for step := range steps {
@@ -242,24 +257,27 @@ func processFaults(rng *rand.Rand, r Rates, instances []string, steps int) []Fau
 	return fs
 }
 
-func drawPoint(rng *rand.Rand, f *Fault) {
-	points := engine.CrashPoints()
+func drawPoint(rng *rand.Rand, points []engine.CrashPoint, f *Fault) {
 	f.Point = points[rng.IntN(len(points))]
 	if idx := rng.IntN(maxIndex); f.Point == engine.AfterProcess {
 		f.Index = idx
 	}
 }
 
-func drawExpire(rng *rand.Rand, step int, in string) Fault {
-	f := Fault{Step: step, Kind: Expire, Instance: in}
-	drawPoint(rng, &f)
-	return f
+func drawExpire(points []engine.CrashPoint) func(*rand.Rand, int, string) Fault {
+	return func(rng *rand.Rand, step int, in string) Fault {
+		f := Fault{Step: step, Kind: Expire, Instance: in}
+		drawPoint(rng, points, &f)
+		return f
+	}
 }
 
-func drawPause(rng *rand.Rand, step int, in string) Fault {
-	f := Fault{Step: step, Kind: Pause, Instance: in, PauseMs: pauseChoices[rng.IntN(len(pauseChoices))]}
-	drawPoint(rng, &f)
-	return f
+func drawPause(points []engine.CrashPoint) func(*rand.Rand, int, string) Fault {
+	return func(rng *rand.Rand, step int, in string) Fault {
+		f := Fault{Step: step, Kind: Pause, Instance: in, PauseMs: pauseChoices[rng.IntN(len(pauseChoices))]}
+		drawPoint(rng, points, &f)
+		return f
+	}
 }
 
 func drawMembership(instances, spares []string) func(*rand.Rand, int, string) Fault {
@@ -292,3 +310,23 @@ func drawNetwork(rng *rand.Rand, step int, in string) Fault {
 // delayChoices are the delays drawn for a held request, in virtual
 // milliseconds: a blip, past a heartbeat, past the transaction timeout.
 var delayChoices = []int{500, 5_000, 25_000}
+
+// drawDatabase draws a fault at the instance's database: a crash just
+// before or just after a commit, or a busy, lost or slow call.
+func drawDatabase(rng *rand.Rand, step int, in string) Fault {
+	what, restart, ms := rng.IntN(5), 1+rng.IntN(maxRestartAfter), dbSlowChoices[rng.IntN(len(dbSlowChoices))]
+	switch what {
+	case 0, 1:
+		return Fault{Step: step, Kind: Crash, Instance: in, Point: engine.DBCrashPoints()[what], RestartAfter: restart}
+	case 2:
+		return Fault{Step: step, Kind: DBBusy, Instance: in}
+	case 3:
+		return Fault{Step: step, Kind: DBLost, Instance: in}
+	}
+	return Fault{Step: step, Kind: DBSlow, Instance: in, DelayMs: ms}
+}
+
+// dbSlowChoices are the drawn lengths of a slow database transaction, in
+// virtual milliseconds: within a heartbeat, past the session timeout (10s),
+// past the transaction timeout (about 23s).
+var dbSlowChoices = []int{500, 15_000, 30_000}

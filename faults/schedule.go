@@ -63,12 +63,29 @@ const (
 	// BrokerRestart stops every broker and starts them again from their
 	// data directories. It names no instance.
 	BrokerRestart Kind = "broker-restart"
+	// DBBusy makes the instance's next database transaction find the
+	// database locked: the simulator holds SQLite's write lock from a
+	// connection of its own, and BEGIN answers SQLITE_BUSY.
+	DBBusy Kind = "db-busy"
+	// DBLost loses the answer to the instance's next database commit: the
+	// commit happens, the instance is told it failed, as when the
+	// connection to a database server drops once COMMIT is sent.
+	DBLost Kind = "db-lost"
+	// DBSlow holds the instance's next database transaction for DelayMs
+	// of virtual time before it begins, its heartbeats going on
+	// meanwhile: a slow database, during which the group may move the
+	// unit's partitions to an instance that writes them first.
+	DBSlow Kind = "db-slow"
 )
 
 // Kinds lists every kind of fault.
 func Kinds() []Kind {
-	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop, Delay, LeaderMove, CoordinatorMove, BrokerRestart}
+	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop, Delay, LeaderMove, CoordinatorMove, BrokerRestart,
+		DBBusy, DBLost, DBSlow}
 }
+
+// IsDatabase reports whether a kind acts on an instance's database calls.
+func (k Kind) IsDatabase() bool { return k == DBBusy || k == DBLost || k == DBSlow }
 
 // IsCluster reports whether a kind acts on the cluster rather than on an
 // instance.
@@ -131,6 +148,12 @@ func (f Fault) String() string {
 		return fmt.Sprintf("step %d: %s's connections dropped after its next %s is sent", f.Step, f.Instance, f.Request)
 	case Delay:
 		return fmt.Sprintf("step %d: %s's next %s held %dms at the broker", f.Step, f.Instance, f.Request, f.DelayMs)
+	case DBBusy:
+		return fmt.Sprintf("step %d: %s's next database transaction finds the database locked", f.Step, f.Instance)
+	case DBLost:
+		return fmt.Sprintf("step %d: %s's next database commit happens, its answer lost", f.Step, f.Instance)
+	case DBSlow:
+		return fmt.Sprintf("step %d: %s's next database transaction held %dms before it begins", f.Step, f.Instance, f.DelayMs)
 	case LeaderMove:
 		return fmt.Sprintf("step %d: partition %d of every topic moves to the next broker", f.Step, f.Partition)
 	case CoordinatorMove:
@@ -291,8 +314,8 @@ func (f Fault) validate(instances []string) error {
 	if f.PauseMs < 0 || f.PauseMs > maxPauseMs {
 		return fmt.Errorf("pause_ms %d is not in [1, %d]", f.PauseMs, maxPauseMs)
 	}
-	if (f.Kind == Delay) != (f.DelayMs != 0) {
-		return errors.New("delay_ms is set for a delay, and only for a delay")
+	if (f.Kind == Delay || f.Kind == DBSlow) != (f.DelayMs != 0) {
+		return errors.New("delay_ms is set for a delay or a db-slow, and only for those")
 	}
 	if f.DelayMs < 0 || f.DelayMs > maxPauseMs {
 		return fmt.Errorf("delay_ms %d is not in [1, %d]", f.DelayMs, maxPauseMs)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/eosim/eosim/engine"
@@ -56,6 +58,11 @@ type Config struct {
 	// every answer they wrote (Result.Wire): the evidence, from the
 	// brokers' side, of what a fault did. Output only, like ClientLog.
 	RecordWire bool
+	// DatabaseFile, for a scenario with a database, is where the run's
+	// SQLite database is made and left for inspection; empty keeps it in
+	// the run's state directory, removed at the end. A file already there
+	// is replaced only if it is a SQLite database (a previous run's).
+	DatabaseFile string
 	// Progress, when set, is called by the driver at the start of every
 	// step with how far the run has come (a long run's progress, for a
 	// person watching). Output only: it must return at once and must not
@@ -76,6 +83,9 @@ type Progress struct {
 func (c Config) resolveSwarm() Config {
 	if c.Swarm {
 		c.Rates = faults.Swarm(derive(c.Seed, "swarm"))
+		if !c.hasDatabase() {
+			c.Rates.Database = 0
+		}
 		c.TransactionsV1 = derive(c.Seed, "protocol")%2 == 0
 		if c.Rates.Cluster > 0 {
 			c.Brokers = 3 // moves need somewhere to move to
@@ -111,11 +121,18 @@ const maxBrokers = 9
 // Validate reports a config that cannot run.
 func (c Config) Validate() error {
 	var errs []error
-	if _, err := scenarios.Lookup(c.Scenario); err != nil {
+	sc, err := scenarios.Lookup(c.Scenario)
+	if err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := engine.ParseGuarantee(string(c.Guarantee)); err != nil {
 		errs = append(errs, err)
+	} else if sc != nil && !slices.Contains(sc.Guarantees(), c.Guarantee) {
+		errs = append(errs, fmt.Errorf("scenario %s does not run under guarantee %s (want one of %s)",
+			c.Scenario, c.Guarantee, joinGuarantees(sc.Guarantees())))
+	}
+	if sc != nil {
+		errs = append(errs, c.validateDatabase())
 	}
 	if c.Inputs < 1 {
 		errs = append(errs, fmt.Errorf("inputs: need at least 1, got %d", c.Inputs))
@@ -220,5 +237,45 @@ func (c Config) schedule() (faults.Schedule, error) {
 	if c.Schedule != nil {
 		return *c.Schedule, nil
 	}
-	return faults.Generate(derive(c.Seed, "faults"), c.Rates, c.InstanceNames(), c.faultSteps(), c.SpareNames()...)
+	points := engine.CrashPoints()
+	if c.hasDatabase() {
+		points = append(points, engine.DBCrashPoints()...)
+	}
+	return faults.GenerateAt(derive(c.Seed, "faults"), c.Rates, points, c.InstanceNames(), c.faultSteps(), c.SpareNames()...)
+}
+
+// hasDatabase says whether the config's scenario writes to a database.
+func (c Config) hasDatabase() bool {
+	sc, err := scenarios.Lookup(c.Scenario)
+	return err == nil && sc.Topology().Database != nil
+}
+
+// validateDatabase refuses database faults and a database file for a
+// scenario without a database: they could never take effect.
+func (c Config) validateDatabase() error {
+	if c.hasDatabase() {
+		return nil
+	}
+	if c.DatabaseFile != "" {
+		return fmt.Errorf("a database file is given, but scenario %s has no database", c.Scenario)
+	}
+	if !c.Swarm && c.Rates.Database > 0 {
+		return fmt.Errorf("database rate %g, but scenario %s has no database", c.Rates.Database, c.Scenario)
+	}
+	if c.Schedule != nil {
+		for i, f := range c.Schedule.Faults {
+			if f.Kind.IsDatabase() || slices.Contains(engine.DBCrashPoints(), f.Point) {
+				return fmt.Errorf("%w: fault %d (%s) acts on a database, but scenario %s has none", faults.ErrInvalid, i, f.Kind, c.Scenario)
+			}
+		}
+	}
+	return nil
+}
+
+func joinGuarantees(gs []engine.Guarantee) string {
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = string(g)
+	}
+	return strings.Join(names, ", ")
 }

@@ -148,7 +148,11 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 		if s.pending == nil || time.Now().Before(s.resumeAt) {
 			continue
 		}
-		w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: "pause", Detail: "resumed"})
+		kind := faults.Pause
+		if s.slowDB {
+			kind, s.slowDB = faults.DBSlow, false
+		}
+		w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: string(kind), Detail: "resumed"})
 		// The client's held traffic goes first (heartbeats learn the
 		// member is gone), then the unit carries on: which of the two a
 		// woken process runs first is up to its scheduler, and the
@@ -188,9 +192,14 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 		w.settle()
 		if paused {
 			w.fired(s.pausing.index, s.pausing.fault.String())
+			what := "paused"
+			if s.slowDB {
+				what = "database transaction held"
+				s.db.Store(nil)
+			}
+			w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: string(s.pausing.fault.Kind),
+				Detail: fmt.Sprintf("%s until %v", what, s.resumeAt.Sub(w.start).Round(time.Millisecond))})
 			s.pausing = nil
-			w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: "pause",
-				Detail: fmt.Sprintf("paused until %v", s.resumeAt.Sub(w.start).Round(time.Millisecond))})
 			continue
 		}
 		p, err := w.afterStep(ctx, s, step, out)
@@ -240,7 +249,9 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 			// instant: let them land, then hold everything the instance
 			// writes until it wakes.
 			w.settle()
-			w.asleep[s.in] = true
+			if !s.slowDB {
+				w.asleep[s.in] = true
+			}
 			s.pending = done
 			return stepOutcome{}, true
 		case <-w.held:
@@ -457,6 +468,16 @@ func (w *world) describeGroup(ctx context.Context) (bool, error) {
 // every input partition.
 func (w *world) inputDone(ctx context.Context) (bool, error) {
 	topic := w.scenario.Spec(w.params).InputTopic
+	if w.db != nil {
+		done, err := w.dbInputDone(ctx, topic)
+		if err != nil {
+			if kerr.IsRetriable(err) {
+				return false, nil
+			}
+			return false, fmt.Errorf("checking whether the input is processed: %w", err)
+		}
+		return done, nil
+	}
 	ends, err := w.adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()

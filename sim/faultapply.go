@@ -41,7 +41,7 @@ func (w *world) apply(ctx context.Context, i int, f faults.Fault) error {
 	case f.Kind != faults.Join && s.pending != nil:
 		w.noEffect(i, "instance paused")
 		return nil
-	case s.armed != nil || (f.Kind == faults.Drop && s.drop != nil):
+	case s.armed != nil || (f.Kind == faults.Drop && s.drop != nil) || (f.Kind.IsDatabase() && s.db.Load() != nil):
 		w.noEffect(i, "a fault is already armed on it")
 		return nil
 	}
@@ -92,6 +92,9 @@ func (w *world) apply(ctx context.Context, i int, f faults.Fault) error {
 	case faults.Delay:
 		w.armedLine(i)
 		return w.armDelay(i, f, s)
+	case faults.DBBusy, faults.DBLost, faults.DBSlow:
+		w.armedLine(i)
+		s.db.Store(&armedDBFault{index: i, fault: f})
 	}
 	return nil
 }
@@ -243,7 +246,7 @@ func (w *world) applyCluster(i int, f faults.Fault) error {
 // (under a transactional guarantee), in name order.
 func (w *world) coordinatorKeys() []string {
 	keys := []string{w.cfg.AppID()}
-	if w.cfg.Guarantee == engine.AtLeastOnce {
+	if !w.cfg.Guarantee.Transactional() {
 		return keys
 	}
 	for _, s := range w.slots {
@@ -351,6 +354,7 @@ func (w *world) checkFired() {
 	})
 	for _, s := range w.slots {
 		w.checkDropFired(s, s.in)
+		w.checkDBFired(s)
 	}
 }
 
@@ -375,6 +379,7 @@ func (w *world) endFaults(why, notYet string) {
 			s.in.DropConnectionsAfter(-1)
 		}
 		s.armed, s.drop = nil, nil
+		s.db.Store(nil)
 	}
 	w.unreached(why, notYet)
 }

@@ -251,6 +251,8 @@ type world struct {
 	clientLog io.Writer
 	// interrupt is Run's context, looked at, never waited on.
 	interrupt context.Context
+	// dbConn is the run's database, for a scenario with one.
+	dbConn
 }
 
 func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, error) {
@@ -286,8 +288,13 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 	if cfg.RecordWire {
 		w.wire = newWireTap(w.start)
 	}
+	if err := w.openDatabase(ctx); err != nil {
+		_ = os.RemoveAll(w.stateDir)
+		return nil, err
+	}
 	w.cluster, err = newCluster(cfg.Brokers, sc.Topics(w.params), w.wire, clusterOpts...)
 	if err != nil {
+		w.closeDatabase()
 		_ = os.RemoveAll(w.stateDir)
 		return nil, err
 	}
@@ -385,6 +392,8 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		// does, or Go would order the two.
 		TransactionTimeout: 23456*time.Millisecond + time.Duration(s.name[0]-'a')*17*time.Millisecond,
 		TransactionsV1:     w.cfg.TransactionsV1,
+		Database:           w.dbPath,
+		DBHook:             w.dbHook(s),
 		ClientOpts: append(deterministicOpts(1+int(s.name[0]-'a')),
 			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),
 			// Distinct heartbeat periods: two members that rejoined
@@ -473,11 +482,20 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 	spec := w.scenario.Spec(w.params)
 	snapCtx, cancel := context.WithTimeout(ctx, StuckAfter)
 	defer cancel()
-	snap, err := w.cluster.Snapshot(snapCtx, w.cfg.AppID(), spec.InputTopic, spec.OutputTopic, spec.ChangelogTopic)
+	var topics []string
+	for _, t := range []string{spec.InputTopic, spec.OutputTopic, spec.ChangelogTopic} {
+		if t != "" {
+			topics = append(topics, t)
+		}
+	}
+	snap, err := w.cluster.Snapshot(snapCtx, w.cfg.AppID(), topics...)
 	if err != nil {
 		if snapCtx.Err() != nil {
 			return w.stuck(fmt.Errorf("%w: reading the final topics took more than %v of virtual time: %w", ErrStuck, StuckAfter, err)), nil
 		}
+		return Result{}, err
+	}
+	if snap.Tables, err = w.databaseTables(ctx); err != nil {
 		return Result{}, err
 	}
 	h := w.log.History()
@@ -552,6 +570,7 @@ func (w *world) close() {
 	if w.closeAdm != nil {
 		w.closeAdm()
 	}
+	w.closeDatabase()
 	if w.cluster != nil {
 		w.cluster.Close()
 	}

@@ -34,6 +34,10 @@ type slot struct {
 	pending        chan stepOutcome
 	// drop is an armed connection drop not yet seen to fire.
 	drop *armedFault
+	// db is an armed database fault not yet seen to fire; slowDB says the
+	// paused unit is held at a slow database commit, its traffic going on.
+	db     atomic.Pointer[armedDBFault]
+	slowDB bool
 }
 
 // setIncarnation counts a new start of the slot's name and notes the

@@ -1,0 +1,248 @@
+package sim
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/sqlitedb"
+)
+
+// ErrDatabaseFile is wrapped by the error of a Config.DatabaseFile that
+// cannot be used: a file that is there and is not a SQLite database (it is
+// never overwritten), or a path where none can be made.
+var ErrDatabaseFile = errors.New("database file")
+
+// openDatabase makes the run's database, for a scenario with one: a new
+// file (Config.DatabaseFile, or one in the state directory) with the
+// application's tables, and the world's own connection to it, with which
+// the driver locks the database (db-busy), reads the input positions kept
+// there, and the judge reads the tables.
+func (w *world) openDatabase(ctx context.Context) error {
+	d := w.scenario.Topology().Database
+	if d == nil {
+		return nil
+	}
+	w.dbPath = w.cfg.DatabaseFile
+	if w.dbPath == "" {
+		w.dbPath = filepath.Join(w.stateDir, "app.db")
+	} else if err := replaceDatabaseFile(ctx, w.dbPath); err != nil {
+		return err
+	}
+	db, err := sqlitedb.Open(w.dbPath)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrDatabaseFile, err)
+	}
+	if err := engine.CreateTables(ctx, db, d); err != nil {
+		db.Close()
+		return fmt.Errorf("%w %s: %w", ErrDatabaseFile, w.dbPath, err)
+	}
+	w.db = db
+	return nil
+}
+
+// replaceDatabaseFile clears the way for a new database at path: a SQLite
+// database there (a previous run's) is removed, anything else is refused.
+func replaceDatabaseFile(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := sqlitedb.Check(ctx, path); err != nil {
+		return fmt.Errorf("%w: %s is there and is not a sound SQLite database, so it is not overwritten: %w", ErrDatabaseFile, path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%w: %w", ErrDatabaseFile, err)
+		}
+	}
+	return nil
+}
+
+// databaseTables checks the run's database and reads its tables for the
+// judge. A database that fails SQLite's integrity check is an error: a run
+// whose evidence is damaged is never judged a pass.
+func (w *world) databaseTables(ctx context.Context) (map[string][]history.Row, error) {
+	if w.db == nil {
+		return nil, nil
+	}
+	if err := sqlitedb.Check(ctx, w.dbPath); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDatabaseFile, err)
+	}
+	tables, err := sqlitedb.ReadTables(ctx, w.db)
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrDatabaseFile, w.dbPath, err)
+	}
+	return tables, nil
+}
+
+// closeDatabase closes the world's connection.
+func (w *world) closeDatabase() {
+	if w.db != nil {
+		w.db.Close()
+		w.db = nil
+	}
+}
+
+// armedDBFault is a db-busy, db-lost or db-slow fault armed on an
+// instance, waiting for its next database call of the kind it is aimed at.
+type armedDBFault struct {
+	index int // in the schedule
+	fault faults.Fault
+	// taken: a call was aimed at; done: the call returned and fired says
+	// whether the fault took effect, why not if it did not. Set on the
+	// unit's goroutine, read by the driver.
+	taken, done, fired atomic.Bool
+	why                atomic.Pointer[string]
+}
+
+func (a *armedDBFault) settle(fired bool, why string) {
+	a.fired.Store(fired)
+	a.why.Store(&why)
+	a.done.Store(true)
+}
+
+// dbHook is the database hook of slot s: it fires the slot's armed
+// database fault at the call it is aimed at.
+func (w *world) dbHook(s *slot) engine.DBHook {
+	return func(site engine.DBSite) engine.DBFault {
+		a := s.db.Load()
+		if a == nil || a.taken.Load() {
+			return engine.DBFault{}
+		}
+		switch a.fault.Kind {
+		case faults.DBBusy:
+			if site.Call != engine.DBBegin {
+				return engine.DBFault{}
+			}
+			a.taken.Store(true)
+			release, err := w.lockDB()
+			if err != nil {
+				a.settle(false, "the driver could not lock the database: "+err.Error())
+				return engine.DBFault{}
+			}
+			return engine.DBFault{Done: func(err error) {
+				release()
+				a.settle(sqlitedb.IsBusy(err), fmt.Sprintf("the %s began anyway (%v)", site.Purpose, err))
+			}}
+		case faults.DBLost:
+			if site.Call != engine.DBCommit {
+				return engine.DBFault{}
+			}
+			a.taken.Store(true)
+			return engine.DBFault{LoseAnswer: true, Done: func(err error) {
+				a.settle(err == nil, fmt.Sprintf("the commit failed on its own: %v", err))
+			}}
+		case faults.DBSlow:
+			if site.Call != engine.DBBegin {
+				return engine.DBFault{}
+			}
+			a.taken.Store(true)
+			w.holdTxn(s, a)
+		}
+		return engine.DBFault{}
+	}
+}
+
+// holdTxn holds the unit before its database transaction begins, for the
+// fault's delay, as a pause holds it at a crash point, but with its
+// client's traffic going on (heartbeats and all): the database is slow to
+// answer, the process is not. It holds no lock meanwhile, so other
+// instances go on writing.
+func (w *world) holdTxn(s *slot, a *armedDBFault) {
+	// Off the millisecond grid, and apart per instance, as a held
+	// request's wake-up is (armDelay).
+	d := time.Duration(a.fault.DelayMs)*time.Millisecond + 137*time.Microsecond +
+		time.Duration(a.fault.Instance[0]-'a')*time.Millisecond
+	s.pausing = &armedFault{index: a.index, fault: a.fault}
+	s.resumeAt = time.Now().Add(d)
+	s.slowDB = true
+	close(s.paused)
+	<-s.resume
+}
+
+// lockDB takes the database's write lock from the world's connection, as
+// another process's open write transaction would hold it; release lets go.
+func (w *world) lockDB() (release func(), err error) {
+	tx, err := w.db.Begin()
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = tx.Rollback() }, nil
+}
+
+// checkDBFired records the slot's database fault once its call returned.
+func (w *world) checkDBFired(s *slot) {
+	a := s.db.Load()
+	if a == nil || !a.done.Load() {
+		return
+	}
+	s.db.Store(nil)
+	if a.fired.Load() {
+		w.fired(a.index, a.fault.String())
+		return
+	}
+	w.noEffect(a.index, *a.why.Load())
+}
+
+// databasePositions returns the input positions kept in the database under
+// the guarantees that keep them there.
+func (w *world) databasePositions(ctx context.Context, topic string) (map[int32]int64, error) {
+	return engine.ReadPositions(ctx, w.db, topic)
+}
+
+// inputTargets returns, per partition, the offset past the last input
+// record: where a consumer that processed all of it stands. With
+// transactional input the partition's end offset lies beyond it, past the
+// last commit marker.
+func (w *world) inputTargets() map[int32]int64 {
+	targets := make(map[int32]int64)
+	for _, r := range w.log.History().Inputs() {
+		targets[r.Partition] = max(targets[r.Partition], r.Offset+1)
+	}
+	return targets
+}
+
+// dbInputDone reports whether a scenario with a database has processed its
+// input: the positions its consumers stand at (in the database, or in the
+// group's committed offsets) reached every partition's last input record.
+func (w *world) dbInputDone(ctx context.Context, topic string) (bool, error) {
+	var at map[int32]int64
+	if w.cfg.Guarantee.PositionsInDatabase() {
+		var err error
+		if at, err = w.databasePositions(ctx, topic); err != nil {
+			return false, err
+		}
+	} else {
+		offs, err := w.adm.FetchOffsets(ctx, w.cfg.AppID())
+		if err == nil {
+			err = offs.Error()
+		}
+		if err != nil {
+			return false, err
+		}
+		at = make(map[int32]int64)
+		for p, o := range offs[topic] {
+			at[p] = o.At
+		}
+	}
+	for p, target := range w.inputTargets() {
+		if at[p] < target {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// dbConn is what the world keeps of the run's database.
+type dbConn struct {
+	dbPath string
+	db     *sql.DB
+}
