@@ -49,6 +49,20 @@ func CrashPoints() []CrashPoint {
 	return []CrashPoint{AfterPoll, AfterProcess, AfterProduce, AfterSendOffsets, BeforeCommit, DuringCommit, AfterCommit}
 }
 
+// CrashPoints lists the crash points a unit of work reaches under g, in path
+// order: a database guarantee adds those around its database commit, and
+// one that writes only the database (no Kafka commit: positions in the
+// database, or auto-commit) never reaches the points inside a Kafka commit.
+func (g Guarantee) CrashPoints() []CrashPoint {
+	switch {
+	case !g.Database():
+		return CrashPoints()
+	case g.dbPositions() || g == DBAutoCommit:
+		return []CrashPoint{AfterPoll, AfterProcess, AfterProduce, BeforeDBCommit, AfterDBCommit, AfterCommit}
+	}
+	return append(CrashPoints(), DBCrashPoints()...)
+}
+
 // ParseCrashPoint returns the crash point named s.
 func ParseCrashPoint(s string) (CrashPoint, error) {
 	return parseName("crash point", s, append(CrashPoints(), DBCrashPoints()...))

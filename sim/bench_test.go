@@ -10,13 +10,17 @@ import (
 )
 
 // BenchmarkDefaultRun measures one default run (1000 inputs, 4 partitions,
-// 2 instances, crash rate 0.1) of each scenario per iteration, each a
-// different seed.
+// 2 instances, crash rate 0.1) of each scenario, under its correct
+// guarantee, per iteration, each a different seed.
 func BenchmarkDefaultRun(b *testing.B) {
 	for _, name := range scenarios.Names() {
 		b.Run(name, func(b *testing.B) {
+			sc, err := scenarios.Lookup(name)
+			if err != nil {
+				b.Fatal(err)
+			}
 			cfg := DefaultConfig()
-			cfg.Scenario = name
+			cfg.Scenario, cfg.Guarantee = name, sc.Guarantees()[0]
 			benchmarkRuns(b, cfg)
 		})
 	}

@@ -239,7 +239,10 @@ func (c Config) schedule() (faults.Schedule, error) {
 	}
 	points := engine.CrashPoints()
 	if c.hasDatabase() {
-		points = append(points, engine.DBCrashPoints()...)
+		// Only the points a unit reaches: a fault armed at one it never
+		// reaches would stay armed, and keep every later crash off its
+		// instance.
+		points = c.Guarantee.CrashPoints()
 	}
 	return faults.GenerateAt(derive(c.Seed, "faults"), c.Rates, points, c.InstanceNames(), c.faultSteps(), c.SpareNames()...)
 }
