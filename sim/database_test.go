@@ -4,8 +4,10 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -159,4 +161,24 @@ func runErr(t *testing.T, cfg Config) error {
 		_, err = Run(context.Background(), cfg)
 	})
 	return err
+}
+
+// TestDatabaseRunsReplay: a swarm run of the database scenario, under each
+// of its correct guarantees and one mistake, gives one History on one
+// processor and on two, and leaves no goroutine of SQLite's behind.
+func TestDatabaseRunsReplay(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	for _, g := range []engine.Guarantee{engine.DBPositionsFenced, engine.DBIdempotent, engine.DBThenKafka} {
+		for _, seed := range []uint64{3, 7} {
+			cfg := DefaultConfig()
+			cfg.Scenario, cfg.Guarantee, cfg.Inputs, cfg.Seed, cfg.Swarm = "orders-db", g, 400, seed, true
+			prev := runtime.GOMAXPROCS(1)
+			first := runInBubble(t, cfg)
+			runtime.GOMAXPROCS(2)
+			second := runInBubble(t, cfg)
+			runtime.GOMAXPROCS(prev)
+			requireReplays(t, fmt.Sprintf("%s seed %d", g, seed), first, second)
+			require.NotEmpty(t, events(first.History, history.KindDB, "a"), "no database transaction recorded")
+		}
+	}
 }
