@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -170,6 +171,116 @@ func loadText(l *history.Load) string {
 		l.Store, l.Partition, l.Source, l.Topic, l.Partition, l.From, l.Upto, Count(len(l.State), "entry", "entries"))
 }
 
+// dbText is a database transaction's line body: the unit it belongs to
+// (none for a claim), its purpose and outcome, why, the inputs it applied
+// and skipped (by identity, runs compressed), the positions it read or
+// wrote and the owner epoch it held:
+// "a.1#3 write committed applied×3 o00011-o00012+o00020 positions orders/2:14 epoch 2".
+func dbText(d *history.DBTxn) string {
+	var parts []string
+	if d.Unit != "" {
+		parts = append(parts, oneLine(d.Unit))
+	}
+	parts = append(parts, oneLine(d.Purpose), oneLine(d.Outcome))
+	if d.Reason != "" {
+		parts = append(parts, "reason="+strconv.Quote(d.Reason))
+	}
+	if len(d.Applied) > 0 {
+		parts = append(parts, fmt.Sprintf("applied×%d", len(d.Applied)), idRanges(d.Applied))
+	}
+	if len(d.Skipped) > 0 {
+		parts = append(parts, fmt.Sprintf("skipped×%d", len(d.Skipped)), idRanges(d.Skipped))
+	}
+	if len(d.Positions) > 0 {
+		parts = append(parts, "positions", offsetList(d.Positions))
+	}
+	if d.Epoch != 0 {
+		parts = append(parts, fmt.Sprintf("epoch %d", d.Epoch))
+	}
+	return strings.Join(parts, " ")
+}
+
+// inputID is an input's identity split for sorting and compressing: a
+// prefix and the number its trailing digits spell ("o00017": "o", "00017").
+type inputID struct {
+	prefix, digits string
+	n              uint64
+	numbered       bool // the digits are there and fit n
+}
+
+func parseInputID(id string) inputID {
+	i := len(id)
+	for i > 0 && id[i-1] >= '0' && id[i-1] <= '9' {
+		i--
+	}
+	p := inputID{prefix: id[:i], digits: id[i:]}
+	if n, err := strconv.ParseUint(p.digits, 10, 64); err == nil {
+		p.n, p.numbered = n, true
+	}
+	return p
+}
+
+func (p inputID) String() string { return p.prefix + p.digits }
+
+// follows says whether p is the id right after q: the same prefix, the
+// next number, written as wide when zero-padded.
+func (p inputID) follows(q inputID) bool {
+	if !p.numbered || !q.numbered || p.prefix != q.prefix || p.n != q.n+1 {
+		return false
+	}
+	padded := func(x inputID) bool { return len(x.digits) > 1 && x.digits[0] == '0' }
+	return len(p.digits) == len(q.digits) || (!padded(p) && !padded(q))
+}
+
+// idRanges compresses input identities as recordGroups compresses offsets:
+// sorted (by prefix, then by number), each kept once, runs of consecutive
+// numbers written as their ends: "o00011-o00013+o00020+x".
+func idRanges(ids []string) string {
+	ps := make([]inputID, len(ids))
+	for i, id := range ids {
+		ps[i] = parseInputID(id)
+	}
+	slices.SortFunc(ps, func(a, b inputID) int {
+		return cmp.Or(cmp.Compare(a.prefix, b.prefix), cmp.Compare(len(a.digits), len(b.digits)), cmp.Compare(a.digits, b.digits))
+	})
+	ps = slices.Compact(ps)
+	var parts []string
+	for i := 0; i < len(ps); {
+		j := i
+		for j+1 < len(ps) && ps[j+1].follows(ps[j]) {
+			j++
+		}
+		if i == j {
+			parts = append(parts, oneLine(ps[i].String()))
+		} else {
+			parts = append(parts, oneLine(ps[i].String())+"-"+oneLine(ps[j].String()))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, "+")
+}
+
+// RowText is one database row as evidence, as every report of a run shows
+// it: its table, then its columns sorted by name, "ledger: customer=c026
+// id=3 order_id=o00001 product=p014 quantity=5 written_by=b.1#0". A value
+// that is empty (NULL) or holds a blank, an "=", a quote or a control
+// character is quoted, so that the line reads back unambiguously.
+func RowText(r history.Row) string {
+	var b strings.Builder
+	b.WriteString(oneLine(r.Table) + ":")
+	for _, col := range slices.Sorted(maps.Keys(r.Values)) {
+		b.WriteString(" " + rowValue(col) + "=" + rowValue(r.Values[col]))
+	}
+	return b.String()
+}
+
+func rowValue(v string) string {
+	if v == "" || strings.ContainsAny(v, " =\"") || strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(v)
+	}
+	return v
+}
+
 // eventBody is everything an event carries, in a fixed order, so that a
 // kind added later still prints what it holds.
 func eventBody(ev history.Event) string {
@@ -185,6 +296,9 @@ func eventBody(ev history.Event) string {
 	}
 	if ev.Load != nil {
 		parts = append(parts, loadText(ev.Load))
+	}
+	if ev.DB != nil {
+		parts = append(parts, dbText(ev.DB))
 	}
 	if ev.Fault != "" {
 		parts = append(parts, oneLine(ev.Fault)+":")

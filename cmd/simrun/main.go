@@ -196,9 +196,14 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 	out := runSeed(ctx, o, o.firstSeed, enter)
 	stopProgress()
 	if out.err != nil {
-		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.firstSeed, out.err)
-		if errors.Is(out.err, sim.ErrInterrupted) {
+		fmt.Fprintf(stderr, "simrun: seed %d: %s\n", o.firstSeed, oneLine(out.err))
+		switch {
+		case errors.Is(out.err, sim.ErrInterrupted):
 			return exitInterrupted
+		case errors.Is(out.err, sim.ErrDatabaseFile):
+			// A -db file refused, or a database that cannot be opened or
+			// fails its integrity check: never a pass.
+			return exitUsage
 		}
 		return exitUnknown
 	}

@@ -7,12 +7,14 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/scenarios"
 	"github.com/eosim/eosim/scoreboard"
 	"github.com/eosim/eosim/sim"
 )
@@ -90,6 +92,12 @@ Examples:
   simrun -scoreboard -o scoreboard.json             how fast every mistake mode is caught
                                                     (seeds 1-200, swarm faults; -seeds, -modes)
   simrun -seeds 1-100 -cpuprofile cpu.out           where a sweep's time goes (go tool pprof cpu.out)
+  simrun -seed 1 -scenario orders-db                the orders pipeline writing to SQLite, under
+                                                    db_positions_fenced (the scenario's first guarantee)
+  simrun -seeds 1-50 -scenario orders-db -guarantee db_then_kafka -database-rate 0.1
+                                                    a database mistake mode under database faults
+  simrun -seed 3 -scenario orders-db -db run.db     keep the run's SQLite database in run.db
+                                                    (sqlite3 run.db 'SELECT * FROM ledger')
 
 Exit codes: 0 pass, 1 anomaly (or nondeterminism), 2 usage error, 3 unknown
 (the run could not finish its input, so it proves nothing), 4 stuck (the run
@@ -168,12 +176,12 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	var raw rawFlags
 	raw.seed = fs.Uint64("seed", def.Seed, "the seed of one run")
 	raw.seeds = fs.String("seeds", "", "a sweep over seeds `A-B` (inclusive)")
-	raw.scenario = fs.String("scenario", def.Scenario, "the workload")
+	raw.scenario = fs.String("scenario", def.Scenario, "the workload: "+strings.Join(scenarios.Names(), ", "))
 	fs.IntVar(&o.cfg.Inputs, "orders", def.Inputs, "number of input orders")
 	fs.IntVar(&o.cfg.Partitions, "partitions", def.Partitions, "partitions of every topic")
 	fs.IntVar(&o.cfg.Instances, "instances", def.Instances, "engine instances")
 	fs.IntVar(&o.cfg.Brokers, "brokers", def.Brokers, "brokers in the fake cluster (partition p starts on broker p mod n)")
-	raw.guarantee = fs.String("guarantee", string(def.Guarantee), "processing guarantee: "+guaranteeNames())
+	raw.guarantee = fs.String("guarantee", "", "processing guarantee (default: the scenario's first, which keeps exactly-once); each scenario runs under its own: "+guaranteeNames())
 	fs.Float64Var(&o.cfg.Rates.Crash, "crash-rate", def.Rates.Crash, "chance per instance per step of a crash at a random crash point")
 	fs.Float64Var(&o.cfg.Rates.Shutdown, "shutdown-rate", def.Rates.Shutdown, "chance per instance per step of a clean shutdown and rejoin")
 	fs.Float64Var(&o.cfg.Rates.Expire, "expire-rate", 0, "chance per instance per step of a crash whose instance stays down until its session expired")
@@ -182,6 +190,8 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.Float64Var(&o.cfg.Rates.Broker, "broker-rate", 0, "chance per instance per step of a broker error on a transactional or group request")
 	fs.Float64Var(&o.cfg.Rates.Network, "network-rate", 0, "chance per instance per step of a dropped connection (a request's answer lost)")
 	fs.Float64Var(&o.cfg.Rates.Cluster, "cluster-rate", 0, "chance per step of a partition leader move, a coordinator move or a restart of every broker (use with -brokers > 1)")
+	fs.Float64Var(&o.cfg.Rates.Database, "database-rate", 0, "chance per instance per step of a database fault: busy, answer lost, slow, or a crash just before or after a database commit (only for a scenario with a database)")
+	fs.StringVar(&o.cfg.DatabaseFile, "db", "", "keep the run's SQLite database at `file` for inspection (one run of a scenario with a database; a previous run's database there is replaced, any other file refused)")
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn)")
 	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates and the transaction protocol")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
@@ -203,7 +213,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.StringVar(&o.cpuProfilePath, "cpuprofile", "", "write a CPU profile of the whole command (a run, a sweep or the scoreboard) to `file`, for go tool pprof")
 	fs.StringVar(&o.memProfilePath, "memprofile", "", "write an allocation profile of the whole command to `file` as it ends, for go tool pprof")
 	fs.IntVar(&o.workers, "workers", 0, "sweeps and -scoreboard: runs at once (0: one per CPU); the results do not depend on it")
-	raw.modes = fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (exactly_once_v2 stays first, as the control)")
+	raw.modes = fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (the scenario's correct one, exactly_once_v2 for orders and db_positions_fenced for orders-db, stays first as the control)")
 	raw.shard = fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
 	raw.help = fs.Bool("h", false, "show this help")
 	return raw
@@ -212,11 +222,17 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 // pickGuaranteeAndSeeds sets the guarantee and scenario, and the seed range:
 // -seed's one seed, or -seeds' range, which makes the run a sweep.
 func (o *options) pickGuaranteeAndSeeds(raw rawFlags) error {
-	g, err := engine.ParseGuarantee(*raw.guarantee)
-	if err != nil {
-		return err
+	o.cfg.Scenario = *raw.scenario
+	if o.set["guarantee"] {
+		g, err := engine.ParseGuarantee(*raw.guarantee)
+		if err != nil {
+			return err
+		}
+		o.cfg.Guarantee = g
+	} else {
+		o.cfg.Guarantee = defaultGuarantee(o.cfg.Scenario, o.cfg.Guarantee)
 	}
-	o.cfg.Guarantee, o.cfg.Scenario = g, *raw.scenario
+	var err error
 	o.firstSeed, o.lastSeed = *raw.seed, *raw.seed
 	if o.set["seeds"] {
 		if o.set["seed"] {
@@ -267,6 +283,9 @@ func (o *options) runOptions(shard string) error {
 	if o.sweep && (o.historyPath != "" || o.historyTextPath != "" || o.reportPath != "" || o.saveSchedulePath != "" || o.clientLogPath != "" || o.wirePath != "" || o.shrink) {
 		return errors.New("-history, -history-text, -report, -save-schedule, -client-log, -wire and -shrink work on one run: use them with -seed, not -seeds")
 	}
+	if err := o.databaseFileRuns(); err != nil {
+		return err
+	}
 	if o.shrink && (o.clientLogPath != "" || o.wirePath != "") {
 		return errors.New("-client-log and -wire write one run's logs: replay the plan -shrink finds with -schedule and them")
 	}
@@ -288,6 +307,11 @@ func (o *options) runOptions(shard string) error {
 		if err != nil {
 			return err
 		}
+		if !o.set["guarantee"] && plan.Guarantee == "" && plan.Scenario != "" {
+			// A plan that names its scenario and no guarantee runs under
+			// the scenario's default, as the command line would.
+			o.cfg.Guarantee = defaultGuarantee(plan.Scenario, o.cfg.Guarantee)
+		}
 		if o.cfg, err = plan.Apply(o.cfg, o.set); err != nil {
 			return fmt.Errorf("%s: %s", o.schedulePath, oneLine(err))
 		}
@@ -296,6 +320,43 @@ func (o *options) runOptions(shard string) error {
 	if err := o.cfg.Validate(); err != nil {
 		return errors.New(oneLine(err))
 	}
+	return checkDatabaseDir(o.cfg.DatabaseFile)
+}
+
+// databaseFileRuns refuses -db where more than one run would write the
+// file: a sweep, -check-determinism's repeats, -shrink's candidates.
+func (o *options) databaseFileRuns() error {
+	if o.cfg.DatabaseFile == "" {
+		return nil
+	}
+	switch {
+	case o.sweep:
+		return errors.New("-db keeps one run's database: use it with -seed, not -seeds")
+	case o.checkDeterminism:
+		return errors.New("-db keeps one run's database, and -check-determinism runs the seed several times: run the seed once with -db")
+	case o.shrink:
+		return errors.New("-db keeps one run's database, and -shrink makes many: replay the plan -shrink finds with -schedule and -db")
+	}
+	return nil
+}
+
+// checkDatabaseDir refuses a -db path whose directory is not there, before
+// anything runs. What is at the path itself, sim.Run checks: a previous
+// run's database is replaced, anything else refused (sim.ErrDatabaseFile).
+func checkDatabaseDir(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	info, err := os.Stat(dir)
+	switch {
+	case err != nil && errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("-db %s: directory %s does not exist", path, dir)
+	case err != nil:
+		return fmt.Errorf("-db %s: %s", path, oneLine(err))
+	case !info.IsDir():
+		return fmt.Errorf("-db %s: %s is not a directory", path, dir)
+	}
 	return nil
 }
 
@@ -303,7 +364,7 @@ func (o *options) runOptions(shard string) error {
 // its modes and seeds.
 func (o *options) scoreboardOptions(modes string) error {
 	for _, f := range []string{"seed", "guarantee", "schedule", "save-schedule", "history", "history-text", "report", "client-log",
-		"check-determinism", "shrink", "shard"} {
+		"check-determinism", "shrink", "shard", "db"} {
 		if o.set[f] {
 			return fmt.Errorf("-%s does not go with -scoreboard, which runs every guarantee over a range of seeds", f)
 		}
@@ -326,13 +387,23 @@ func (o *options) scoreboardOptions(modes string) error {
 		// The full fault catalogue: each seed picks its families.
 		o.cfg.Swarm = true
 	}
-	o.modes = engine.Guarantees()
+	// The scenario's guarantees, its first (correct) one the control; an
+	// unknown scenario is Validate's to report.
+	all := engine.Guarantees()
+	if sc, err := scenarios.Lookup(o.cfg.Scenario); err == nil {
+		all = sc.Guarantees()
+	}
+	o.cfg.Guarantee = all[0]
+	o.modes = all
 	if modes != "" {
-		o.modes = []engine.Guarantee{engine.ExactlyOnceV2}
+		o.modes = []engine.Guarantee{all[0]}
 		for _, name := range strings.Split(modes, ",") {
 			g, err := engine.ParseGuarantee(strings.TrimSpace(name))
 			if err != nil {
 				return fmt.Errorf("-modes: %w", err)
+			}
+			if !slices.Contains(all, g) {
+				return fmt.Errorf("-modes: scenario %s does not run under guarantee %s (want one of %s)", o.cfg.Scenario, g, joinGuarantees(all))
 			}
 			if !slices.Contains(o.modes, g) {
 				o.modes = append(o.modes, g)
@@ -372,10 +443,35 @@ func printUsage(fs *flag.FlagSet, w io.Writer) error {
 	return errHelp
 }
 
+// defaultGuarantee is the guarantee a run of scenario gets when none is
+// given: the scenario's first, which keeps exactly-once. An unknown
+// scenario keeps fallback (Validate reports the scenario).
+func defaultGuarantee(scenario string, fallback engine.Guarantee) engine.Guarantee {
+	sc, err := scenarios.Lookup(scenario)
+	if err != nil || len(sc.Guarantees()) == 0 {
+		return fallback
+	}
+	return sc.Guarantees()[0]
+}
+
+// guaranteeNames lists each scenario's guarantees, for -guarantee's help:
+// "orders: exactly_once_v2, …; orders-db: db_positions_fenced, …".
 func guaranteeNames() string {
-	var ns []string
-	for _, g := range engine.Guarantees() {
-		ns = append(ns, string(g))
+	var parts []string
+	for _, name := range scenarios.Names() {
+		sc, err := scenarios.Lookup(name)
+		if err != nil {
+			continue
+		}
+		parts = append(parts, name+": "+joinGuarantees(sc.Guarantees()))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func joinGuarantees(gs []engine.Guarantee) string {
+	ns := make([]string, len(gs))
+	for i, g := range gs {
+		ns[i] = string(g)
 	}
 	return strings.Join(ns, ", ")
 }
@@ -443,6 +539,7 @@ func (o options) replayCommand(seed uint64) string {
 			rate("broker-rate", c.Rates.Broker, def.Rates.Broker)
 			rate("network-rate", c.Rates.Network, def.Rates.Network)
 			rate("cluster-rate", c.Rates.Cluster, def.Rates.Cluster)
+			rate("database-rate", c.Rates.Database, def.Rates.Database)
 			if c.TransactionsV1 {
 				parts = append(parts, "-txn-v1")
 			}

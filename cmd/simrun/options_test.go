@@ -28,6 +28,10 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 	// Moves on the default single broker can never have an effect.
 	coordinator := write("coordinator.json", `{"faults": [{"step": 2, "kind": "coordinator-move", "restart_after": 0}]}`)
 	leader := write("leader.json", `{"brokers": 1, "faults": [{"step": 2, "kind": "leader-move", "partition": 1, "restart_after": 0}]}`)
+	// A database fault or a database path for a scenario without a database.
+	dbFault := write("dbfault.json", `{"faults": [{"step": 1, "kind": "db-busy", "instance": "a"}]}`)
+	notADir := write("file.txt", "a file, not a directory")
+	db := filepath.Join(dir, "run.db")
 
 	for _, tc := range []struct {
 		args []string
@@ -81,6 +85,23 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-wall-limit", "-1s"}, "-wall-limit -1s: need 0 (no limit) or more"},
 		{[]string{"-seeds", "1-3", "-wall-limit", "soon"}, `invalid value "soon" for flag -wall-limit`},
 		{[]string{"-wall-limit", "10"}, `invalid value "10" for flag -wall-limit`},
+		{[]string{"-scenario", "orders-db", "-guarantee", "exactly_once_v2"}, "scenario orders-db does not run under guarantee exactly_once_v2 (want one of db_positions_fenced, "},
+		{[]string{"-guarantee", "db_then_kafka"}, "scenario orders does not run under guarantee db_then_kafka (want one of exactly_once_v2, "},
+		{[]string{"-seeds", "1-3", "-scenario", "orders-db", "-guarantee", "at_least_once"}, "scenario orders-db does not run under guarantee at_least_once"},
+		{[]string{"-database-rate", "0.1"}, "database rate 0.1, but scenario orders has no database"},
+		{[]string{"-seeds", "1-3", "-database-rate", "0.1"}, "database rate 0.1, but scenario orders has no database"},
+		{[]string{"-scenario", "orders-db", "-database-rate", "1.5"}, "database rate 1.5 is not in [0, 1]"},
+		{[]string{"-scenario", "orders-db", "-database-rate", "x"}, `invalid value "x" for flag -database-rate`},
+		{[]string{"-schedule", dbFault}, "fault 0 (db-busy) acts on a database, but scenario orders has none"},
+		{[]string{"-db", db}, "a database file is given, but scenario orders has no database"},
+		{[]string{"-scenario", "orders-db", "-db", filepath.Join(dir, "missing", "run.db")}, "directory " + filepath.Join(dir, "missing") + " does not exist"},
+		{[]string{"-scenario", "orders-db", "-db", filepath.Join(notADir, "run.db")}, notADir + " is not a directory"},
+		{[]string{"-scenario", "orders-db", "-seeds", "1-3", "-db", db}, "-db keeps one run's database: use it with -seed, not -seeds"},
+		{[]string{"-scenario", "orders-db", "-check-determinism", "-db", db}, "-check-determinism runs the seed several times"},
+		{[]string{"-scenario", "orders-db", "-guarantee", "db_then_kafka", "-shrink", "-db", db}, "-shrink makes many: replay the plan -shrink finds with -schedule and -db"},
+		{[]string{"-scoreboard", "-scenario", "orders-db", "-db", db}, "-db does not go with -scoreboard"},
+		{[]string{"-scoreboard", "-scenario", "orders-db", "-modes", "at_least_once"}, "-modes: scenario orders-db does not run under guarantee at_least_once"},
+		{[]string{"-scoreboard", "-modes", "db_then_kafka"}, "-modes: scenario orders does not run under guarantee db_then_kafka"},
 		{[]string{"-check-determinism", "-repeat", "1"}, "-repeat 1: need at least 2"},
 		{[]string{"-seeds", "1-3", "-check-determinism", "-repeat", "-2"}, "-repeat -2: need at least 2"},
 		{[]string{"-seeds", "1-3", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
@@ -107,7 +128,9 @@ func TestHelpShowsExamples(t *testing.T) {
 	require.Equal(t, exitPass, code)
 	require.Contains(t, stdout.String(), "Examples:")
 	require.Contains(t, stdout.String(), "-check-determinism")
-	for _, flag := range []string{"-wall-limit duration", "-repeat int", "4 stuck", "130 interrupted"} {
+	for _, flag := range []string{"-wall-limit duration", "-repeat int", "4 stuck", "130 interrupted",
+		"-db file", "-database-rate float", "-scenario orders-db -db run.db", "the workload: orders, orders-db",
+		"orders: exactly_once_v2, at_least_once,", "; orders-db: db_positions_fenced, db_idempotent,"} {
 		require.Contains(t, stdout.String(), flag)
 	}
 	require.Empty(t, stderr.String())
@@ -139,6 +162,17 @@ func TestReplayCommandNamesWhatDiffers(t *testing.T) {
 		{nil, 2, "go run -tags synctests ./cmd/simrun -seed 2"},
 		{[]string{"-seeds", "1-500", "-swarm"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -swarm"},
 		{[]string{"-pause-rate", "0.1", "-txn-v1"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -pause-rate 0.1 -txn-v1"},
+		// A scenario's default guarantee is named, so the command replays
+		// the run whatever the scenario's default becomes.
+		{[]string{"-scenario", "orders-db"}, 1, "go run -tags synctests ./cmd/simrun -seed 1 -scenario orders-db -guarantee db_positions_fenced"},
+		{[]string{"-seeds", "1-9", "-scenario", "orders-db", "-guarantee", "db_then_kafka", "-database-rate", "0.05"}, 4,
+			"go run -tags synctests ./cmd/simrun -seed 4 -scenario orders-db -guarantee db_then_kafka -database-rate 0.05"},
+		{[]string{"-scenario", "orders-db", "-database-rate", "0"}, 2,
+			"go run -tags synctests ./cmd/simrun -seed 2 -scenario orders-db -guarantee db_positions_fenced -database-rate 0"},
+		{[]string{"-scenario", "orders-db", "-swarm", "-database-rate", "0.3"}, 5,
+			"go run -tags synctests ./cmd/simrun -seed 5 -scenario orders-db -guarantee db_positions_fenced -swarm"},
+		// -db only says where the database is kept: the run is the same.
+		{[]string{"-scenario", "orders-db", "-db", "run.db"}, 6, "go run -tags synctests ./cmd/simrun -seed 6 -scenario orders-db -guarantee db_positions_fenced"},
 	} {
 		o, err := parseOptions(tc.args, &bytes.Buffer{})
 		require.NoError(t, err)

@@ -3,17 +3,20 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/report"
 	"github.com/eosim/eosim/sim"
 )
 
-// maxEvidence is how many evidence records an anomaly prints; the History
-// (-history) has them all.
+// maxEvidence is how many evidence records, and how many database rows, an
+// anomaly prints; the History (-history) has them all.
 const maxEvidence = 8
 
 // maxAnomalies is how many anomalies a run prints in full.
@@ -120,9 +123,25 @@ func printRun(w io.Writer, o options, out outcome) {
 	fmt.Fprintf(w, "  virtual time  %v in %d steps\n", st.Virtual.Round(time.Millisecond), st.Steps)
 	fmt.Fprintf(w, "  wall time     %v\n", out.wall.Round(time.Millisecond))
 	fmt.Fprintf(w, "  trace hash    %s\n", res.Hash)
+	if c := res.Config; c.DatabaseFile != "" {
+		fmt.Fprintf(w, "  database      kept in %s (%s)\n", c.DatabaseFile, tableCounts(res.Snapshot.Tables))
+	}
 
 	printAnomalies(w, res.Report)
 	fmt.Fprintf(w, "replay\n  %s\n", o.replayCommand(res.Config.Seed))
+}
+
+// tableCounts says how many rows each table of the run's database holds:
+// "eosim_positions 4 rows, inventory 20 rows, ledger 1000 rows".
+func tableCounts(tables map[string][]history.Row) string {
+	if len(tables) == 0 {
+		return "no tables read"
+	}
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(tables)) {
+		parts = append(parts, name+" "+report.Count(len(tables[name]), "row", "rows"))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func verdictText(res sim.Result) string {
@@ -162,6 +181,13 @@ func printAnomalies(w io.Writer, rep invariants.Report) {
 				break
 			}
 			fmt.Fprintf(w, "      %s\n", report.RecordText(r))
+		}
+		for j, r := range a.Rows {
+			if j == maxEvidence {
+				fmt.Fprintf(w, "      … %d more rows\n", len(a.Rows)-j)
+				break
+			}
+			fmt.Fprintf(w, "      %s\n", report.RowText(r))
 		}
 		for _, off := range a.Offsets {
 			fmt.Fprintf(w, "      offset %s/%d → %d\n", off.Topic, off.Partition, off.Offset)

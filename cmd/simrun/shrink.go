@@ -23,9 +23,12 @@ func shrink(ctx context.Context, o options, enter bubble.Enter, stdout, stderr i
 	start := time.Now()
 	first, err := run(o.cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "simrun: seed %d: %v\n", o.cfg.Seed, err)
-		if errors.Is(err, sim.ErrInterrupted) {
+		fmt.Fprintf(stderr, "simrun: seed %d: %s\n", o.cfg.Seed, oneLine(err))
+		switch {
+		case errors.Is(err, sim.ErrInterrupted):
 			return exitInterrupted
+		case errors.Is(err, sim.ErrDatabaseFile):
+			return exitUsage
 		}
 		return exitUnknown
 	}

@@ -57,10 +57,12 @@ type seedLine struct {
 
 // sweepSummary is a sweep's totals, -json's last line.
 type sweepSummary struct {
-	Seeds     int    `json:"seeds"`
-	First     uint64 `json:"first"`
-	Last      uint64 `json:"last"`
-	Shard     string `json:"shard,omitempty"`
+	Seeds int    `json:"seeds"`
+	First uint64 `json:"first"`
+	Last  uint64 `json:"last"`
+	Shard string `json:"shard,omitempty"`
+	// Scenario is named when it is not the default one (orders).
+	Scenario  string `json:"scenario,omitempty"`
 	Guarantee string `json:"guarantee"`
 	Pass      int    `json:"pass"`
 	Fail      int    `json:"fail"`
@@ -214,6 +216,9 @@ func startRuns(ctx context.Context, o options, enter bubble.Enter, seeds []uint6
 // whose repeats all had one hash, and the wall time of the runs added up.
 func collectSeeds(ctx context.Context, o options, seeds []uint64, results []seedResult, stdout io.Writer, progress *progressBar) (sum sweepSummary, identical int, runWall time.Duration) {
 	sum = sweepSummary{First: o.firstSeed, Last: o.lastSeed, Guarantee: string(o.cfg.Guarantee)}
+	if o.cfg.Scenario != sim.DefaultConfig().Scenario {
+		sum.Scenario = o.cfg.Scenario
+	}
 	if o.shards > 0 {
 		sum.Shard = fmt.Sprintf("%d/%d", o.shard, o.shards)
 	}
@@ -425,7 +430,7 @@ func printSeedLine(w io.Writer, o options, l seedLine) {
 		return
 	}
 	if l.Error != "" {
-		fmt.Fprintf(w, "seed %d: error: %s\n", l.Seed, l.Error)
+		fmt.Fprintf(w, "seed %d: error: %s\n", l.Seed, strings.ReplaceAll(l.Error, "\n", "; "))
 		return
 	}
 	s := fmt.Sprintf("seed %d: %s, %d crashes, %d units committed", l.Seed, l.Verdict, l.Crashes, l.Committed)
@@ -470,8 +475,12 @@ func printSummary(w io.Writer, o options, sum sweepSummary, elapsed, runWall tim
 	} else {
 		fmt.Fprintln(w)
 	}
+	mode := sum.Guarantee
+	if sum.Scenario != "" {
+		mode = sum.Scenario + ", " + mode
+	}
 	fmt.Fprintf(w, "%d seeds (%d-%d%s), %s: %d pass, %d anomalies, %d unknown, %d stuck, %d errors\n",
-		sum.Seeds, sum.First, sum.Last, slice, sum.Guarantee, sum.Pass, sum.Fail, sum.Unknown, sum.Stuck, sum.Errors)
+		sum.Seeds, sum.First, sum.Last, slice, mode, sum.Pass, sum.Fail, sum.Unknown, sum.Stuck, sum.Errors)
 	fmt.Fprintf(w, "faults: %s\n", sum.Faults)
 	runs := max(sum.Seeds, 1)
 	virtual := time.Duration(sum.VirtualMs) * time.Millisecond
