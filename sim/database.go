@@ -141,7 +141,8 @@ func (w *world) dbHook(s *slot) engine.DBHook {
 				a.settle(err == nil, fmt.Sprintf("the commit failed on its own: %v", err))
 			}}
 		case faults.DBSlow:
-			if site.Call != engine.DBBegin {
+			if site.Call != engine.DBBegin || s.held {
+				// A step is held at most once (see slot.held).
 				return engine.DBFault{}
 			}
 			a.taken.Store(true)
@@ -163,7 +164,7 @@ func (w *world) holdTxn(s *slot, a *armedDBFault) {
 		time.Duration(a.fault.Instance[0]-'a')*time.Millisecond
 	s.pausing = &armedFault{index: a.index, fault: a.fault}
 	s.resumeAt = time.Now().Add(d)
-	s.slowDB = true
+	s.slowDB, s.held = true, true
 	close(s.paused)
 	<-s.resume
 }

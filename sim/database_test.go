@@ -182,3 +182,19 @@ func TestDatabaseRunsReplay(t *testing.T) {
 		}
 	}
 }
+
+// TestOneHoldPerStep: a slow database and a pause armed on one instance
+// for the same unit. The unit is held once (the slow transaction); the
+// pause waits for a later unit instead of holding the same step twice (it
+// once closed the step's pause channel a second time).
+func TestOneHoldPerStep(t *testing.T) {
+	res := runDB(t, engine.DBIdempotent,
+		faults.Fault{Step: 2, Kind: faults.DBSlow, Instance: "a", DelayMs: 500},
+		faults.Fault{Step: 2, Kind: faults.Pause, Instance: "a", Point: engine.BeforeCommit, PauseMs: 3_000})
+	requirePass(t, res)
+	for _, o := range res.Faults {
+		require.Equal(t, Fired, o.Outcome, "fault %s: %s", o.Fault, o.Detail)
+	}
+	require.Len(t, slices.DeleteFunc(faultEvents(res.History, "a"), func(d string) bool { return d != "resumed" }), 2,
+		"the unit must be held twice, in two steps")
+}

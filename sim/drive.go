@@ -215,7 +215,7 @@ func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, e
 // freeze it at a crash point while the rest of the world goes on.
 func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 	done := make(chan stepOutcome, 1)
-	s.paused, s.resume = make(chan struct{}), make(chan struct{})
+	s.paused, s.resume, s.held = make(chan struct{}), make(chan struct{}), false
 	// The step begins with nothing held: what woke while the driver asked
 	// the broker about the group (a fetch, a heartbeat) is delivered and
 	// answered before the step writes anything. (The poll is guarded on

@@ -275,6 +275,9 @@ func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
 	a := s.armed
 	hit := a != nil && a.fault.Point == at.Point &&
 		(at.Point != engine.AfterProcess || at.Index == min(a.fault.Index, at.Records-1))
+	if hit && a.fault.Kind == faults.Pause && s.held {
+		hit = false // held once in this step already: a later unit's turn
+	}
 	switch {
 	case hit && a.fault.Kind != faults.Pause:
 		a.hit.Store(true)
@@ -282,6 +285,7 @@ func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
 	case hit:
 		s.armed, s.pausing = nil, a
 		s.resumeAt = time.Now().Add(time.Duration(a.fault.PauseMs) * time.Millisecond)
+		s.held = true
 		close(s.paused)
 		<-s.resume
 	case at.Point == engine.AfterPoll:

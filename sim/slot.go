@@ -28,8 +28,11 @@ type slot struct {
 	// pausing the pause that froze the unit, until the driver records it.
 	armed, pausing *armedFault
 	// A paused unit: the hook closes paused when the unit freezes and waits
-	// for resume; its step's outcome arrives on pending.
+	// for resume; its step's outcome arrives on pending. held says the
+	// step's unit has been held once already (a pause, a slow database):
+	// a step is held at most once, so a second hold waits for a later unit.
 	paused, resume chan struct{}
+	held           bool
 	resumeAt       time.Time
 	pending        chan stepOutcome
 	// drop is an armed connection drop not yet seen to fire.
