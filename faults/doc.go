@@ -57,6 +57,71 @@
 //	              answered first, and the instances' writes are held across
 //	              the restart and let go in order after it
 //
+// # Database faults
+//
+// A scenario with a database (orders-db) writes one SQLite file
+// (modernc.org/sqlite, pure Go, opened inside the bubble) that every
+// instance opens with a connection of its own, as instances share a
+// database server. Three faults act on an instance's next database
+// transaction, a claim of partitions on assignment or a unit's write,
+// through the engine's database hook (engine.DBHook, engine.DBFault):
+//
+//	db-busy       the driver takes SQLite's write lock from a connection
+//	              of its own (an open write transaction, as another process
+//	              writing would hold it), so the instance's BEGIN IMMEDIATE
+//	              answers SQLITE_BUSY for real (busy_timeout 0: at once);
+//	              the driver lets go as the call returns. The transaction
+//	              never begins and the instance fails and restarts. Fired
+//	              only if the BEGIN did answer SQLITE_BUSY
+//	db-lost       the instance's next COMMIT is made, and its answer lost:
+//	              the engine's database call returns engine.ErrDBAnswerLost
+//	              once the commit succeeded, as a dropped connection to a
+//	              database server would leave it. SQLite is embedded: it has
+//	              no connection to drop, so the loss is emulated in the
+//	              engine's call, not made on a wire. The outcome is unknown
+//	              to the instance, which fails and restarts and learns from
+//	              the database what happened. Fired only if the commit
+//	              succeeded
+//	db-slow       the unit is held before its database transaction begins,
+//	              for the fault's delay of virtual time (drawn from 0.5 s,
+//	              15 s and 30 s), as a pause holds one, but with its
+//	              client's traffic going on (heartbeats and all) and no lock
+//	              held, so the other instances go on writing; past the
+//	              session timeout the group moves the partitions on, and
+//	              the unit writes when it wakes, a zombie
+//
+// Two crash points sit on either side of a unit's database commit
+// (engine.DBCrashPoints); crash, expire and pause draw them like the others
+// in a scenario with a database:
+//
+//	before-db-commit  the transaction is written, not committed, and the
+//	                  instance dies: the open transaction is rolled back,
+//	                  as SQLite's journal rolls back the transaction of a
+//	                  process that died (the instance's goroutine lives on,
+//	                  so the engine rolls it back on its connection)
+//	after-db-commit   the transaction committed, and the instance dies
+//	                  before anything else: before the Kafka commit that
+//	                  follows under db_then_kafka, say
+//
+// Rates.Database is the family's rate: per instance per step, a crash at
+// either point, a db-busy, a db-lost or a db-slow, each as likely. Swarm
+// draws it last, so the other families' draws stay put, and turns it on
+// only for a scenario with a database (sim.Config's resolveSwarm zeroes it
+// otherwise); a database rate, a database fault in a schedule or a
+// database file given to a scenario without a database is refused by
+// sim.Config.Validate, and FromBytes never decodes one (the fuzzed
+// scenario has no database).
+//
+// What is not simulated is power loss. Every connection runs with
+// synchronous=OFF (internal/sqlitedb): a process crash loses nothing that
+// committed, since the operating system holds the writes, and a process
+// crash is the failure runs make; a power loss, against which only fsync
+// protects, never happens. A crashed instance's connection is closed
+// where a dead process's would just stop; either way the database holds
+// every transaction that committed and none that did not. The run's end
+// checks the database's integrity (sim.ErrDatabaseFile) before the judge
+// reads its tables.
+//
 // # Determinism
 //
 // A fault must hit the same request in every run, and Go's scheduler must

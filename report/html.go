@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/eosim/eosim/history"
@@ -45,13 +46,16 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{"nu
 // WriteHTML writes r as one self-contained HTML page: the run's title,
 // verdict, parameters and replay command; an SVG timeline with one lane per
 // instance (units as bars coloured by outcome, assignments, crashes, faults
-// and loads as marks); the anomalies with their evidence, each unit involved
-// linked to its bar; and a table of the units. It loads nothing from the
-// network and needs no script.
+// and loads as marks, and, for an application with a database, its
+// database transactions on a row of their own); the anomalies with their
+// evidence (records, offsets, database rows), each unit involved linked to
+// its bar; a table of the units; and a table of the database transactions.
+// It loads nothing from the network and needs no script.
 //
-// A lane with more than a few hundred units is drawn as time buckets
-// coloured by their worst outcome, except for the units an anomaly names,
-// which keep bars of their own so that every link lands.
+// A lane with more than a few hundred units (or database transactions) is
+// drawn as time buckets coloured by their worst outcome, except for the
+// units an anomaly names, which keep bars (and database marks) of their own
+// so that every link lands.
 func WriteHTML(w io.Writer, r Run) error {
 	return pageTemplate.Execute(w, buildPage(r))
 }
@@ -71,6 +75,17 @@ type page struct {
 	Units         int
 	UnitPages     []unitPage
 	MoreUnits     int
+	// DB says the History holds database transactions: DBTxns of them,
+	// DBOutcomes their count by outcome, listed in DBPages (MoreDB past
+	// the table's cap).
+	DB         bool
+	DBTxns     int
+	DBOutcomes string
+	DBPages    []dbPage
+	MoreDB     int
+	// DBStyle: the page draws database transactions or rows, and needs
+	// their styles; a page without either is what it was before them.
+	DBStyle bool
 }
 
 type anomalyView struct {
@@ -80,6 +95,25 @@ type anomalyView struct {
 	Records       []evidence
 	MoreRecords   int
 	Offsets       []string
+	// Rows are the database rows of the anomaly, a table each, capped at
+	// maxEvidence rows in all.
+	Rows     []rowTable
+	MoreRows int
+}
+
+// rowTable is database rows of one table, as evidence: their columns,
+// sorted, and a cell per column.
+type rowTable struct {
+	Table   string
+	Columns []string
+	Rows    [][]cell
+}
+
+// cell is a row's value in one column; one that names a unit of the History
+// (a ledger's written_by) links to its bar.
+type cell struct {
+	Text string
+	Unit unitLink
 }
 
 // unitLink is a unit id and the fragment of its bar, empty when the unit
@@ -102,6 +136,24 @@ type unitRow struct {
 	Link                                     unitLink
 	Instance, At, Outcome, Class, Reason     string
 	Consumed, Produced, SideEffects, Offsets string
+	// DB sums up the unit's database transactions.
+	DB string
+}
+
+type dbPage struct {
+	From, To int
+	Rows     []dbRow
+}
+
+// dbRow is a database transaction in the table: Href links to its mark
+// when it has one of its own.
+type dbRow struct {
+	Href                                  string
+	Instance, At, Purpose, Outcome, Class string
+	Reason, Epoch, Positions              string
+	Unit                                  unitLink
+	Applied, Skipped                      string
+	NApplied, NSkipped                    int
 }
 
 // buildPage computes everything the template shows of r.
@@ -126,12 +178,14 @@ func buildPage(r Run) page {
 	// The timeline is laid out before anything links to it: only then is it
 	// known which units have a bar to link to.
 	anchor := anchors(r.History)
-	p.Timeline = buildTimeline(r.History, anchor, keptUnits(shown, ix))
+	p.Timeline = buildTimeline(r.History, anchor, keptUnits(shown, ix, anchor))
 	l := unitLinker{drawn: p.Timeline.drawn, anchor: anchor}
 	for i, a := range shown {
 		p.Anomalies = append(p.Anomalies, anomalyViewOf(i, a, ix, l))
 	}
 	p.addUnitTable(r.History, l)
+	p.addDBTable(r.History, l, p.Timeline.drawnDB)
+	p.DBStyle = p.DB || slices.ContainsFunc(p.Anomalies, func(a anomalyView) bool { return len(a.Rows) > 0 })
 	return p
 }
 
@@ -146,9 +200,10 @@ func verdictClass(verdict string) string {
 }
 
 // keptUnits are the units a shown anomaly points at, directly or through
-// its evidence: each keeps a bar of its own, even in an aggregated lane, so
-// that every link from an anomaly lands.
-func keptUnits(shown []invariants.Anomaly, ix recordUnits) map[string]bool {
+// its evidence (records, and database rows whose values name a unit of the
+// History, anchor's keys): each keeps a bar of its own, even in an
+// aggregated lane, so that every link from an anomaly lands.
+func keptUnits(shown []invariants.Anomaly, ix recordUnits, anchor map[string]string) map[string]bool {
 	keep := map[string]bool{}
 	for _, a := range shown {
 		for _, id := range a.Units {
@@ -158,6 +213,13 @@ func keptUnits(shown []invariants.Anomaly, ix recordUnits) map[string]bool {
 			prod, cons := ix.lookup(rec)
 			for _, id := range append(slices.Clone(prod), cons...) {
 				keep[id] = true
+			}
+		}
+		for _, row := range evidenceRows(a) {
+			for _, v := range row.Values {
+				if _, ok := anchor[v]; ok {
+					keep[v] = true
+				}
 			}
 		}
 	}
@@ -206,7 +268,47 @@ func anomalyViewOf(i int, a invariants.Anomaly, ix recordUnits, l unitLinker) an
 	for _, o := range a.Offsets {
 		v.Offsets = append(v.Offsets, fmt.Sprintf("%s/%d:%d", o.Topic, o.Partition, o.Offset))
 	}
+	rows := evidenceRows(a)
+	v.MoreRows = len(a.Rows) - len(rows)
+	v.Rows = rowTables(rows, l)
 	return v
+}
+
+// rowTables groups rows by table, tables in the order they first appear
+// and rows in theirs, each table with the union of its rows' columns,
+// sorted. A value that is the id of a unit with a bar links to it.
+func rowTables(rows []history.Row, l unitLinker) []rowTable {
+	var ts []rowTable
+	byName := map[string]int{}
+	var cols []map[string]bool
+	for _, r := range rows {
+		k, ok := byName[r.Table]
+		if !ok {
+			k = len(ts)
+			byName[r.Table] = k
+			ts = append(ts, rowTable{Table: r.Table})
+			cols = append(cols, map[string]bool{})
+		}
+		for c := range r.Values {
+			cols[k][c] = true
+		}
+	}
+	for k := range ts {
+		ts[k].Columns = slices.Sorted(maps.Keys(cols[k]))
+	}
+	for _, r := range rows {
+		t := &ts[byName[r.Table]]
+		cells := make([]cell, len(t.Columns))
+		for i, c := range t.Columns {
+			v := r.Values[c]
+			cells[i] = cell{Text: v}
+			if l.drawn[v] {
+				cells[i].Unit = l.link(v)
+			}
+		}
+		t.Rows = append(t.Rows, cells)
+	}
+	return ts
 }
 
 // addUnitTable counts h's units by outcome and lays out the table of units
@@ -215,6 +317,12 @@ func anomalyViewOf(i int, a invariants.Anomaly, ix recordUnits, l unitLinker) an
 func (p *page) addUnitTable(h history.History, l unitLinker) {
 	counts := map[history.Outcome]int{}
 	var rows []unitRow
+	unitDB := map[string][]*history.DBTxn{}
+	for _, ev := range h.Events {
+		if ev.DB != nil && ev.DB.Unit != "" {
+			unitDB[ev.DB.Unit] = append(unitDB[ev.DB.Unit], ev.DB)
+		}
+	}
 	for _, ev := range h.Events {
 		u := ev.Unit
 		if u == nil {
@@ -233,6 +341,7 @@ func (p *page) addUnitTable(h history.History, l unitLinker) {
 			Produced:    strings.Join(recordGroups(u.Produced), " "),
 			SideEffects: strings.Join(recordGroups(u.SideEffects), " "),
 			Offsets:     offsetList(u.Offsets),
+			DB:          unitDBCell(unitDB[u.ID]),
 		})
 	}
 	if p.Units > 0 {
@@ -244,10 +353,81 @@ func (p *page) addUnitTable(h history.History, l unitLinker) {
 	}
 }
 
+// unitDBCell sums up a unit's database transactions for the units table:
+// "write committed (10 applied)", one per transaction, or a count by
+// outcome past maxUnitDBLines of them.
+func unitDBCell(txns []*history.DBTxn) string {
+	if len(txns) > maxUnitDBLines {
+		counts := map[string]int{}
+		for _, txn := range txns {
+			counts[txn.Outcome]++
+		}
+		return dbCounts(len(txns), counts)
+	}
+	parts := make([]string, len(txns))
+	for i, txn := range txns {
+		parts[i] = fmt.Sprintf("%s %s (%d applied", txn.Purpose, txn.Outcome, len(txn.Applied))
+		if len(txn.Skipped) > 0 {
+			parts[i] += fmt.Sprintf(", %d skipped", len(txn.Skipped))
+		}
+		parts[i] += ")"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// addDBTable counts h's database transactions by outcome and lays out
+// their table in pages, as addUnitTable does for units; drawn says which
+// have a mark of their own to link to.
+func (p *page) addDBTable(h history.History, l unitLinker, drawn map[int]bool) {
+	counts := map[string]int{}
+	var rows []dbRow
+	for i, ev := range h.Events {
+		txn := ev.DB
+		if txn == nil {
+			continue
+		}
+		p.DBTxns++
+		counts[txn.Outcome]++
+		if len(rows) == maxUnitRows {
+			p.MoreDB++
+			continue
+		}
+		r := dbRow{Instance: ev.Instance, At: at(ev.T), Purpose: txn.Purpose,
+			Outcome: txn.Outcome, Class: dbOutcomeClass(txn.Outcome), Reason: txn.Reason,
+			Positions: offsetList(txn.Positions),
+			Applied:   strings.Join(txn.Applied, " "), Skipped: strings.Join(txn.Skipped, " "),
+			NApplied: len(txn.Applied), NSkipped: len(txn.Skipped)}
+		if drawn[i] {
+			r.Href = "#" + dbAnchor(i)
+		}
+		if txn.Unit != "" {
+			r.Unit = l.link(txn.Unit)
+		}
+		if txn.Epoch != 0 {
+			r.Epoch = strconv.FormatInt(txn.Epoch, 10)
+		}
+		rows = append(rows, r)
+	}
+	p.DB = p.DBTxns > 0
+	if p.DB {
+		p.DBOutcomes = dbCounts(p.DBTxns, counts)
+	}
+	for from := 0; from < len(rows); from += unitPageSize {
+		to := min(from+unitPageSize, len(rows))
+		p.DBPages = append(p.DBPages, dbPage{From: from + 1, To: to, Rows: rows[from:to]})
+	}
+}
+
 // evidenceRecords are the records of a shown anomaly, capped: an anomaly
 // about a whole partition can name thousands.
 func evidenceRecords(a invariants.Anomaly) []history.Record {
 	return a.Records[:min(len(a.Records), maxEvidence)]
+}
+
+// evidenceRows are the database rows of a shown anomaly, capped as its
+// records are.
+func evidenceRows(a invariants.Anomaly) []history.Row {
+	return a.Rows[:min(len(a.Rows), maxEvidence)]
 }
 
 // anomalySummary reads "76 anomalies: 20 inventory-fold, 56 duplicate-output",

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -30,6 +31,21 @@ const (
 	maxNotes = 200
 )
 
+// Geometry of the database row. A History with database transactions
+// (history.KindDB) gets one in every lane, below the unit bars, and its
+// lanes grow to make room: the loads and other marks below the bars move
+// down by dbShift. A History without any keeps the layout it always had.
+const (
+	dbLaneHeight = 66.0
+	dbRowTop     = 40.0
+	dbRowHeight  = 10.0
+	dbMarkW      = 4.0
+	dbShift      = 14
+	// noteY is where an aggregated lane says how many units it holds.
+	noteY   = 44
+	dbNoteY = 62
+)
+
 // timeline is the laid-out SVG: everything the template needs, with
 // positions already computed.
 type timeline struct {
@@ -42,9 +58,16 @@ type timeline struct {
 	Lanes                              []lane
 	// Notes are run-wide events (no instance), drawn across every lane.
 	Notes []mark
+	// DB says whether lanes have a database row, at DBRowTop, DBRowHeight
+	// high; NoteY is where an aggregated lane's unit count goes.
+	DB               bool
+	DBRowTop, DBRowH float64
+	NoteY            int
 	// drawn holds the ids of units that have a bar of their own, the only
-	// ones a link can point at.
-	drawn map[string]bool
+	// ones a link can point at; drawnDB the events (by index in the
+	// History) of the database transactions that have a mark of their own.
+	drawn   map[string]bool
+	drawnDB map[int]bool
 }
 
 type tick struct {
@@ -62,6 +85,13 @@ type lane struct {
 	Buckets []bar
 	Bars    []bar
 	Marks   []mark
+	// DBTxns counts the lane's database transactions. Past
+	// maxBarsPerLane of them, DBBuckets aggregate them by time, and
+	// DBMarks keep only those of units in keep.
+	DBTxns       int
+	DBAggregated bool
+	DBBuckets    []bar
+	DBMarks      []bar
 }
 
 // band is one assignment held from X to X+W.
@@ -114,29 +144,42 @@ type placedUnit struct {
 // buildTimeline lays out h: one lane per instance, sorted by name. Units in
 // keep are always drawn on their own, even in an aggregated lane, so that
 // links from anomalies land on a bar.
+//
+// A History with database transactions gets a database row in every lane:
+// each transaction a mark at the time its outcome was recorded, coloured by
+// that outcome, filled for a unit's write and outlined for a claim, and a
+// unit's tooltip lists the database transactions it made.
 func buildTimeline(h history.History, anchor map[string]string, keep map[string]bool) timeline {
 	names, span := laneNamesAndSpan(h)
 	x := func(t time.Duration) float64 { return plotLeft + float64(t)/float64(span)*plotWidth }
+	hasDB := slices.ContainsFunc(h.Events, func(ev history.Event) bool { return ev.DB != nil })
+	lh, shift, ny := laneHeight, 0, noteY
+	if hasDB {
+		lh, shift, ny = dbLaneHeight, dbShift, dbNoteY
+	}
 	tl := timeline{
 		Width: plotLeft + plotWidth + plotRight,
-		Left:  plotLeft, Right: plotLeft + plotWidth, PlotWidth: plotWidth, LaneHeight: laneHeight,
-		AxisY:  float64(len(names)) * laneHeight,
-		Height: float64(len(names))*laneHeight + axisHeight,
-		drawn:  map[string]bool{},
+		Left:  plotLeft, Right: plotLeft + plotWidth, PlotWidth: plotWidth, LaneHeight: lh,
+		AxisY:  float64(len(names)) * lh,
+		Height: float64(len(names))*lh + axisHeight,
+		DB:     hasDB, DBRowTop: dbRowTop, DBRowH: dbRowHeight, NoteY: ny,
+		drawn:   map[string]bool{},
+		drawnDB: map[int]bool{},
 	}
 	tl.Ticks = ticks(span, x)
 
-	ly := newLayout(names, x)
-	for _, ev := range h.Events {
+	ly := newLayout(names, x, lh, shift)
+	for i, ev := range h.Events {
 		if ev.Instance == "" {
 			tl.addNote(ev, x)
 			continue
 		}
-		ly.place(ev)
+		ly.place(i, ev)
 	}
 	for i := range ly.lanes {
 		ly.closeBand(i, span)
 		ly.drawUnits(i, span, anchor, keep, tl.drawn)
+		ly.drawDB(i, span, keep, tl.drawnDB)
 	}
 	tl.Lanes = ly.lanes
 	return tl
@@ -180,8 +223,13 @@ type layout struct {
 	names []string
 	index map[string]int
 	x     func(time.Duration) float64
+	// shift moves the marks below the unit row down, past a database row.
+	shift int
 	lanes []lane
 	units [][]placedUnit
+	dbs   [][]placedDB
+	// unitDB holds each unit's database transactions, for its tooltip.
+	unitDB map[string][]*history.DBTxn
 	// prev is the time of each instance's last event (when seen says it had
 	// one): where its next unit began, since a unit's event marks its end.
 	prev []time.Duration
@@ -191,26 +239,29 @@ type layout struct {
 	held []*heldAssignment
 }
 
-func newLayout(names []string, x func(time.Duration) float64) *layout {
+func newLayout(names []string, x func(time.Duration) float64, laneH float64, shift int) *layout {
 	ly := &layout{
-		names: names, index: map[string]int{}, x: x,
-		lanes: make([]lane, len(names)),
-		units: make([][]placedUnit, len(names)),
-		prev:  make([]time.Duration, len(names)),
-		seen:  make([]bool, len(names)),
-		held:  make([]*heldAssignment, len(names)),
+		names: names, index: map[string]int{}, x: x, shift: shift,
+		lanes:  make([]lane, len(names)),
+		units:  make([][]placedUnit, len(names)),
+		dbs:    make([][]placedDB, len(names)),
+		unitDB: map[string][]*history.DBTxn{},
+		prev:   make([]time.Duration, len(names)),
+		seen:   make([]bool, len(names)),
+		held:   make([]*heldAssignment, len(names)),
 	}
 	for i, n := range names {
-		ly.lanes[i] = lane{Name: n, Y: float64(i) * laneHeight}
+		ly.lanes[i] = lane{Name: n, Y: float64(i) * laneH}
 		ly.index[n] = i
 	}
 	return ly
 }
 
-// place takes one event of an instance: a unit is placed from the
-// instance's previous event to this one, an assignment opens a band, and
-// anything else but a unit or an assignment is drawn as a point mark.
-func (ly *layout) place(ev history.Event) {
+// place takes event idx of the History, an instance's: a unit is placed
+// from the instance's previous event to this one, an assignment opens a
+// band, a database transaction goes on the database row, and anything else
+// is drawn as a point mark.
+func (ly *layout) place(idx int, ev history.Event) {
 	i := ly.index[ev.Instance]
 	switch ev.Kind {
 	case history.KindUnit:
@@ -227,12 +278,20 @@ func (ly *layout) place(ev history.Event) {
 	case history.KindCrash, history.KindStop:
 		ly.closeBand(i, ev.T)
 	}
-	if ev.Kind != history.KindUnit && ev.Kind != history.KindAssign {
-		ly.lanes[i].Marks = append(ly.lanes[i].Marks, pointMark(ev, ly.x(ev.T)))
+	switch {
+	case ev.DB != nil:
+		ly.dbs[i] = append(ly.dbs[i], placedDB{idx, ev.DB, ev.T})
+		if ev.DB.Unit != "" {
+			ly.unitDB[ev.DB.Unit] = append(ly.unitDB[ev.DB.Unit], ev.DB)
+		}
+	case ev.Kind != history.KindUnit && ev.Kind != history.KindAssign:
+		ly.lanes[i].Marks = append(ly.lanes[i].Marks, pointMark(ev, ly.x(ev.T), ly.shift))
 	}
 	// A fault is the simulator acting on the instance, not the
-	// instance's own progress: the unit it interrupts began earlier.
-	if ev.Kind != history.KindFault {
+	// instance's own progress: the unit it interrupts began earlier. A
+	// unit's database write is part of the unit, whose event comes after
+	// it: the unit's bar starts where the unit did.
+	if ev.Kind != history.KindFault && (ev.DB == nil || ev.DB.Unit == "") {
 		ly.prev[i], ly.seen[i] = ev.T, true
 	}
 }
@@ -270,7 +329,7 @@ func (ly *layout) drawUnits(i int, span time.Duration, anchor map[string]string,
 		if ln.Aggregated {
 			cls += " kept"
 		}
-		b := bar{X: end - w, W: w, Class: cls, Title: unitTitle(pu.u, pu.end)}
+		b := bar{X: end - w, W: w, Class: cls, Title: unitTitle(pu.u, pu.end) + unitDBLines(ly.unitDB[pu.u.ID])}
 		// A History that repeats a unit id gets one anchor, on the
 		// first bar, so that ids stay unique.
 		if !drawn[pu.u.ID] {
@@ -282,9 +341,10 @@ func (ly *layout) drawUnits(i int, span time.Duration, anchor map[string]string,
 }
 
 // pointMark draws an event that has no duration as a small shape at x, in
-// lane coordinates: faults on top, crashes on the unit row, loads below.
-func pointMark(ev history.Event, x float64) mark {
-	m := mark{Class: "m-other", Title: eventTitle(ev), D: fmt.Sprintf("M%s 44h4v4h-4z", num(x-2))}
+// lane coordinates: faults on top, crashes on the unit row, loads below
+// (shift lower, under a database row).
+func pointMark(ev history.Event, x float64, shift int) mark {
+	m := mark{Class: "m-other", Title: eventTitle(ev), D: fmt.Sprintf("M%s %dh4v4h-4z", num(x-2), 44+shift)}
 	switch ev.Kind {
 	case history.KindCrash:
 		m.Class, m.D = "m-crash", fmt.Sprintf("M%s 23l10 10m0-10l-10 10", num(x-5))
@@ -295,7 +355,7 @@ func pointMark(ev history.Event, x float64) mark {
 	case history.KindFault:
 		m.Class, m.D = "m-fault", fmt.Sprintf("M%s 2h12l-6 10z", num(x-6))
 	case history.KindLoad:
-		m.Class, m.D = "m-load", fmt.Sprintf("M%s 40l4 4-4 4-4-4z", num(x))
+		m.Class, m.D = "m-load", fmt.Sprintf("M%s %dl4 4-4 4-4-4z", num(x), 40+shift)
 	}
 	return m
 }
@@ -407,4 +467,211 @@ func num(f float64) string {
 // at is a time for prose and tooltips: seconds() without the padding.
 func at(d time.Duration) string {
 	return strings.TrimSpace(seconds(d))
+}
+
+// placedDB is a database transaction of a lane: idx is its event's index in
+// the History, t the time its outcome was recorded.
+type placedDB struct {
+	idx int
+	txn *history.DBTxn
+	t   time.Duration
+}
+
+// dbOutcomeOrder orders database outcomes from best to worst: a bucket, and
+// a pile of marks at one instant, shows the worst.
+var dbOutcomeOrder = []string{history.DBCommitted, history.DBRolledBack, history.DBUnknown, history.DBRefused}
+
+// dbRank is an outcome's place in dbOutcomeOrder; one this package does not
+// know ranks as unknown.
+func dbRank(outcome string) int {
+	if r := slices.Index(dbOutcomeOrder, outcome); r >= 0 {
+		return r
+	}
+	return slices.Index(dbOutcomeOrder, history.DBUnknown)
+}
+
+// dbOutcomeClass maps a database outcome to its CSS class; an outcome this
+// package does not know is drawn as unknown.
+func dbOutcomeClass(outcome string) string {
+	if slices.Contains(dbOutcomeOrder, outcome) {
+		return "d-" + outcome
+	}
+	return "d-unknown"
+}
+
+// dbClass is the CSS class of a transaction's mark: its outcome's colour,
+// filled for a unit's write, outlined for a claim.
+func dbClass(txn *history.DBTxn) string {
+	cls := "db " + dbOutcomeClass(txn.Outcome)
+	if txn.Purpose == "claim" {
+		cls += " db-claim"
+	}
+	return cls
+}
+
+// drawDB draws lane i's database transactions on its database row: a mark
+// each, ending at the time its outcome was recorded, or, past
+// maxBarsPerLane, time buckets coloured by their worst outcome plus a mark
+// for each transaction of a unit in keep. Marks at one instant are drawn
+// worst last, so that a refused or lost write is never hidden under a
+// commit. drawn records the events that got a mark.
+func (ly *layout) drawDB(i int, span time.Duration, keep map[string]bool, drawn map[int]bool) {
+	ln, ds := &ly.lanes[i], ly.dbs[i]
+	ln.DBTxns = len(ds)
+	ln.DBAggregated = len(ds) > maxBarsPerLane
+	if ln.DBAggregated {
+		ln.DBBuckets = dbBuckets(ds, span, ly.x)
+	}
+	ds = slices.Clone(ds)
+	slices.SortStableFunc(ds, func(a, b placedDB) int {
+		return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(dbRank(a.txn.Outcome), dbRank(b.txn.Outcome)))
+	})
+	for _, d := range ds {
+		if ln.DBAggregated && !keep[d.txn.Unit] {
+			continue
+		}
+		end := ly.x(d.t)
+		cls := dbClass(d.txn)
+		if ln.DBAggregated {
+			cls += " kept"
+		}
+		ln.DBMarks = append(ln.DBMarks, bar{Anchor: dbAnchor(d.idx), X: end - dbMarkW, W: dbMarkW, Class: cls,
+			Title: dbTitle(ly.names[i], d.txn, d.t)})
+		drawn[d.idx] = true
+	}
+}
+
+// dbAnchor is the element id of the mark of the database transaction at
+// event idx of the History.
+func dbAnchor(idx int) string { return "db-" + strconv.Itoa(idx) }
+
+// dbBuckets cuts the time axis into maxBarsPerLane equal buckets and draws
+// one bar for each bucket holding database transactions, coloured by its
+// worst outcome.
+func dbBuckets(ds []placedDB, span time.Duration, x func(time.Duration) float64) []bar {
+	type bucket struct {
+		counts map[string]int
+		worst  string
+		n      int
+	}
+	bs := make([]bucket, maxBarsPerLane)
+	for _, d := range ds {
+		k := min(int(int64(d.t)*maxBarsPerLane/int64(span)), maxBarsPerLane-1)
+		b := &bs[k]
+		if b.counts == nil {
+			b.counts = map[string]int{}
+			b.worst = d.txn.Outcome
+		}
+		b.counts[d.txn.Outcome]++
+		b.n++
+		if dbRank(d.txn.Outcome) > dbRank(b.worst) {
+			b.worst = d.txn.Outcome
+		}
+	}
+	w := plotWidth / maxBarsPerLane
+	var bars []bar
+	for k, b := range bs {
+		if b.n == 0 {
+			continue
+		}
+		from := time.Duration(int64(span) * int64(k) / maxBarsPerLane)
+		to := time.Duration(int64(span) * int64(k+1) / maxBarsPerLane)
+		bars = append(bars, bar{X: x(from), W: w, Class: "db " + dbOutcomeClass(b.worst),
+			Title: fmt.Sprintf("%s–%s: %s", at(from), at(to), dbCounts(b.n, b.counts))})
+	}
+	return bars
+}
+
+// dbCounts reads "12 database transactions: 10 committed, 2 refused",
+// known outcomes first in a fixed order, then any others sorted.
+func dbCounts(n int, counts map[string]int) string {
+	var parts []string
+	for _, o := range dbOutcomeOrder {
+		if c := counts[o]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, o))
+		}
+	}
+	var others []string
+	for o := range counts {
+		if !slices.Contains(dbOutcomeOrder, o) {
+			others = append(others, o)
+		}
+	}
+	slices.Sort(others)
+	for _, o := range others {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
+	}
+	return Count(n, "database transaction", "database transactions") + ": " + strings.Join(parts, ", ")
+}
+
+// maxTitleIDs bounds the input ids a tooltip lists; the table of database
+// transactions lists them all.
+const maxTitleIDs = 20
+
+// dbTitle is the tooltip of a database transaction of instance inst,
+// recorded at t: what it was for, its outcome, the epoch and positions it
+// held, the inputs it applied and skipped, and why it did not commit.
+func dbTitle(inst string, txn *history.DBTxn, t time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "database %s", dbPurpose(txn))
+	fmt.Fprintf(&b, " by %s, %s at %s", inst, txn.Outcome, at(t))
+	if txn.Epoch != 0 || len(txn.Positions) > 0 {
+		fmt.Fprintf(&b, "\nepoch %d", txn.Epoch)
+		if len(txn.Positions) > 0 {
+			fmt.Fprintf(&b, "; positions %s", offsetList(txn.Positions))
+		}
+	}
+	if len(txn.Applied) > 0 {
+		fmt.Fprintf(&b, "\napplied %d: %s", len(txn.Applied), idList(txn.Applied, maxTitleIDs))
+	}
+	if len(txn.Skipped) > 0 {
+		fmt.Fprintf(&b, "\nskipped %d: %s", len(txn.Skipped), idList(txn.Skipped, maxTitleIDs))
+	}
+	if txn.Reason != "" {
+		fmt.Fprintf(&b, "\nreason: %s", txn.Reason)
+	}
+	return b.String()
+}
+
+// dbPurpose names a transaction: "claim", or "write of a.1#3".
+func dbPurpose(txn *history.DBTxn) string {
+	if txn.Unit != "" {
+		return txn.Purpose + " of " + txn.Unit
+	}
+	return txn.Purpose
+}
+
+// idList joins ids with spaces, the first limit of them ("… and 12 more").
+func idList(ids []string, limit int) string {
+	if len(ids) <= limit {
+		return strings.Join(ids, " ")
+	}
+	return strings.Join(ids[:limit], " ") + fmt.Sprintf(" … and %d more", len(ids)-limit)
+}
+
+// maxUnitDBLines bounds the database transactions a unit's tooltip lists.
+const maxUnitDBLines = 3
+
+// unitDBLines are the lines a unit's tooltip adds for the database
+// transactions it made: one each, "database write committed: 10 applied,
+// 0 skipped; positions orders/0:10". None for a unit without any.
+func unitDBLines(txns []*history.DBTxn) string {
+	var b strings.Builder
+	for k, txn := range txns {
+		if k == maxUnitDBLines {
+			fmt.Fprintf(&b, "\n… and %s more", Count(len(txns)-k, "database transaction", "database transactions"))
+			break
+		}
+		b.WriteString("\n" + dbSummary(txn))
+	}
+	return b.String()
+}
+
+// dbSummary is one line on a database transaction of a unit.
+func dbSummary(txn *history.DBTxn) string {
+	s := fmt.Sprintf("database %s %s: %d applied, %d skipped", txn.Purpose, txn.Outcome, len(txn.Applied), len(txn.Skipped))
+	if len(txn.Positions) > 0 {
+		s += "; positions " + offsetList(txn.Positions)
+	}
+	return s
 }

@@ -23,12 +23,25 @@ func WriteMarkdown(w io.Writer, t Table, p Provenance) error {
 		faults = "swarm faults (each seed picks its fault families and rates)"
 	}
 	wall := (time.Duration(t.WallMs * float64(time.Millisecond))).Round(time.Second)
-	fmt.Fprintf(w, "Written by `%s` on %s (%s): seeds %d-%d, %s, %v wall.\n\n",
-		p.Command, p.When.UTC().Format("2006-01-02"), p.Machine, t.First, t.Last, faults, wall)
+	scenario := ""
+	if t.Scenario != "" {
+		scenario = "scenario `" + t.Scenario + "`, "
+	}
+	fmt.Fprintf(w, "Written by `%s` on %s (%s): %sseeds %d-%d, %s, %v wall.\n\n",
+		p.Command, p.When.UTC().Format("2006-01-02"), p.Machine, scenario, t.First, t.Last, faults, wall)
 	fmt.Fprintln(w, "| mode | detected | rate | median seeds to detection | first seed | wall to first | minimal faults (fired) | anomaly kinds |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, r := range t.Rows {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells(r, "`"+r.Mode+"`"), " | "))
+	}
+	var alarms []string
+	for _, r := range t.Rows {
+		if n := r.FalseAlarms(); n > 0 {
+			alarms = append(alarms, fmt.Sprintf("`%s` failed %d of %d seeds (first seed %d)", r.Mode, n, r.Seeds, r.FirstSeed))
+		}
+	}
+	if len(alarms) > 0 {
+		fmt.Fprintf(w, "\n**False alarms** (modes that keep exactly-once, caught: a checker or the simulator is wrong): %s.\n", strings.Join(alarms, "; "))
 	}
 	var notes []string
 	for _, r := range t.Rows {

@@ -1,8 +1,11 @@
 // Package scoreboard measures what eosim is worth: it runs every
-// processing guarantee (the correct exactly_once_v2 as the control, the
+// processing guarantee of a scenario (its correct one as the control:
+// exactly_once_v2 for orders, db_positions_fenced for orders-db; then the
 // weaker modes and the mistake modes) over one fixed range of seeds with
 // the same faults, and reports, per mode, how often and how fast the
-// checkers catch it and how small a schedule still shows it.
+// checkers catch it and how small a schedule still shows it. A mode that
+// keeps exactly-once (engine.Guarantee.KeepsExactlyOnce) must never be
+// caught: any detection of one is a false alarm.
 //
 // It owns the measuring and the table; sim runs each seed, and the caller
 // says how (each run needs its own synctest bubble).
@@ -14,12 +17,14 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/internal/pool"
 	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/scenarios"
 	"github.com/eosim/eosim/sim"
 )
 
@@ -28,7 +33,9 @@ type Config struct {
 	// Base is the run every seed starts from (scenario, faults, swarm);
 	// its Seed and Guarantee are set per run.
 	Base sim.Config
-	// Modes are the guarantees to score; the first is the control.
+	// Modes are the guarantees to score; the first is the control. Each
+	// must be one the scenario runs under; empty scores them all
+	// (ModesFor).
 	Modes []engine.Guarantee
 	// First and Last bound the seed range, inclusive.
 	First, Last uint64
@@ -40,21 +47,75 @@ type Config struct {
 	Workers int
 }
 
-// DefaultConfig scores every guarantee over seeds 1-200 in swarm mode
-// (each seed picks its fault families, so the range covers them all).
+// DefaultConfig scores every guarantee of the default scenario over seeds
+// 1-200 in swarm mode (each seed picks its fault families, so the range
+// covers them all). For another scenario, set Base.Scenario and Modes
+// (ModesFor), and Base.Guarantee to the control if Base is validated.
 func DefaultConfig() Config {
 	base := sim.DefaultConfig()
 	base.Swarm = true
-	return Config{Base: base, Modes: engine.Guarantees(), First: 1, Last: 200, ShrinkRuns: 120}
+	modes, err := ModesFor(base.Scenario)
+	if err != nil {
+		panic(err) // the default scenario is always registered
+	}
+	return Config{Base: base, Modes: modes, First: 1, Last: 200, ShrinkRuns: 120}
+}
+
+// ModesFor returns the guarantees a scoreboard of scenario scores: every one
+// the scenario runs under, its first, which keeps exactly-once, the
+// control.
+func ModesFor(scenario string) ([]engine.Guarantee, error) {
+	sc, err := scenarios.Lookup(scenario)
+	if err != nil {
+		return nil, fmt.Errorf("scoreboard: %w", err)
+	}
+	gs := sc.Guarantees()
+	if len(gs) == 0 || !gs[0].KeepsExactlyOnce() {
+		return nil, fmt.Errorf("scoreboard: scenario %s has no guarantee that keeps exactly-once to be the control", scenario)
+	}
+	return gs, nil
+}
+
+// PickModes returns the control of scenario (its first guarantee) followed
+// by the guarantees named, each once, in the order given: the rows of a
+// scoreboard narrowed to a few modes. A name the scenario does not run
+// under is an error.
+func PickModes(scenario string, names []string) ([]engine.Guarantee, error) {
+	all, err := ModesFor(scenario)
+	if err != nil {
+		return nil, err
+	}
+	modes := all[:1:1]
+	for _, name := range names {
+		g, err := engine.ParseGuarantee(name)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(all, g) {
+			return nil, fmt.Errorf("scenario %s does not run under guarantee %s (want one of %s)", scenario, g, joinModes(all))
+		}
+		if !slices.Contains(modes, g) {
+			modes = append(modes, g)
+		}
+	}
+	return modes, nil
+}
+
+func joinModes(gs []engine.Guarantee) string {
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = string(g)
+	}
+	return strings.Join(names, ", ")
 }
 
 // Row is one mode's score.
 type Row struct {
 	Mode    string `json:"mode"`
 	Control bool   `json:"control,omitempty"`
-	// ExactlyOnce says the mode keeps exactly-once (the control, and
-	// modes like fresh_txn_id that KIP-447 makes safe): any detection is
-	// a false alarm.
+	// ExactlyOnce says the mode keeps exactly-once (the control; modes
+	// like fresh_txn_id that KIP-447 makes safe; db_idempotent beside
+	// db_positions_fenced): any detection is a false alarm.
 	ExactlyOnce bool `json:"exactly_once"`
 	Seeds       int  `json:"seeds"`
 	// Detected counts the seeds whose verdict was fail; Unknown those that
@@ -97,11 +158,13 @@ type Row struct {
 
 // Table is a scoreboard: one row per mode, the control first.
 type Table struct {
-	First  uint64  `json:"first_seed"`
-	Last   uint64  `json:"last_seed"`
-	Swarm  bool    `json:"swarm"`
-	Rows   []Row   `json:"rows"`
-	WallMs float64 `json:"wall_ms"`
+	// Scenario is the workload every run used.
+	Scenario string  `json:"scenario"`
+	First    uint64  `json:"first_seed"`
+	Last     uint64  `json:"last_seed"`
+	Swarm    bool    `json:"swarm"`
+	Rows     []Row   `json:"rows"`
+	WallMs   float64 `json:"wall_ms"`
 }
 
 // Progress hears about each run as it ends (one call at a time).
@@ -126,8 +189,17 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 	if cfg.Last < cfg.First {
 		return Table{}, fmt.Errorf("scoreboard: seed range %d-%d is empty", cfg.First, cfg.Last)
 	}
+	all, err := ModesFor(cfg.Base.Scenario)
+	if err != nil {
+		return Table{}, err
+	}
 	if len(cfg.Modes) == 0 {
-		return Table{}, fmt.Errorf("scoreboard: no modes to score")
+		cfg.Modes = all
+	}
+	for _, m := range cfg.Modes {
+		if !slices.Contains(all, m) {
+			return Table{}, fmt.Errorf("scoreboard: scenario %s does not run under guarantee %s (want one of %s)", cfg.Base.Scenario, m, joinModes(all))
+		}
 	}
 	start := time.Now()
 	seeds := int(cfg.Last-cfg.First) + 1
@@ -160,7 +232,7 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 	}
 	pool.Run(ctx, cfg.Workers, len(jobs), func(i int) { jobs[i]() })
 
-	t := Table{First: cfg.First, Last: cfg.Last, Swarm: cfg.Base.Swarm}
+	t := Table{Scenario: cfg.Base.Scenario, First: cfg.First, Last: cfg.Last, Swarm: cfg.Base.Swarm}
 	for m, mode := range cfg.Modes {
 		row := tally(mode, outcomes[m])
 		row.Control = m == 0
@@ -268,6 +340,16 @@ func MedianSeedsToDetection(detected []bool) int {
 	}
 	sort.Ints(dist)
 	return dist[(n-1)/2]
+}
+
+// FalseAlarms counts the seeds that caught a mode that keeps exactly-once:
+// each is a checker, or the simulator, wrong. Zero for any other mode,
+// whose detections are catches.
+func (r Row) FalseAlarms() int {
+	if !r.ExactlyOnce {
+		return 0
+	}
+	return r.Detected
 }
 
 // KindNames returns the kinds of r, sorted.

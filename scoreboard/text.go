@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/eosim/eosim/engine"
 )
 
 // WriteText prints the table for a terminal, then the shrunk schedule of
@@ -16,7 +18,11 @@ func WriteText(w io.Writer, t Table) error {
 	if t.Swarm {
 		faults = "swarm: each seed picks its fault families and rates"
 	}
-	fmt.Fprintf(w, "scoreboard: seeds %d-%d, faults %s\n\n", t.First, t.Last, faults)
+	scenario := ""
+	if t.Scenario != "" {
+		scenario = "; scenario " + t.Scenario
+	}
+	fmt.Fprintf(w, "scoreboard: seeds %d-%d, faults %s%s\n\n", t.First, t.Last, faults, scenario)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "mode\tdetected\trate\tmedian seeds to detection\tfirst seed\twall to first\tminimal faults\tanomaly kinds")
 	for _, r := range t.Rows {
@@ -24,6 +30,12 @@ func WriteText(w io.Writer, t Table) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, r := range t.Rows {
+		if n := r.FalseAlarms(); n > 0 {
+			fmt.Fprintf(w, "false alarm: %s keeps exactly-once, yet %d of %d seeds failed (first seed %d): a checker or the simulator is wrong\n",
+				r.Mode, n, r.Seeds, r.FirstSeed)
+		}
 	}
 	for _, r := range t.Rows {
 		if r.Unknown > 0 || r.Stuck > 0 || r.Errors > 0 {
@@ -55,13 +67,11 @@ func WriteJSON(w io.Writer, t Table) error {
 	return err
 }
 
-// cells are a row's columns as text, its mode written as mode.
+// cells are a row's columns as text, its mode written as mode and marked
+// as the control or as another mode that keeps exactly-once.
 func cells(r Row, mode string) []string {
-	switch {
-	case r.Control:
-		mode += " (control)"
-	case r.ExactlyOnce:
-		mode += " (safe: KIP-447)"
+	if n := note(r); n != "" {
+		mode += " (" + n + ")"
 	}
 	return []string{mode, fmt.Sprintf("%d/%d", r.Detected, r.Seeds), fmt.Sprintf("%.1f%%", 100*r.Rate),
 		orDash(r.MedianSeedsToDetection > 0, fmt.Sprint(r.MedianSeedsToDetection)),
@@ -69,6 +79,20 @@ func cells(r Row, mode string) []string {
 		orDash(r.FirstSeed > 0, (time.Duration(r.WallToFirstMs * float64(time.Millisecond))).Round(time.Millisecond).String()),
 		orDash(r.MinimalFaults >= 0, fmt.Sprint(r.MinimalFaults)),
 		orDash(len(r.Kinds) > 0, kindCounts(r))}
+}
+
+// note marks the control and the other modes that keep exactly-once, whose
+// every detection is a false alarm: fresh_txn_id with why it is safe.
+func note(r Row) string {
+	switch {
+	case r.Control:
+		return "control"
+	case r.ExactlyOnce && r.Mode == string(engine.FreshTransactionalID):
+		return "safe: KIP-447"
+	case r.ExactlyOnce:
+		return "keeps exactly-once"
+	}
+	return ""
 }
 
 func kindCounts(r Row) string {
