@@ -273,19 +273,11 @@ func (in *Instance) dbUnit(ctx context.Context, recs []*kgo.Record) (StepResult,
 		return StepResult{}, nil
 	}
 	g := in.cfg.Guarantee
-	w := &unitOfWork{u: &history.Unit{ID: in.nextUnitID(), Transactional: g.transactional()}, recs: recs}
 	ctx = in.runCtx(ctx)
-	for _, r := range recs {
-		w.u.Consumed = append(w.u.Consumed, topicread.Convert(r))
-	}
 	res := StepResult{Records: len(recs)}
-	if in.hit(AfterPoll, w, 0) {
-		return res, in.crashUnit(w, AfterPoll, history.Crashed)
-	}
-	if w.u.Transactional {
-		if err := in.beginTxn(); err != nil {
-			return res, in.failUnit(w, history.Aborted, fmt.Errorf("beginning transaction: %w", err))
-		}
+	w, err := in.beginUnit(recs, false)
+	if err != nil {
+		return res, err
 	}
 	for i := range recs {
 		if g == DBInsideKafkaTxn {

@@ -135,8 +135,8 @@ const (
 	// DBContiguousDedup is db_positions_fenced whose deduplication takes
 	// input offsets to be contiguous: a record is new only if its offset
 	// is the last applied one plus one. Symptom: transaction markers and
-	// aborted input leave gaps, and every record after one is dropped as
-	// already applied: lost effects.
+	// aborted input leave gaps, and the first record after each gap is
+	// dropped as already applied: lost effects.
 	DBContiguousDedup Guarantee = "db_contiguous_dedup"
 	// DBAutoCommit uses the consumer's auto-commit: the offsets of what
 	// earlier polls returned are committed at a poll, every five seconds,

@@ -95,24 +95,11 @@ func (in *Instance) unit(ctx context.Context, recs []*kgo.Record) (StepResult, e
 }
 
 func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried bool) (StepResult, error) {
-	id := in.nextUnitID()
 	ctx = in.runCtx(ctx)
-	w := &unitOfWork{
-		u:       &history.Unit{ID: id, Transactional: in.cfg.Guarantee.transactional()},
-		recs:    recs,
-		retried: retried,
-	}
-	for _, r := range recs {
-		w.u.Consumed = append(w.u.Consumed, topicread.Convert(r))
-	}
 	res := StepResult{Records: len(recs)}
-	if in.hit(AfterPoll, w, 0) {
-		return res, in.crashUnit(w, AfterPoll, history.Crashed)
-	}
-	if w.u.Transactional {
-		if err := in.beginTxn(); err != nil {
-			return res, in.failUnit(w, history.Aborted, fmt.Errorf("beginning transaction: %w", err))
-		}
+	w, err := in.beginUnit(recs, retried)
+	if err != nil {
+		return res, err
 	}
 	for i, r := range recs {
 		pc, err := in.process(ctx, r, w)
@@ -169,6 +156,29 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 		return res, fmt.Errorf("%s at %s: %w", in.cfg.Name, AfterCommit, ErrCrashed)
 	}
 	return res, nil
+}
+
+// beginUnit opens a unit of work on recs: its id and consumed records, the
+// after-poll crash point and, under a transaction, the transaction. An error
+// means the unit ended there (recorded).
+func (in *Instance) beginUnit(recs []*kgo.Record, retried bool) (*unitOfWork, error) {
+	w := &unitOfWork{
+		u:       &history.Unit{ID: in.nextUnitID(), Transactional: in.cfg.Guarantee.transactional()},
+		recs:    recs,
+		retried: retried,
+	}
+	for _, r := range recs {
+		w.u.Consumed = append(w.u.Consumed, topicread.Convert(r))
+	}
+	if in.hit(AfterPoll, w, 0) {
+		return w, in.crashUnit(w, AfterPoll, history.Crashed)
+	}
+	if w.u.Transactional {
+		if err := in.beginTxn(); err != nil {
+			return w, in.failUnit(w, history.Aborted, fmt.Errorf("beginning transaction: %w", err))
+		}
+	}
+	return w, nil
 }
 
 // process runs the processor on one record; under peek_side_effect its

@@ -3,6 +3,9 @@
 # <!-- scoreboard:begin --> and <!-- scoreboard:end --> lines: the README's
 # table is what this command printed, with its command, date and machine.
 # About 5 minutes on 2 idle cores; extra arguments go to simrun (-seeds 1-50).
+# With -scenario NAME the table goes between <!-- scoreboard-NAME:begin -->
+# and <!-- scoreboard-NAME:end --> instead (the database modes:
+# scripts/readme-scoreboard.sh -scenario orders-db).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/simrun
@@ -13,11 +16,18 @@ table=$(mktemp)
 # written, and so is the failure (the script fails after writing it).
 status=0
 "$bin" -scoreboard -markdown "$@" >"$table" || status=$?
-python3 - "$table" <<'PY'
+marker=scoreboard
+args=("$@")
+for i in "${!args[@]}"; do
+	if [[ ${args[$i]} == -scenario && $((i + 1)) -lt ${#args[@]} && ${args[$((i + 1))]} != orders ]]; then
+		marker="scoreboard-${args[$((i + 1))]}"
+	fi
+done
+python3 - "$table" "$marker" <<'PY'
 import sys
 table = open(sys.argv[1]).read().rstrip("\n")
 readme = open("README.md").read()
-begin, end = "<!-- scoreboard:begin -->\n", "<!-- scoreboard:end -->"
+begin, end = "<!-- %s:begin -->\n" % sys.argv[2], "<!-- %s:end -->" % sys.argv[2]
 i, j = readme.index(begin) + len(begin), readme.index(end)
 open("README.md", "w").write(readme[:i] + table + "\n" + readme[j:])
 PY

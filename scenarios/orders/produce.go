@@ -46,25 +46,9 @@ func Produce(ctx context.Context, opts []kgo.Opt, os []Order, partitions, batch 
 	for _, rs := range byPartition {
 		for len(rs) > 0 {
 			n := min(batch, len(rs))
-			var errs error
-			var mu sync.Mutex
-			for _, r := range rs[:n] {
-				cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
-					mu.Lock()
-					errs = errors.Join(errs, err)
-					mu.Unlock()
-				})
+			if err := ProduceBatch(ctx, cl, rs[:n]); err != nil {
+				return err
 			}
-			if err := cl.Flush(ctx); err != nil {
-				return fmt.Errorf("producing orders: %w", err)
-			}
-			if errs != nil {
-				return fmt.Errorf("producing orders: %w", errs)
-			}
-			// kgo's sink may still be draining when Flush returns and would
-			// take the next batch's first record alone; a pause lets it go
-			// idle (in a synctest bubble it costs no wall time).
-			time.Sleep(time.Millisecond)
 			for _, r := range rs[:n] {
 				hr := topicread.Convert(r)
 				rec.Record(history.Event{Kind: history.KindInput, Input: &hr})
@@ -72,5 +56,29 @@ func Produce(ctx context.Context, opts []kgo.Opt, os []Order, partitions, batch 
 			rs = rs[n:]
 		}
 	}
+	return nil
+}
+
+// ProduceBatch sends rs as one request (the client lingers until Flush) and
+// waits for them. kgo's sink may still be draining when Flush returns and
+// would take the next batch's first record alone; a pause lets it go idle
+// (in a synctest bubble it costs no wall time).
+func ProduceBatch(ctx context.Context, cl *kgo.Client, rs []*kgo.Record) error {
+	var errs error
+	var mu sync.Mutex
+	for _, r := range rs {
+		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+			mu.Lock()
+			errs = errors.Join(errs, err)
+			mu.Unlock()
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		return fmt.Errorf("producing orders: %w", err)
+	}
+	if errs != nil {
+		return fmt.Errorf("producing orders: %w", errs)
+	}
+	time.Sleep(time.Millisecond)
 	return nil
 }

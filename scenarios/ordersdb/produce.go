@@ -2,10 +2,8 @@ package ordersdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -116,25 +114,12 @@ func produceTxn(ctx context.Context, cl *kgo.Client, t txn, rec history.Recorder
 		return fmt.Errorf("beginning an input transaction on partition %d: %w", t.partition, err)
 	}
 	rs := make([]*kgo.Record, len(t.orders))
-	var errs error
-	var mu sync.Mutex
 	for i, o := range t.orders {
 		rs[i] = &kgo.Record{Topic: orders.OrdersTopic, Partition: t.partition, Key: []byte(o.Product), Value: []byte(o.Encode())}
-		cl.Produce(ctx, rs[i], func(_ *kgo.Record, err error) {
-			mu.Lock()
-			errs = errors.Join(errs, err)
-			mu.Unlock()
-		})
 	}
-	if err := cl.Flush(ctx); err != nil {
-		return fmt.Errorf("producing orders: %w", err)
+	if err := orders.ProduceBatch(ctx, cl, rs); err != nil {
+		return err
 	}
-	if errs != nil {
-		return fmt.Errorf("producing orders: %w", errs)
-	}
-	// As in orders.Produce: let kgo's sink go idle before the next batch
-	// (in a synctest bubble this costs no wall time).
-	time.Sleep(time.Millisecond)
 	if err := cl.EndTransaction(ctx, end); err != nil {
 		return fmt.Errorf("%s the input transaction of %d orders on partition %d: %w", what, len(rs), t.partition, err)
 	}
