@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
@@ -165,8 +167,47 @@ func (w *world) holdTxn(s *slot, a *armedDBFault) {
 	s.pausing = &armedFault{index: a.index, fault: a.fault}
 	s.resumeAt = time.Now().Add(d)
 	s.slowDB, s.held = true, true
+	if d > maxPollInterval {
+		s.evictAt = time.Now().Add(maxPollInterval)
+	}
 	close(s.paused)
 	<-s.resume
+}
+
+// maxPollInterval is how long a unit may be held at a slow database before
+// its member leaves the group. Java's consumer does so once poll() has not
+// been called for max.poll.interval.ms (five minutes by default; here
+// scaled down with the session timeout): its heartbeat thread sends
+// LeaveGroup and stops, and the member rejoins only at its next poll,
+// while the process goes on with what it polled. kgo has no such timer, so
+// the driver sends the LeaveGroup (by the member's instance id, as an
+// operator's leave does) and holds the member's traffic until its unit
+// ends, so that it cannot rejoin before. (A static member of Java's leaves
+// no group at a poll timeout; it stops heartbeating and its session
+// expires. The driver follows the dynamic members most deployments run.)
+// That is the zombie a slow database makes: out of the group, still
+// writing.
+const maxPollInterval = 12 * time.Second
+
+// evictSlow makes the members whose unit a slow database has held past
+// maxPollInterval leave the group.
+func (w *world) evictSlow(ctx context.Context) {
+	for _, s := range w.slots {
+		if s.pending == nil || s.evictAt.IsZero() || time.Now().Before(s.evictAt) {
+			continue
+		}
+		s.evictAt = time.Time{}
+		// Nothing of the member's goes out until its unit ends: no
+		// heartbeat, no rejoin (resumePaused lets it go).
+		w.settle()
+		w.asleep[s.in] = true
+		detail := fmt.Sprintf("left the group: its unit held past the poll interval (%v)", maxPollInterval)
+		if _, err := w.adm.LeaveGroup(ctx, kadm.LeaveGroup(w.cfg.AppID()).InstanceIDs(s.name)); err != nil {
+			detail = "could not leave the group: " + engine.Reason(err)
+		}
+		w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: string(faults.DBSlow), Detail: detail})
+		w.settle()
+	}
 }
 
 // lockDB takes the database's write lock from the world's connection, as

@@ -66,6 +66,8 @@ func TestDatabaseMistakesAreCaught(t *testing.T) {
 		{engine.DBPositionsUnfenced, []faults.Fault{{Step: 2, Kind: faults.Pause, Instance: "a", Point: engine.AfterPoll, PauseMs: 30_000}},
 			invariants.DBDuplicateEffect},
 		{engine.DBPositionsUnfenced, slowCommitThenJoin, invariants.DBDuplicateEffect},
+		{engine.DBPositionsUnfenced, []faults.Fault{{Step: 2, Kind: faults.DBSlow, Instance: "a", DelayMs: 30_000}},
+			invariants.DBDuplicateEffect},
 		{engine.DBInsideKafkaTxn, []faults.Fault{{Step: 2, Kind: faults.Crash, Instance: "a", Point: engine.BeforeCommit, RestartAfter: 1}},
 			invariants.DBDuplicateEffect},
 		{engine.DBContiguousDedup, nil, invariants.DBLostEffect},
@@ -129,6 +131,25 @@ func TestDatabaseFaultsTakeEffect(t *testing.T) {
 		require.Contains(t, faultEvents(res.History, "a"), "resumed")
 		refused := slices.ContainsFunc(dbTxns(res.History, "a"), func(x *history.DBTxn) bool { return x.Outcome == history.DBRefused })
 		require.True(t, refused, "a's held commit was not refused after c claimed its partitions")
+	})
+	// Held past the poll interval, a leaves the group on its own: b takes
+	// its partitions and claims them, and a's write is refused when it
+	// wakes. Held within it, a stays in the group and its write goes in.
+	t.Run("slow-past-poll-interval", func(t *testing.T) {
+		res := runDB(t, engine.DBPositionsFenced, faults.Fault{Step: 2, Kind: faults.DBSlow, Instance: "a", DelayMs: 30_000})
+		requirePass(t, res)
+		require.Contains(t, faultEvents(res.History, "a"), fmt.Sprintf("left the group: its unit held past the poll interval (%v)", maxPollInterval))
+		refused := slices.ContainsFunc(dbTxns(res.History, "a"), func(x *history.DBTxn) bool { return x.Outcome == history.DBRefused })
+		require.True(t, refused, "a's write was not refused after b claimed its partitions")
+		bTook := slices.ContainsFunc(events(res.History, history.KindAssign, "b"), func(ev history.Event) bool { return len(ev.Partitions) == 4 })
+		require.True(t, bTook, "b never took a's partitions")
+	})
+	t.Run("slow-within-poll-interval", func(t *testing.T) {
+		res := runDB(t, engine.DBPositionsFenced, faults.Fault{Step: 2, Kind: faults.DBSlow, Instance: "a", DelayMs: 5_000})
+		requirePass(t, res)
+		require.NotContains(t, strings.Join(faultEvents(res.History, "a"), "\n"), "left the group")
+		refused := slices.ContainsFunc(dbTxns(res.History, "a"), func(x *history.DBTxn) bool { return x.Outcome == history.DBRefused })
+		require.False(t, refused, "a was fenced though it never left the group")
 	})
 }
 

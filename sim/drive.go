@@ -144,13 +144,14 @@ func (w *world) anyPaused() bool {
 // resumePaused wakes the paused units whose pause is over and lets each run
 // to its end: a zombie that must find itself fenced.
 func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, err error) {
+	w.evictSlow(ctx)
 	for _, s := range w.slots {
 		if s.pending == nil || time.Now().Before(s.resumeAt) {
 			continue
 		}
 		kind := faults.Pause
 		if s.slowDB {
-			kind, s.slowDB = faults.DBSlow, false
+			kind, s.slowDB, s.evictAt = faults.DBSlow, false, time.Time{}
 		}
 		w.log.Record(history.Event{Kind: history.KindFault, Instance: s.name, Fault: string(kind), Detail: "resumed"})
 		// The client's held traffic goes first (heartbeats learn the

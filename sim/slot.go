@@ -41,6 +41,10 @@ type slot struct {
 	// paused unit is held at a slow database commit, its traffic going on.
 	db     atomic.Pointer[armedDBFault]
 	slowDB bool
+	// evictAt is when a unit held at a slow database has gone past its
+	// poll interval and the member leaves the group (see maxPollInterval);
+	// zero when it never will.
+	evictAt time.Time
 }
 
 // setIncarnation counts a new start of the slot's name and notes the
