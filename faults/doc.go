@@ -86,9 +86,13 @@
 //	              for the fault's delay of virtual time (drawn from 0.5 s,
 //	              15 s and 30 s), as a pause holds one, but with its
 //	              client's traffic going on (heartbeats and all) and no lock
-//	              held, so the other instances go on writing; past the
-//	              session timeout the group moves the partitions on, and
-//	              the unit writes when it wakes, a zombie
+//	              held, so the other instances go on writing. Held past the
+//	              poll interval (12 s), the member leaves the group, as
+//	              Java's consumer does at max.poll.interval.ms (the driver
+//	              sends the LeaveGroup, kgo having no such timer, and holds
+//	              the member's traffic until the unit ends, so that it
+//	              rejoins only then); the others take its partitions, and
+//	              the unit writes when it wakes: a zombie
 //
 // Two crash points sit on either side of a unit's database commit
 // (engine.DBCrashPoints); crash, expire and pause draw them like the others
