@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -37,9 +38,10 @@ func BenchmarkSwarmRun(b *testing.B) {
 // benchmarkRuns runs cfg with seeds 1, 2, … and reports, besides ns/op and
 // allocs/op, how much virtual time a wall-clock second buys.
 //
-// synctest.Test wants a *testing.T, which a benchmark does not have; each
-// iteration runs as a nested test through testing.RunTests, which a test
-// binary has already set up.
+// synctest.Test wants a *testing.T, which a benchmark does not have; the
+// iterations run inside one nested test through testing.RunTests, which a
+// test binary has already set up. One, not one per iteration: RunTests
+// honours -count, and would run every iteration that many times.
 func benchmarkRuns(b *testing.B, cfg Config) {
 	if err := Available(); err != nil {
 		b.Skip("the simulator needs franz-go's synctests build tag: go test -tags synctests -bench . ./sim/")
@@ -47,26 +49,29 @@ func benchmarkRuns(b *testing.B, cfg Config) {
 	b.ReportAllocs()
 	var virtual time.Duration
 	var failed error
-	seed := uint64(0)
-	for b.Loop() {
-		seed++
-		cfg.Seed = seed
-		testing.RunTests(func(string, string) (bool, error) { return true, nil }, []testing.InternalTest{{
-			Name: "run",
-			F: func(t *testing.T) {
+	ran := false
+	testing.RunTests(func(string, string) (bool, error) { return true, nil }, []testing.InternalTest{{
+		Name: "runs",
+		F: func(t *testing.T) {
+			if ran {
+				return // -count runs the nested test again; the loop is done
+			}
+			ran = true
+			for seed := uint64(1); failed == nil && b.Loop(); seed++ {
+				cfg.Seed = seed
 				synctest.Test(t, func(*testing.T) {
 					res, err := Run(context.Background(), cfg)
 					if err != nil {
-						failed = err
+						failed = fmt.Errorf("seed %d: %w", seed, err)
 						return
 					}
 					virtual += res.Stats.Virtual
 				})
-			},
-		}})
-		if failed != nil {
-			b.Fatalf("seed %d: %v", seed, failed)
-		}
+			}
+		},
+	}})
+	if failed != nil {
+		b.Fatal(failed)
 	}
 	b.ReportMetric(virtual.Seconds()/b.Elapsed().Seconds(), "virtual-s/wall-s")
 }
