@@ -30,19 +30,11 @@ const dbWrite = "write"
 // row in the effect table. A row, once committed to the database, stays, so
 // an unfinished run can be judged too.
 func checkDBDuplicate(spec Spec, run Run) Result {
-	db, err := databaseOf(spec)
+	ev, err := dbEvidenceOf(spec, run)
 	if err != nil {
 		return Result{Unknown: err.Error()}
 	}
-	ins, err := inputsByID(spec, run)
-	if err != nil {
-		return Result{Unknown: err.Error()}
-	}
-	effects, err := effectsByID(db, run)
-	if err != nil {
-		return Result{Unknown: err.Error()}
-	}
-	writers := dbWriters(run.History)
+	db, ins, effects, writers := ev.db, ev.inputs, ev.effects, ev.writers
 	var res Result
 	for _, id := range slices.Sorted(maps.Keys(effects)) {
 		rows := effects[id]
@@ -72,19 +64,11 @@ func checkDBLost(spec Spec, run Run) Result {
 	if !run.Complete {
 		return Result{Unknown: "run not complete: a missing row may still be pending"}
 	}
-	db, err := databaseOf(spec)
+	ev, err := dbEvidenceOf(spec, run)
 	if err != nil {
 		return Result{Unknown: err.Error()}
 	}
-	ins, err := inputsByID(spec, run)
-	if err != nil {
-		return Result{Unknown: err.Error()}
-	}
-	effects, err := effectsByID(db, run)
-	if err != nil {
-		return Result{Unknown: err.Error()}
-	}
-	writers := dbWriters(run.History)
+	db, ins, effects, writers := ev.db, ev.inputs, ev.effects, ev.writers
 	var res Result
 	for _, id := range slices.Sorted(maps.Keys(ins.committed)) {
 		if len(effects[id]) > 0 {
@@ -107,19 +91,11 @@ func checkDBLost(spec Spec, run Run) Result {
 // input topic's log but aborted (the application read uncommitted input, or
 // wrote for a transaction that never committed) or nowhere at all.
 func checkDBPhantom(spec Spec, run Run) Result {
-	db, err := databaseOf(spec)
+	ev, err := dbEvidenceOf(spec, run)
 	if err != nil {
 		return Result{Unknown: err.Error()}
 	}
-	ins, err := inputsByID(spec, run)
-	if err != nil {
-		return Result{Unknown: err.Error()}
-	}
-	effects, err := effectsByID(db, run)
-	if err != nil {
-		return Result{Unknown: err.Error()}
-	}
-	writers := dbWriters(run.History)
+	db, ins, effects, writers := ev.db, ev.inputs, ev.effects, ev.writers
 	var res Result
 	for _, id := range slices.Sorted(maps.Keys(effects)) {
 		if len(ins.committed[id]) > 0 {
@@ -223,6 +199,32 @@ func checkDBFold(spec Spec, run Run) Result {
 		})
 	}
 	return res
+}
+
+// dbEvidence is what the effect checkers judge by: the inputs by identity,
+// the effect table's rows by the input they record, and the units whose
+// database writes claim each input.
+type dbEvidence struct {
+	db      *DatabaseSpec
+	inputs  dbInputs
+	effects map[string][]history.Row
+	writers map[string][]string
+}
+
+func dbEvidenceOf(spec Spec, run Run) (dbEvidence, error) {
+	db, err := databaseOf(spec)
+	if err != nil {
+		return dbEvidence{}, err
+	}
+	ins, err := inputsByID(spec, run)
+	if err != nil {
+		return dbEvidence{}, err
+	}
+	effects, err := effectsByID(db, run)
+	if err != nil {
+		return dbEvidence{}, err
+	}
+	return dbEvidence{db: db, inputs: ins, effects: effects, writers: dbWriters(run.History)}, nil
 }
 
 // databaseOf returns where spec's application writes, or why the database

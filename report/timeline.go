@@ -363,23 +363,41 @@ func pointMark(ev history.Event, x float64, shift int) mark {
 // buckets cuts the time axis into maxBarsPerLane equal buckets and draws
 // one bar for each bucket holding units, coloured by its worst outcome.
 func buckets(us []placedUnit, span time.Duration, x func(time.Duration) float64) []bar {
+	marks := make([]timedOutcome[history.Outcome], len(us))
+	for i, pu := range us {
+		marks[i] = timedOutcome[history.Outcome]{pu.end, pu.u.Outcome}
+	}
+	return bucketBars(marks, span, x, rank, outcomeClass, outcomeCounts)
+}
+
+// timedOutcome is a mark on the time axis: when it ended, and how.
+type timedOutcome[O ~string] struct {
+	t       time.Duration
+	outcome O
+}
+
+// bucketBars cuts the time axis into maxBarsPerLane equal buckets and draws
+// one bar for each bucket holding marks, in the class of its worst outcome
+// (by rank), titled with its counts.
+func bucketBars[O ~string](marks []timedOutcome[O], span time.Duration, x func(time.Duration) float64,
+	rank func(O) int, class func(O) string, counts func(int, map[O]int) string) []bar {
 	type bucket struct {
-		counts map[history.Outcome]int
-		worst  history.Outcome
+		counts map[O]int
+		worst  O
 		n      int
 	}
 	bs := make([]bucket, maxBarsPerLane)
-	for _, pu := range us {
-		k := min(int(int64(pu.end)*maxBarsPerLane/int64(span)), maxBarsPerLane-1)
+	for _, m := range marks {
+		k := min(int(int64(m.t)*maxBarsPerLane/int64(span)), maxBarsPerLane-1)
 		b := &bs[k]
 		if b.counts == nil {
-			b.counts = map[history.Outcome]int{}
-			b.worst = pu.u.Outcome
+			b.counts = map[O]int{}
+			b.worst = m.outcome
 		}
-		b.counts[pu.u.Outcome]++
+		b.counts[m.outcome]++
 		b.n++
-		if rank(pu.u.Outcome) > rank(b.worst) {
-			b.worst = pu.u.Outcome
+		if rank(m.outcome) > rank(b.worst) {
+			b.worst = m.outcome
 		}
 	}
 	w := plotWidth / maxBarsPerLane
@@ -390,24 +408,24 @@ func buckets(us []placedUnit, span time.Duration, x func(time.Duration) float64)
 		}
 		from := time.Duration(int64(span) * int64(k) / maxBarsPerLane)
 		to := time.Duration(int64(span) * int64(k+1) / maxBarsPerLane)
-		bars = append(bars, bar{X: x(from), W: w, Class: outcomeClass(b.worst),
-			Title: fmt.Sprintf("%s–%s: %s", at(from), at(to), outcomeCounts(b.n, b.counts))})
+		bars = append(bars, bar{X: x(from), W: w, Class: class(b.worst),
+			Title: fmt.Sprintf("%s–%s: %s", at(from), at(to), counts(b.n, b.counts))})
 	}
 	return bars
 }
 
-// outcomeCounts reads "12 units: 10 committed, 2 crashed", known outcomes
-// first in a fixed order, then any others sorted.
-func outcomeCounts(n int, counts map[history.Outcome]int) string {
+// countOutcomes reads "12 units: 10 committed, 2 crashed", the outcomes of
+// order first in that order, then any others sorted.
+func countOutcomes[O ~string](n int, counts map[O]int, order []O, one, many string) string {
 	var parts []string
-	for _, o := range outcomeOrder {
+	for _, o := range order {
 		if c := counts[o]; c > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c, o))
 		}
 	}
-	var others []history.Outcome
+	var others []O
 	for o := range counts {
-		if !slices.Contains(outcomeOrder, o) {
+		if !slices.Contains(order, o) {
 			others = append(others, o)
 		}
 	}
@@ -415,7 +433,12 @@ func outcomeCounts(n int, counts map[history.Outcome]int) string {
 	for _, o := range others {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
 	}
-	return Count(n, "unit", "units") + ": " + strings.Join(parts, ", ")
+	return Count(n, one, many) + ": " + strings.Join(parts, ", ")
+}
+
+// outcomeCounts reads "12 units: 10 committed, 2 crashed".
+func outcomeCounts(n int, counts map[history.Outcome]int) string {
+	return countOutcomes(n, counts, outcomeOrder, "unit", "units")
 }
 
 func unitTitle(u *history.Unit, end time.Duration) string {
@@ -549,59 +572,17 @@ func dbAnchor(idx int) string { return "db-" + strconv.Itoa(idx) }
 // one bar for each bucket holding database transactions, coloured by its
 // worst outcome.
 func dbBuckets(ds []placedDB, span time.Duration, x func(time.Duration) float64) []bar {
-	type bucket struct {
-		counts map[string]int
-		worst  string
-		n      int
+	marks := make([]timedOutcome[string], len(ds))
+	for i, d := range ds {
+		marks[i] = timedOutcome[string]{d.t, d.txn.Outcome}
 	}
-	bs := make([]bucket, maxBarsPerLane)
-	for _, d := range ds {
-		k := min(int(int64(d.t)*maxBarsPerLane/int64(span)), maxBarsPerLane-1)
-		b := &bs[k]
-		if b.counts == nil {
-			b.counts = map[string]int{}
-			b.worst = d.txn.Outcome
-		}
-		b.counts[d.txn.Outcome]++
-		b.n++
-		if dbRank(d.txn.Outcome) > dbRank(b.worst) {
-			b.worst = d.txn.Outcome
-		}
-	}
-	w := plotWidth / maxBarsPerLane
-	var bars []bar
-	for k, b := range bs {
-		if b.n == 0 {
-			continue
-		}
-		from := time.Duration(int64(span) * int64(k) / maxBarsPerLane)
-		to := time.Duration(int64(span) * int64(k+1) / maxBarsPerLane)
-		bars = append(bars, bar{X: x(from), W: w, Class: "db " + dbOutcomeClass(b.worst),
-			Title: fmt.Sprintf("%s–%s: %s", at(from), at(to), dbCounts(b.n, b.counts))})
-	}
-	return bars
+	class := func(o string) string { return "db " + dbOutcomeClass(o) }
+	return bucketBars(marks, span, x, dbRank, class, dbCounts)
 }
 
-// dbCounts reads "12 database transactions: 10 committed, 2 refused",
-// known outcomes first in a fixed order, then any others sorted.
+// dbCounts reads "12 database transactions: 10 committed, 2 refused".
 func dbCounts(n int, counts map[string]int) string {
-	var parts []string
-	for _, o := range dbOutcomeOrder {
-		if c := counts[o]; c > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c, o))
-		}
-	}
-	var others []string
-	for o := range counts {
-		if !slices.Contains(dbOutcomeOrder, o) {
-			others = append(others, o)
-		}
-	}
-	slices.Sort(others)
-	for _, o := range others {
-		parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
-	}
-	return Count(n, "database transaction", "database transactions") + ": " + strings.Join(parts, ", ")
+	return countOutcomes(n, counts, dbOutcomeOrder, "database transaction", "database transactions")
 }
 
 // maxTitleIDs bounds the input ids a tooltip lists; the table of database
