@@ -57,7 +57,7 @@ func (g Guarantee) CrashPoints() []CrashPoint {
 	switch {
 	case !g.Database():
 		return CrashPoints()
-	case g.dbPositions() || g == DBAutoCommit:
+	case g.writesOnlyDatabase():
 		return []CrashPoint{AfterPoll, AfterProcess, AfterProduce, BeforeDBCommit, AfterDBCommit, AfterCommit}
 	}
 	return append(CrashPoints(), DBCrashPoints()...)

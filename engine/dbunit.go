@@ -233,7 +233,7 @@ func writePosition(ctx context.Context, tx *sql.Tx, topic string, p int32, next,
 // offsets before the claim's SetOffsets took hold. The consumer is sent
 // back to the position.
 func (in *Instance) behindPositions(recs []*kgo.Record) []*kgo.Record {
-	if !in.cfg.Guarantee.dbPositions() {
+	if !in.cfg.Guarantee.PositionsInDatabase() {
 		return recs
 	}
 	reset := make(map[int32]kgo.EpochOffset)
@@ -357,7 +357,7 @@ func (in *Instance) keepOwned(w *unitOfWork) {
 func (in *Instance) endDBUnit(ctx context.Context, w *unitOfWork, err error, kafkaOutcome history.Outcome) error {
 	// Where the database is all a unit writes, the unit's outcome is its
 	// database transaction's.
-	dbOnly := in.cfg.Guarantee.dbPositions() || in.cfg.Guarantee == DBAutoCommit
+	dbOnly := in.cfg.Guarantee.writesOnlyDatabase()
 	var at errCrashedAt
 	if errors.As(err, &at) {
 		if dbOnly && at.point == AfterDBCommit {
@@ -395,7 +395,7 @@ func (in *Instance) dbWriteUnit(ctx context.Context, w *unitOfWork, recs []*kgo.
 				parts = append(parts, r.Partition)
 			}
 		}
-		if g.dbPositions() {
+		if g.PositionsInDatabase() {
 			for _, p := range parts {
 				stored, epoch, err := readPosition(ctx, tx, topic, p)
 				if err != nil {
@@ -433,7 +433,7 @@ func (in *Instance) dbWriteUnit(ctx context.Context, w *unitOfWork, recs []*kgo.
 			}
 			next[r.Partition] = r.Offset + 1
 		}
-		if !g.dbPositions() {
+		if !g.PositionsInDatabase() {
 			return nil
 		}
 		for _, p := range parts {
@@ -447,7 +447,7 @@ func (in *Instance) dbWriteUnit(ctx context.Context, w *unitOfWork, recs []*kgo.
 	if err != nil {
 		return err
 	}
-	if g.dbPositions() {
+	if g.PositionsInDatabase() {
 		for p, n := range next {
 			in.positions[p] = n
 		}

@@ -214,15 +214,17 @@ func (g Guarantee) kafkaTxn() bool {
 	return g == DBThenKafka || g == KafkaThenDB || g == DBInsideKafkaTxn
 }
 
-// dbPositions says whether a database guarantee keeps the input positions
-// in the database (and never commits offsets to Kafka).
-func (g Guarantee) dbPositions() bool {
+// PositionsInDatabase says whether g keeps the input positions in the
+// database rather than in the consumer group's committed offsets.
+func (g Guarantee) PositionsInDatabase() bool {
 	return g == DBPositionsFenced || g == DBPositionsUnfenced || g == DBContiguousDedup || g == DBReadUncommitted
 }
 
-// PositionsInDatabase says whether g keeps the input positions in the
-// database rather than in the consumer group's committed offsets.
-func (g Guarantee) PositionsInDatabase() bool { return g.dbPositions() }
+// writesOnlyDatabase says whether a unit under g commits nothing to Kafka:
+// positions in the database, or auto-commit. Its outcome is its database
+// transaction's, and it never reaches the crash points inside a Kafka
+// commit.
+func (g Guarantee) writesOnlyDatabase() bool { return g.PositionsInDatabase() || g == DBAutoCommit }
 
 // dbFenced says whether a guarantee that keeps positions in the database
 // claims an owner epoch per partition and checks it on every write.

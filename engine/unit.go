@@ -21,7 +21,7 @@ import (
 // loadPartition catches the stores of partition p up with their changelogs.
 // It returns false while a transaction is open on one of them.
 func (in *Instance) loadPartition(ctx context.Context, p int32) (bool, error) {
-	if in.cfg.Guarantee.dbPositions() {
+	if in.cfg.Guarantee.PositionsInDatabase() {
 		if err := in.claim(ctx, p); err != nil {
 			return false, err
 		}

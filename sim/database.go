@@ -164,14 +164,11 @@ func (w *world) holdTxn(s *slot, a *armedDBFault) {
 	// request's wake-up is (armDelay).
 	d := time.Duration(a.fault.DelayMs)*time.Millisecond + 137*time.Microsecond +
 		time.Duration(a.fault.Instance[0]-'a')*time.Millisecond
-	s.pausing = &armedFault{index: a.index, fault: a.fault}
-	s.resumeAt = time.Now().Add(d)
-	s.slowDB, s.held = true, true
+	s.slowDB = true
 	if d > maxPollInterval {
 		s.evictAt = time.Now().Add(maxPollInterval)
 	}
-	close(s.paused)
-	<-s.resume
+	s.hold(&armedFault{index: a.index, fault: a.fault}, d)
 }
 
 // maxPollInterval is how long a unit may be held at a slow database before
@@ -234,12 +231,6 @@ func (w *world) checkDBFired(s *slot) {
 	w.noEffect(a.index, *a.why.Load())
 }
 
-// databasePositions returns the input positions kept in the database under
-// the guarantees that keep them there.
-func (w *world) databasePositions(ctx context.Context, topic string) (map[int32]int64, error) {
-	return engine.ReadPositions(ctx, w.db, topic)
-}
-
 // inputTargets returns, per partition, the offset past the last input
 // record: where a consumer that processed all of it stands. With
 // transactional input the partition's end offset lies beyond it, past the
@@ -259,7 +250,7 @@ func (w *world) dbInputDone(ctx context.Context, topic string) (bool, error) {
 	var at map[int32]int64
 	if w.cfg.Guarantee.PositionsInDatabase() {
 		var err error
-		if at, err = w.databasePositions(ctx, topic); err != nil {
+		if at, err = engine.ReadPositions(ctx, w.db, topic); err != nil {
 			return false, err
 		}
 	} else {

@@ -147,6 +147,8 @@ func TestDatabaseFaultsTakeEffect(t *testing.T) {
 	t.Run("slow-within-poll-interval", func(t *testing.T) {
 		res := runDB(t, engine.DBPositionsFenced, faults.Fault{Step: 2, Kind: faults.DBSlow, Instance: "a", DelayMs: 5_000})
 		requirePass(t, res)
+		require.Equal(t, Fired, res.Faults[0].Outcome, res.Faults[0].Detail)
+		require.Contains(t, faultEvents(res.History, "a"), "resumed")
 		require.NotContains(t, strings.Join(faultEvents(res.History, "a"), "\n"), "left the group")
 		refused := slices.ContainsFunc(dbTxns(res.History, "a"), func(x *history.DBTxn) bool { return x.Outcome == history.DBRefused })
 		require.False(t, refused, "a was fenced though it never left the group")

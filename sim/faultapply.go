@@ -283,11 +283,8 @@ func (w *world) crashHere(s *slot, at engine.CrashSite) bool {
 		a.hit.Store(true)
 		return true
 	case hit:
-		s.armed, s.pausing = nil, a
-		s.resumeAt = time.Now().Add(time.Duration(a.fault.PauseMs) * time.Millisecond)
-		s.held = true
-		close(s.paused)
-		<-s.resume
+		s.armed = nil
+		s.hold(a, time.Duration(a.fault.PauseMs)*time.Millisecond)
 	case at.Point == engine.AfterPoll:
 		w.settleAround()
 	}

@@ -85,3 +85,14 @@ type stepOutcome struct {
 }
 
 func (s *slot) running() bool { return s.in != nil && s.pending == nil }
+
+// hold holds the step's unit, on its own goroutine, for d: it tells the
+// driver (paused), which records fault a as the hold's and goes on, and
+// waits until the driver resumes it.
+func (s *slot) hold(a *armedFault, d time.Duration) {
+	s.pausing = a
+	s.resumeAt = time.Now().Add(d)
+	s.held = true
+	close(s.paused)
+	<-s.resume
+}
