@@ -27,6 +27,10 @@ type Params struct {
 	// Batch is the number of input records per produce request per
 	// partition.
 	Batch int
+	// TopicPrefix goes before the name of every input and output topic:
+	// a run on a shared cluster keeps its topics apart from any other's
+	// (changelogs are apart already, named by AppID).
+	TopicPrefix string
 }
 
 // Scenario is one workload.
@@ -34,7 +38,7 @@ type Scenario interface {
 	Name() string
 	// Topics maps every topic the run needs to its partition count.
 	Topics(p Params) map[string]int32
-	Topology() *engine.Topology
+	Topology(p Params) *engine.Topology
 	// Guarantees lists the guarantees the scenario can run under, the
 	// correct one first.
 	Guarantees() []engine.Guarantee
@@ -83,11 +87,15 @@ func (o ordersScenario) Topics(p Params) map[string]int32 {
 	return map[string]int32{s.InputTopic: n, s.OutputTopic: n, s.ChangelogTopic: n}
 }
 
-func (o ordersScenario) Topology() *engine.Topology { return orders.Topology(o.w.InitialStock) }
+func (o ordersScenario) Topology(p Params) *engine.Topology {
+	return orders.Topology(orders.TopicsWithPrefix(p.TopicPrefix), o.w.InitialStock)
+}
 
 func (ordersScenario) Guarantees() []engine.Guarantee { return engine.Guarantees() }
 
-func (o ordersScenario) Spec(p Params) invariants.Spec { return orders.Spec(p.AppID, o.w.InitialStock) }
+func (o ordersScenario) Spec(p Params) invariants.Spec {
+	return orders.Spec(p.AppID, orders.TopicsWithPrefix(p.TopicPrefix), o.w.InitialStock)
+}
 
 func (o ordersScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error {
 	w := o.w
@@ -96,7 +104,7 @@ func (o ordersScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, r
 	if err != nil {
 		return err
 	}
-	return orders.Produce(ctx, opts, os, p.Partitions, p.Batch, rec)
+	return orders.Produce(ctx, opts, orders.TopicsWithPrefix(p.TopicPrefix).Orders, os, p.Partitions, p.Batch, rec)
 }
 
 // ordersDBScenario adapts scenarios/ordersdb.
@@ -105,17 +113,21 @@ type ordersDBScenario struct{ w orders.Workload }
 func (ordersDBScenario) Name() string { return "orders-db" }
 
 func (ordersDBScenario) Topics(p Params) map[string]int32 {
-	return map[string]int32{orders.OrdersTopic: int32(p.Partitions)}
+	return map[string]int32{orders.TopicsWithPrefix(p.TopicPrefix).Orders: int32(p.Partitions)}
 }
 
-func (o ordersDBScenario) Topology() *engine.Topology { return ordersdb.Topology(o.w.InitialStock) }
+func (o ordersDBScenario) Topology(p Params) *engine.Topology {
+	return ordersdb.Topology(orders.TopicsWithPrefix(p.TopicPrefix).Orders, o.w.InitialStock)
+}
 
 func (ordersDBScenario) Guarantees() []engine.Guarantee { return engine.DatabaseGuarantees() }
 
-func (o ordersDBScenario) Spec(Params) invariants.Spec { return ordersdb.Spec(o.w.InitialStock) }
+func (o ordersDBScenario) Spec(p Params) invariants.Spec {
+	return ordersdb.Spec(orders.TopicsWithPrefix(p.TopicPrefix).Orders, o.w.InitialStock)
+}
 
 func (o ordersDBScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error {
 	w := o.w
 	w.Orders = p.Inputs
-	return ordersdb.Produce(ctx, opts, w, p.Seed, p.Partitions, p.Batch, rec)
+	return ordersdb.Produce(ctx, opts, orders.TopicsWithPrefix(p.TopicPrefix).Orders, w, p.Seed, p.Partitions, p.Batch, rec)
 }

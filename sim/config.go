@@ -250,7 +250,7 @@ func (c Config) schedule() (faults.Schedule, error) {
 // hasDatabase says whether the config's scenario writes to a database.
 func (c Config) hasDatabase() bool {
 	sc, err := scenarios.Lookup(c.Scenario)
-	return err == nil && sc.Topology().Database != nil
+	return err == nil && sc.Topology(scenarios.Params{}).Database != nil
 }
 
 // validateDatabase refuses database faults and a database file for a

@@ -29,7 +29,7 @@ var ErrDatabaseFile = errors.New("database file")
 // the driver locks the database (db-busy), reads the input positions kept
 // there, and the judge reads the tables.
 func (w *world) openDatabase(ctx context.Context) error {
-	d := w.scenario.Topology().Database
+	d := w.scenario.Topology(w.params).Database
 	if d == nil {
 		return nil
 	}

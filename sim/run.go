@@ -376,7 +376,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 	in, err := engine.New(engine.Config{
 		AppID: w.cfg.AppID(), Name: s.name, Incarnation: s.incarnation,
 		Brokers: w.cluster.Brokers(), Dial: w.cluster.Net.DialContext,
-		Guarantee: w.cfg.Guarantee, Topology: w.scenario.Topology(),
+		Guarantee: w.cfg.Guarantee, Topology: w.scenario.Topology(w.params),
 		StateDir: filepath.Join(w.stateDir, s.name), Recorder: w.log,
 		CrashHook:        func(at engine.CrashSite) bool { return w.crashHere(s, at) },
 		BeforePoll:       w.settleAround,

@@ -38,7 +38,7 @@ type pipelineRun struct {
 func runWithAbruptClose(t *testing.T, g engine.Guarantee) pipelineRun {
 	t.Helper()
 	ctx := context.Background()
-	spec := orders.Spec(appID, orders.DefaultWorkload().InitialStock)
+	spec := orders.Spec(appID, orders.TopicsWithPrefix(""), orders.DefaultWorkload().InitialStock)
 	cluster, err := sim.NewCluster(1, map[string]int32{
 		spec.InputTopic: partitions, spec.OutputTopic: partitions, spec.ChangelogTopic: partitions,
 	})
@@ -50,13 +50,13 @@ func runWithAbruptClose(t *testing.T, g engine.Guarantee) pipelineRun {
 	w.Orders = numOrders
 	os, err := orders.Generate(1, w)
 	require.NoError(t, err)
-	require.NoError(t, orders.Produce(ctx, cluster.ClientOpts(), os, partitions, 10, log))
+	require.NoError(t, orders.Produce(ctx, cluster.ClientOpts(), orders.OrdersTopic, os, partitions, 10, log))
 
 	units := 0
 	start := func(name string, hook engine.CrashHook) *engine.Instance {
 		in, err := engine.New(engine.Config{
 			AppID: appID, Name: name, Brokers: cluster.Brokers(), Dial: cluster.Net.DialContext,
-			Guarantee: g, Topology: orders.Topology(w.InitialStock), StateDir: t.TempDir(),
+			Guarantee: g, Topology: orders.Topology(orders.TopicsWithPrefix(""), w.InitialStock), StateDir: t.TempDir(),
 			Recorder: log, CrashHook: hook,
 		})
 		require.NoError(t, err)

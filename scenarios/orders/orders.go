@@ -24,6 +24,16 @@ const (
 	OrderIDHeader      = "order-id"
 )
 
+// Topics names the pipeline's topics.
+type Topics struct{ Orders, Notifications string }
+
+// TopicsWithPrefix names the pipeline's topics with prefix before each: a
+// run on a shared cluster keeps its topics apart from every other's. An
+// empty prefix gives OrdersTopic and NotificationsTopic.
+func TopicsWithPrefix(prefix string) Topics {
+	return Topics{Orders: prefix + OrdersTopic, Notifications: prefix + NotificationsTopic}
+}
+
 // Order is one input record's value.
 type Order struct {
 	ID       string `json:"order_id"`
@@ -67,11 +77,11 @@ func Notification(orderID string) string { return "Order " + orderID + " process
 
 // Topology returns the pipeline's topology. initialStock is every product's
 // stock before its first order.
-func Topology(initialStock int64) *engine.Topology {
+func Topology(t Topics, initialStock int64) *engine.Topology {
 	return &engine.Topology{
-		Source: OrdersTopic,
+		Source: t.Orders,
 		Stores: []string{InventoryStore},
-		Sinks:  []string{NotificationsTopic},
+		Sinks:  []string{t.Notifications},
 		Process: func(ctx *engine.ProcessContext, rec history.Record) error {
 			o, err := Decode(rec.Value)
 			if err != nil {
@@ -84,7 +94,7 @@ func Topology(initialStock int64) *engine.Topology {
 				}
 			}
 			ctx.Put(InventoryStore, o.Product, strconv.FormatInt(stock-o.Quantity, 10))
-			ctx.Forward(NotificationsTopic, o.Customer, Notification(o.ID),
+			ctx.Forward(t.Notifications, o.Customer, Notification(o.ID),
 				history.Header{Key: OrderIDHeader, Value: o.ID})
 			return nil
 		},
@@ -92,7 +102,7 @@ func Topology(initialStock int64) *engine.Topology {
 }
 
 // Spec returns what the checkers judge the pipeline of application appID by.
-func Spec(appID string, initialStock int64) invariants.Spec {
+func Spec(appID string, t Topics, initialStock int64) invariants.Spec {
 	// The checkers decode each order several times (its id, its product,
 	// its quantity); a cache keeps JSON decoding out of their running time.
 	var mu sync.Mutex
@@ -110,8 +120,8 @@ func Spec(appID string, initialStock int64) invariants.Spec {
 		return o, err
 	}
 	return invariants.Spec{
-		InputTopic:     OrdersTopic,
-		OutputTopic:    NotificationsTopic,
+		InputTopic:     t.Orders,
+		OutputTopic:    t.Notifications,
 		ChangelogTopic: engine.ChangelogTopic(appID, InventoryStore),
 		InputID: func(r history.Record) (string, error) {
 			o, err := decode(r.Value)

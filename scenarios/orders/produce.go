@@ -13,12 +13,12 @@ import (
 	"github.com/eosim/eosim/internal/topicread"
 )
 
-// Produce writes orders to the orders topic of partitions partitions, each
+// Produce writes orders to topic, of partitions partitions, each
 // to its product's partition, batch records per request per partition, and
 // records one input event per order in (partition, offset) order. Fixed-size
 // batches make what a consumer has buffered at any moment a function of the
 // input alone.
-func Produce(ctx context.Context, opts []kgo.Opt, os []Order, partitions, batch int, rec history.Recorder) error {
+func Produce(ctx context.Context, opts []kgo.Opt, topic string, os []Order, partitions, batch int, rec history.Recorder) error {
 	if batch < 1 {
 		batch = 1
 	}
@@ -40,7 +40,7 @@ func Produce(ctx context.Context, opts []kgo.Opt, os []Order, partitions, batch 
 	for _, o := range os {
 		p := Partition(o.Product, partitions)
 		byPartition[p] = append(byPartition[p], &kgo.Record{
-			Topic: OrdersTopic, Partition: p, Key: []byte(o.Product), Value: []byte(o.Encode()),
+			Topic: topic, Partition: p, Key: []byte(o.Product), Value: []byte(o.Encode()),
 		})
 	}
 	for _, rs := range byPartition {

@@ -34,7 +34,7 @@ func TestProduceWritesTransactionalInput(t *testing.T) {
 
 		log := history.NewLog(time.Now)
 		w := orders.DefaultWorkload()
-		require.NoError(t, ordersdb.Produce(ctx, cluster.ClientOpts(), w, 1, partitions, 10, log))
+		require.NoError(t, ordersdb.Produce(ctx, cluster.ClientOpts(), orders.OrdersTopic, w, 1, partitions, 10, log))
 		os, err := orders.Generate(1, w)
 		require.NoError(t, err)
 

@@ -51,10 +51,11 @@ func Schema() []string {
 }
 
 // Topology returns the pipeline's topology: the orders topic into the
-// database. initialStock is every product's stock before its first order.
-func Topology(initialStock int64) *engine.Topology {
+// database. topic is the orders topic; initialStock is every product's
+// stock before its first order.
+func Topology(topic string, initialStock int64) *engine.Topology {
 	return &engine.Topology{
-		Source: orders.OrdersTopic,
+		Source: topic,
 		Database: &engine.Database{
 			Schema:  Schema(),
 			InputID: inputID,
@@ -141,10 +142,10 @@ func writeStock(tx *sql.Tx, product string, stock, version int64) error {
 // Spec returns what the checkers judge the pipeline by. The model (input
 // identity, state key, initial value and fold) is orders.Spec's; the state
 // and the effects are read from the database instead of topics.
-func Spec(initialStock int64) invariants.Spec {
-	model := orders.Spec("", initialStock)
+func Spec(topic string, initialStock int64) invariants.Spec {
+	model := orders.Spec("", orders.TopicsWithPrefix(""), initialStock)
 	return invariants.Spec{
-		InputTopic: orders.OrdersTopic,
+		InputTopic: topic,
 		InputID:    model.InputID,
 		StateKey:   model.StateKey,
 		Initial:    model.Initial,

@@ -40,7 +40,7 @@ func applyTx(t *testing.T, db *sql.DB, o orders.Order, w engine.DBWrite) (bool, 
 	t.Helper()
 	tx, err := db.Begin()
 	require.NoError(t, err)
-	applied, err := Topology(initialStock).Database.Apply(tx, record(o), w)
+	applied, err := Topology(orders.OrdersTopic, initialStock).Database.Apply(tx, record(o), w)
 	if err != nil {
 		require.NoError(t, tx.Rollback())
 		return false, err
@@ -180,18 +180,18 @@ func TestApplyRefusesABadRecord(t *testing.T) {
 	tx, err := db.Begin()
 	require.NoError(t, err)
 	defer func() { require.NoError(t, tx.Rollback()) }()
-	_, err = Topology(initialStock).Database.Apply(tx, history.Record{Value: "not json"}, engine.DBWrite{Unit: "a-1"})
+	_, err = Topology(orders.OrdersTopic, initialStock).Database.Apply(tx, history.Record{Value: "not json"}, engine.DBWrite{Unit: "a-1"})
 	require.ErrorContains(t, err, "decoding order")
 }
 
 func TestInputIDIsTheOrderID(t *testing.T) {
-	id, err := Topology(initialStock).Database.InputID(record(o1))
+	id, err := Topology(orders.OrdersTopic, initialStock).Database.InputID(record(o1))
 	require.NoError(t, err)
 	require.Equal(t, "o00001", id)
 }
 
 func TestSpecReadsTheTables(t *testing.T) {
-	s := Spec(initialStock)
+	s := Spec(orders.OrdersTopic, initialStock)
 	require.Equal(t, orders.OrdersTopic, s.InputTopic)
 	require.Empty(t, s.OutputTopic)
 	require.Empty(t, s.ChangelogTopic)
@@ -228,7 +228,7 @@ func TestDatabaseMatchesTheModel(t *testing.T) {
 	os, err := orders.Generate(3, w)
 	require.NoError(t, err)
 	db := openDB(t)
-	s := Spec(initialStock)
+	s := Spec(orders.OrdersTopic, initialStock)
 	model := map[string]string{}
 	for _, o := range os {
 		_, err := applyTx(t, db, o, engine.DBWrite{Unit: "a-1", Once: true})

@@ -77,7 +77,7 @@ func transactions(os []orders.Order, w orders.Workload, seed uint64, partitions,
 // event per committed order once its transaction committed, in (partition,
 // offset) order, and one note per aborted transaction. Aborted records and
 // transaction markers leave gaps in the offsets of the committed input.
-func Produce(ctx context.Context, opts []kgo.Opt, w orders.Workload, seed uint64, partitions, batch int, rec history.Recorder) error {
+func Produce(ctx context.Context, opts []kgo.Opt, topic string, w orders.Workload, seed uint64, partitions, batch int, rec history.Recorder) error {
 	os, err := orders.Generate(seed, w)
 	if err != nil {
 		return err
@@ -96,7 +96,7 @@ func Produce(ctx context.Context, opts []kgo.Opt, w orders.Workload, seed uint64
 	}
 	defer cl.Close()
 	for _, t := range transactions(os, w, seed, partitions, batch) {
-		if err := produceTxn(ctx, cl, t, rec); err != nil {
+		if err := produceTxn(ctx, cl, topic, t, rec); err != nil {
 			return err
 		}
 	}
@@ -104,7 +104,7 @@ func Produce(ctx context.Context, opts []kgo.Opt, w orders.Workload, seed uint64
 }
 
 // produceTxn writes one transaction, ends it as t says and records it.
-func produceTxn(ctx context.Context, cl *kgo.Client, t txn, rec history.Recorder) error {
+func produceTxn(ctx context.Context, cl *kgo.Client, topic string, t txn, rec history.Recorder) error {
 	what := "committing"
 	end := kgo.TryCommit
 	if t.abort {
@@ -115,7 +115,7 @@ func produceTxn(ctx context.Context, cl *kgo.Client, t txn, rec history.Recorder
 	}
 	rs := make([]*kgo.Record, len(t.orders))
 	for i, o := range t.orders {
-		rs[i] = &kgo.Record{Topic: orders.OrdersTopic, Partition: t.partition, Key: []byte(o.Product), Value: []byte(o.Encode())}
+		rs[i] = &kgo.Record{Topic: topic, Partition: t.partition, Key: []byte(o.Product), Value: []byte(o.Encode())}
 	}
 	if err := orders.ProduceBatch(ctx, cl, rs); err != nil {
 		return err
