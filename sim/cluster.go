@@ -219,38 +219,5 @@ func (c *Cluster) admin() (*kadm.Client, func(), error) { return topicread.NewAd
 // Snapshot reads topics to their end, both read_committed and
 // read_uncommitted, and the offsets group has committed.
 func (c *Cluster) Snapshot(ctx context.Context, group string, topics ...string) (history.Snapshot, error) {
-	snap := history.Snapshot{
-		Committed:   make(map[string][]history.Record),
-		Uncommitted: make(map[string][]history.Record),
-	}
-	for _, t := range topics {
-		v, err := topicread.Read(ctx, c.ClientOpts(), t, nil)
-		if err != nil {
-			return history.Snapshot{}, fmt.Errorf("snapshot of %s: %w", t, err)
-		}
-		snap.Committed[t], snap.Uncommitted[t] = v.Committed, v.Uncommitted
-	}
-	adm, closeAdm, err := c.admin()
-	if err != nil {
-		return history.Snapshot{}, err
-	}
-	defer closeAdm()
-	offs, err := adm.FetchOffsets(ctx, group)
-	if err == nil {
-		err = offs.Error()
-	}
-	if err != nil {
-		return history.Snapshot{}, fmt.Errorf("snapshot of group %s offsets: %w", group, err)
-	}
-	offs.Each(func(o kadm.OffsetResponse) {
-		snap.GroupOffsets = append(snap.GroupOffsets, history.Offset{Topic: o.Topic, Partition: o.Partition, Offset: o.At})
-	})
-	sort.Slice(snap.GroupOffsets, func(i, j int) bool {
-		a, b := snap.GroupOffsets[i], snap.GroupOffsets[j]
-		if a.Topic != b.Topic {
-			return a.Topic < b.Topic
-		}
-		return a.Partition < b.Partition
-	})
-	return snap, nil
+	return topicread.Snapshot(ctx, c.ClientOpts(), group, topics...)
 }

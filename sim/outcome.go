@@ -78,71 +78,79 @@ func (r Result) FaultCounts() FaultCounts {
 	return c
 }
 
-// outcomes tracks the outcome of every fault of a run's schedule, by index.
-type outcomes struct {
+// Outcomes gives each fault of a schedule its one outcome, and records it
+// once in a History: the simulator's driver and a run against a real
+// cluster (package live) keep their books with it alike.
+type Outcomes struct {
 	list []FaultOutcome
+	rec  history.Recorder
 }
 
-func newOutcomes(s faults.Schedule) outcomes {
-	o := outcomes{list: make([]FaultOutcome, len(s.Faults))}
+// NewOutcomes tracks the faults of s, recording their lines in rec.
+func NewOutcomes(s faults.Schedule, rec history.Recorder) *Outcomes {
+	o := &Outcomes{list: make([]FaultOutcome, len(s.Faults)), rec: rec}
 	for i, f := range s.Faults {
 		o.list[i].Fault = f
 	}
 	return o
 }
 
-// settled reports whether fault i has its outcome.
-func (o *outcomes) settled(i int) bool { return o.list[i].Outcome != "" }
+// Settled reports whether fault i has its outcome.
+func (o *Outcomes) Settled(i int) bool { return o.list[i].Outcome != "" }
 
-// fired records that fault i struck, and what it did.
-func (w *world) fired(i int, did string) {
-	w.conclude(i, Fired, did, "fired: "+did)
+// Fired records that fault i struck, and what it did.
+func (o *Outcomes) Fired(i int, did string) {
+	o.conclude(i, Fired, did, "fired: "+did)
 }
 
-// noEffect records that fault i could not act, and why.
-func (w *world) noEffect(i int, why string) {
-	f := w.outcomes.list[i].Fault
-	w.conclude(i, NoEffect, why, fmt.Sprintf("no effect (%s): %s", why, f))
+// NoEffect records that fault i could not act, and why.
+func (o *Outcomes) NoEffect(i int, why string) {
+	o.conclude(i, NoEffect, why, fmt.Sprintf("no effect (%s): %s", why, o.list[i].Fault))
 }
 
-// notReached records that the run healed or ended before fault i struck.
-func (w *world) notReached(i int, why string) {
-	f := w.outcomes.list[i].Fault
-	w.conclude(i, NotReached, why, fmt.Sprintf("not reached (%s): %s", why, f))
+// NotReached records that the run healed or ended before fault i struck.
+func (o *Outcomes) NotReached(i int, why string) {
+	o.conclude(i, NotReached, why, fmt.Sprintf("not reached (%s): %s", why, o.list[i].Fault))
 }
 
 // conclude gives fault i its one outcome, and its one History line.
-func (w *world) conclude(i int, o Outcome, detail, line string) {
-	if w.outcomes.settled(i) {
-		panic(fmt.Sprintf("sim: fault %d (%s) already %s, now %s", i, w.outcomes.list[i].Fault, w.outcomes.list[i].Outcome, o))
+func (o *Outcomes) conclude(i int, out Outcome, detail, line string) {
+	if o.Settled(i) {
+		panic(fmt.Sprintf("sim: fault %d (%s) already %s, now %s", i, o.list[i].Fault, o.list[i].Outcome, out))
 	}
-	w.outcomes.list[i].Outcome, w.outcomes.list[i].Detail = o, detail
-	f := w.outcomes.list[i].Fault
-	w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind), Detail: line})
+	o.list[i].Outcome, o.list[i].Detail = out, detail
+	f := o.list[i].Fault
+	o.rec.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind), Detail: line})
 }
 
-// armedLine records that fault i is armed and waits for what it aims at.
-func (w *world) armedLine(i int) {
-	f := w.outcomes.list[i].Fault
-	w.log.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind), Detail: "armed: " + f.String()})
+// Armed records that fault i is armed and waits for what it aims at.
+func (o *Outcomes) Armed(i int) {
+	f := o.list[i].Fault
+	o.rec.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind), Detail: "armed: " + f.String()})
 }
 
-// unreached settles every fault still without an outcome as not reached:
-// armed ones with why, those whose step never came with notYet.
-func (w *world) unreached(why, notYet string) {
-	for i := range w.outcomes.list {
-		if w.outcomes.settled(i) {
+// Unreached settles every fault still without an outcome as not reached:
+// the first applied (armed, or come and gone) with why, those whose step
+// never came with notYet.
+func (o *Outcomes) Unreached(applied int, why, notYet string) {
+	for i := range o.list {
+		if o.Settled(i) {
 			continue
 		}
-		if i < w.applied {
-			w.notReached(i, why)
+		if i < applied {
+			o.NotReached(i, why)
 		} else {
-			w.notReached(i, fmt.Sprintf("%s before step %d", notYet, w.outcomes.list[i].Fault.Step))
+			o.NotReached(i, fmt.Sprintf("%s before step %d", notYet, o.list[i].Fault.Step))
 		}
 	}
 }
 
-// faultOutcomes returns the outcomes, one per fault of the schedule.
-func (w *world) faultOutcomes() []FaultOutcome {
-	return append([]FaultOutcome(nil), w.outcomes.list...)
-}
+// List returns the outcomes, one per fault of the schedule.
+func (o *Outcomes) List() []FaultOutcome { return append([]FaultOutcome(nil), o.list...) }
+
+func (w *world) fired(i int, did string)       { w.outcomes.Fired(i, did) }
+func (w *world) noEffect(i int, why string)    { w.outcomes.NoEffect(i, why) }
+func (w *world) notReached(i int, why string)  { w.outcomes.NotReached(i, why) }
+func (w *world) armedLine(i int)               { w.outcomes.Armed(i) }
+func (w *world) unreached(why, notYet string)  { w.outcomes.Unreached(w.applied, why, notYet) }
+func (w *world) faultOutcomes() []FaultOutcome { return w.outcomes.List() }

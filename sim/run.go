@@ -230,7 +230,7 @@ type world struct {
 	members []string
 	// outcomes is what became of each fault of sched; applied counts the
 	// faults whose step has come.
-	outcomes outcomes
+	outcomes *Outcomes
 	applied  int
 	// brokerFaults and delays are the installed broker errors and held
 	// requests not yet seen to fire.
@@ -261,7 +261,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		return nil, err
 	}
 	w := &world{
-		cfg: cfg, sched: sched, scenario: sc, outcomes: newOutcomes(sched),
+		cfg: cfg, sched: sched, scenario: sc,
 		params: scenarios.Params{
 			AppID: cfg.AppID(), Seed: derive(cfg.Seed, "input"),
 			Inputs: cfg.Inputs, Partitions: cfg.Partitions, Batch: cfg.Batch,
@@ -272,6 +272,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		asleep: make(map[*engine.Instance]bool),
 		polled: make(chan chan struct{}),
 	}
+	w.outcomes = NewOutcomes(sched, w.log)
 	if cfg.ClientLog != nil {
 		w.clientLog = &lockedWriter{w: cfg.ClientLog}
 	}
