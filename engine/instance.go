@@ -60,6 +60,10 @@ type Config struct {
 	// TransactionTimeout must exceed SessionTimeout, or a survivor's commit
 	// is fenced while the group still waits for a dead member (default 20s).
 	TransactionTimeout time.Duration
+	// EndTimeout bounds the end of a unit's transaction under a session
+	// (default a minute, as Java's default.api.timeout.ms): past it the
+	// outcome is unknown and the instance fails (see endTimeout).
+	EndTimeout time.Duration
 	// TransactionsV1 speaks the transaction protocol from before KIP-890
 	// part 2 (Kafka 3.9 and older): partitions and the group are added to
 	// a transaction with AddPartitionsToTxn and AddOffsetsToTxn, which
@@ -112,6 +116,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.TransactionTimeout == 0 {
 		c.TransactionTimeout = 2 * c.SessionTimeout
+	}
+	if c.EndTimeout == 0 {
+		c.EndTimeout = endTimeout
 	}
 	if c.TransactionTimeout <= c.SessionTimeout {
 		return fmt.Errorf("engine config: transaction timeout %v must exceed session timeout %v",

@@ -24,8 +24,8 @@ func (in *Instance) beginTxn() error {
 	return in.cl.BeginTransaction()
 }
 
-// endTimeout bounds a session's End, as Java's default.api.timeout.ms
-// bounds a commit. Rebalance callbacks wait for the unit to end, so should
+// endTimeout bounds a session's End by default (Config.EndTimeout), as
+// Java's default.api.timeout.ms bounds a commit. Rebalance callbacks wait for the unit to end, so should
 // the coordinator drop the member between commit's look at
 // rebalanceWaiting and End's forced heartbeat, no heartbeat loop would
 // serve that heartbeat and nothing would tell End of the loss: kgo's End
@@ -36,7 +36,7 @@ const endTimeout = time.Minute
 // endTxn ends the transaction; committed reports whether it committed.
 func (in *Instance) endTxn(ctx context.Context, try kgo.TransactionEndTry) (committed bool, err error) {
 	if in.sess != nil {
-		ctx, cancel := context.WithTimeout(ctx, endTimeout)
+		ctx, cancel := context.WithTimeout(ctx, in.cfg.EndTimeout)
 		defer cancel()
 		return in.sess.End(ctx, try)
 	}

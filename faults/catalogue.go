@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // The catalogue of broker answers a BrokerError can give, per request: the
@@ -77,4 +79,15 @@ func validateRequest(request string, allowed []string) error {
 		return fmt.Errorf("request %q is not one of %s", request, strings.Join(allowed, ", "))
 	}
 	return nil
+}
+
+// RequestKey returns the Kafka API key of the request named name (kmsg's
+// names, e.g. "EndTxn").
+func RequestKey(name string) (int16, bool) {
+	for k := int16(0); k < 200; k++ {
+		if kmsg.NameForKey(k) == name {
+			return k, true
+		}
+	}
+	return 0, false
 }

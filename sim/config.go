@@ -215,8 +215,16 @@ func (c Config) SpareNames() []string {
 // AppID is the application id of the run's engine instances.
 func (c Config) AppID() string { return "eosim-" + c.Scenario }
 
-// faultSteps is the length of the fault phase.
-func (c Config) faultSteps() int {
+// Params are the scenario's parameters for a run of c.
+func (c Config) Params() scenarios.Params {
+	return scenarios.Params{
+		AppID: c.AppID(), Seed: derive(c.Seed, "input"),
+		Inputs: c.Inputs, Partitions: c.Partitions, Batch: c.Batch,
+	}
+}
+
+// FaultPhase is the length of the fault phase, in driver steps.
+func (c Config) FaultPhase() int {
 	if c.FaultSteps > 0 {
 		return c.FaultSteps
 	}
@@ -244,7 +252,7 @@ func (c Config) schedule() (faults.Schedule, error) {
 		// instance.
 		points = c.Guarantee.CrashPoints()
 	}
-	return faults.GenerateAt(derive(c.Seed, "faults"), c.Rates, points, c.InstanceNames(), c.faultSteps(), c.SpareNames()...)
+	return faults.GenerateAt(derive(c.Seed, "faults"), c.Rates, points, c.InstanceNames(), c.FaultPhase(), c.SpareNames()...)
 }
 
 // hasDatabase says whether the config's scenario writes to a database.

@@ -19,7 +19,7 @@ import (
 // drive runs steps until the input is processed or the liveness phase
 // times out.
 func (w *world) drive(ctx context.Context) error {
-	faultSteps := w.cfg.faultSteps()
+	faultSteps := w.cfg.FaultPhase()
 	if n := len(w.sched.Faults); n > 0 {
 		faultSteps = max(faultSteps, w.sched.Faults[n-1].Step+1)
 	}

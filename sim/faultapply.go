@@ -449,14 +449,7 @@ func ownedBy(req kmsg.Request, txnID, instance string) bool {
 }
 
 // apiKey returns the Kafka API key named name (kmsg's names, e.g. "EndTxn").
-func apiKey(name string) (int16, bool) {
-	for k := int16(0); k < 200; k++ {
-		if kmsg.NameForKey(k) == name {
-			return k, true
-		}
-	}
-	return 0, false
-}
+func apiKey(name string) (int16, bool) { return faults.RequestKey(name) }
 
 // kafkaError returns the Kafka error named name, e.g. "TRANSACTION_ABORTABLE".
 func kafkaError(name string) (*kerr.Error, bool) {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
@@ -129,12 +130,12 @@ func (o *Outcomes) Armed(i int) {
 	o.rec.Record(history.Event{Kind: history.KindFault, Instance: f.Instance, Fault: string(f.Kind), Detail: "armed: " + f.String()})
 }
 
-// Unreached settles every fault still without an outcome as not reached:
-// the first applied (armed, or come and gone) with why, those whose step
-// never came with notYet.
-func (o *Outcomes) Unreached(applied int, why, notYet string) {
+// Unreached settles every fault still without an outcome, but those of
+// except (still armed), as not reached: the first applied (armed, or come
+// and gone) with why, those whose step never came with notYet.
+func (o *Outcomes) Unreached(applied int, why, notYet string, except ...int) {
 	for i := range o.list {
-		if o.Settled(i) {
+		if o.Settled(i) || slices.Contains(except, i) {
 			continue
 		}
 		if i < applied {
@@ -150,7 +151,6 @@ func (o *Outcomes) List() []FaultOutcome { return append([]FaultOutcome(nil), o.
 
 func (w *world) fired(i int, did string)       { w.outcomes.Fired(i, did) }
 func (w *world) noEffect(i int, why string)    { w.outcomes.NoEffect(i, why) }
-func (w *world) notReached(i int, why string)  { w.outcomes.NotReached(i, why) }
 func (w *world) armedLine(i int)               { w.outcomes.Armed(i) }
 func (w *world) unreached(why, notYet string)  { w.outcomes.Unreached(w.applied, why, notYet) }
 func (w *world) faultOutcomes() []FaultOutcome { return w.outcomes.List() }

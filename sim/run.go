@@ -172,7 +172,7 @@ func (w *world) stuck(err error) Result {
 	h := w.log.History()
 	return Result{
 		Config: w.cfg, Schedule: w.sched, History: h, Stuck: why,
-		Hash: h.Hash(), Stats: statsOf(h, w.steps, time.Since(w.start)),
+		Hash: h.Hash(), Stats: StatsOf(h, w.steps, time.Since(w.start)),
 		Faults: w.faultOutcomes(), Wire: w.wire.events(),
 	}
 }
@@ -262,10 +262,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 	}
 	w := &world{
 		cfg: cfg, sched: sched, scenario: sc,
-		params: scenarios.Params{
-			AppID: cfg.AppID(), Seed: derive(cfg.Seed, "input"),
-			Inputs: cfg.Inputs, Partitions: cfg.Partitions, Batch: cfg.Batch,
-		},
+		params: cfg.Params(),
 		log:    history.NewLog(time.Now),
 		start:  time.Now(),
 		held:   make(chan struct{}, 1),
@@ -438,16 +435,22 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 	return nil
 }
 
-// fetchPartitionBytes is between one and two input batches, so each fetch
-// returns one batch per partition: what a step finds buffered is then a
-// function of the input alone, not of how fetches and steps interleave.
+// fetchPartitionBytes is FetchPartitionBytes of the run's input.
 func (w *world) fetchPartitionBytes() int32 {
+	return FetchPartitionBytes(w.log.History().Inputs(), w.cfg.Batch)
+}
+
+// FetchPartitionBytes is between one and two input batches of batch
+// records, so each fetch returns one batch per partition: what a step finds
+// buffered is then a function of the input alone, not of how fetches and
+// steps interleave.
+func FetchPartitionBytes(inputs []history.Record, batch int) int32 {
 	const batchHeader, recordOverhead = 61, 24
 	biggest := 0
-	for _, r := range w.log.History().Inputs() {
+	for _, r := range inputs {
 		biggest = max(biggest, len(r.Key)+len(r.Value)+recordOverhead)
 	}
-	return int32(batchHeader + biggest*w.cfg.Batch*3/2)
+	return int32(batchHeader + biggest*batch*3/2)
 }
 
 // judge stops the instances, snapshots the topics and runs the checkers.
@@ -508,11 +511,13 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 		Faults:   w.faultOutcomes(),
 		Wire:     w.wire.events(),
 	}
-	res.Stats = statsOf(h, w.steps, virtual)
+	res.Stats = StatsOf(h, w.steps, virtual)
 	return res, nil
 }
 
-func statsOf(h history.History, steps int, virtual time.Duration) Stats {
+// StatsOf counts what a History records, for a run of steps driver steps
+// that took virtual of (virtual, or for a live run, wall) time.
+func StatsOf(h history.History, steps int, virtual time.Duration) Stats {
 	st := Stats{Steps: steps, Virtual: virtual}
 	started := make(map[string]bool) // a name's first start (or join) is no restart
 	for _, ev := range h.Events {

@@ -54,7 +54,7 @@ func setup(args []string, stdout, stderr io.Writer) (o options, code int, ok boo
 		fmt.Fprintf(stderr, "simrun: %v (see simrun -h)\n", err)
 		return o, exitUsage, false
 	}
-	if err := sim.Available(); err != nil {
+	if err := sim.Available(); err != nil && len(o.bootstrap) == 0 {
 		fmt.Fprintf(stderr, "simrun: %v\n", err)
 		return o, exitUsage, false
 	}
@@ -172,6 +172,9 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 			fmt.Fprintf(stderr, "simrun: %v\n", err)
 			return exitUsage
 		}
+	}
+	if len(o.bootstrap) > 0 {
+		return runLive(ctx, o, stdout, stderr)
 	}
 	if o.scoreboard {
 		return runScoreboard(ctx, o, enter, stdout, stderr, newProgressBar(os.Stderr, o.jsonOutput))

@@ -58,6 +58,12 @@ type options struct {
 	shard, shards int
 	// set records which flags were given, for the replay command.
 	set map[string]bool
+	// bootstrap, when set, runs against a real cluster (package live)
+	// instead of the simulator; keep leaves the run's topics there;
+	// connectTimeout bounds the first contact.
+	bootstrap      []string
+	keep           bool
+	connectTimeout time.Duration
 }
 
 // errHelp is returned for -h: usage goes to stdout and the exit code is 0.
@@ -158,7 +164,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	if err := o.runOptions(*raw.shard); err != nil {
 		return o, err
 	}
-	return o, nil
+	return o, o.liveOptions(*raw.bootstrap)
 }
 
 // rawFlags are the flags that do not go straight into options: they are
@@ -166,6 +172,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 type rawFlags struct {
 	seed                                     *uint64
 	seeds, scenario, guarantee, modes, shard *string
+	bootstrap                                *string
 	help                                     *bool
 }
 
@@ -215,6 +222,9 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.IntVar(&o.workers, "workers", 0, "sweeps and -scoreboard: runs at once (0: one per CPU); the results do not depend on it")
 	raw.modes = fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (the scenario's correct one, exactly_once_v2 for orders and db_positions_fenced for orders-db, stays first as the control)")
 	raw.shard = fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
+	raw.bootstrap = fs.String("bootstrap", "", "run against a real cluster at `host:port[,host:port…]` over TCP, in real time, instead of the simulator (see README: pointing eosim at your own cluster); such a run cannot be replayed from its seed")
+	fs.BoolVar(&o.keep, "keep", false, "with -bootstrap, leave the run's topics and group on the cluster")
+	fs.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "with -bootstrap, how long the first contact with the cluster may take")
 	raw.help = fs.Bool("h", false, "show this help")
 	return raw
 }
@@ -364,7 +374,7 @@ func checkDatabaseDir(path string) error {
 // its modes and seeds.
 func (o *options) scoreboardOptions(modes string) error {
 	for _, f := range []string{"seed", "guarantee", "schedule", "save-schedule", "history", "history-text", "report", "client-log",
-		"check-determinism", "shrink", "shard", "db"} {
+		"check-determinism", "shrink", "shard", "db", "bootstrap", "keep", "connect-timeout"} {
 		if o.set[f] {
 			return fmt.Errorf("-%s does not go with -scoreboard, which runs every guarantee over a range of seeds", f)
 		}
@@ -544,6 +554,9 @@ func (o options) replayCommand(seed uint64) string {
 				parts = append(parts, "-txn-v1")
 			}
 		}
+	}
+	if len(o.bootstrap) > 0 {
+		parts = append(parts, "-bootstrap", strings.Join(o.bootstrap, ","))
 	}
 	return strings.Join(parts, " ")
 }

@@ -106,6 +106,16 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "1-3", "-check-determinism", "-repeat", "-2"}, "-repeat -2: need at least 2"},
 		{[]string{"-seeds", "1-3", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
 		{[]string{"-scoreboard", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
+		{[]string{"-keep"}, "-keep goes with -bootstrap"},
+		{[]string{"-connect-timeout", "1s"}, "-connect-timeout goes with -bootstrap"},
+		{[]string{"-bootstrap", ","}, "-bootstrap: want host:port"},
+		{[]string{"-bootstrap", "localhost:9092", "-connect-timeout", "0s"}, "-connect-timeout 0s: need more than 0"},
+		{[]string{"-bootstrap", "localhost:9092", "-seeds", "1-3"}, "-seeds does not go with -bootstrap"},
+		{[]string{"-bootstrap", "localhost:9092", "-check-determinism"}, "-check-determinism does not go with -bootstrap"},
+		{[]string{"-bootstrap", "localhost:9092", "-shrink"}, "-shrink does not go with -bootstrap"},
+		{[]string{"-bootstrap", "localhost:9092", "-wire", "-"}, "-wire does not go with -bootstrap"},
+		{[]string{"-bootstrap", "localhost:9092", "-brokers", "3"}, "-brokers does not go with -bootstrap"},
+		{[]string{"-scoreboard", "-bootstrap", "localhost:9092"}, "-bootstrap does not go with -scoreboard"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/eosim/eosim/live"
 	"github.com/eosim/eosim/report"
 	"github.com/eosim/eosim/sim"
 )
@@ -57,6 +58,9 @@ func saveSchedule(o options, stdout io.Writer) error {
 	cfg := o.cfg
 	cfg.Seed = o.firstSeed
 	_, sched, err := cfg.Resolve()
+	if len(o.bootstrap) > 0 {
+		_, sched, err = live.Resolve(o.liveConfig())
+	}
 	if err != nil {
 		return fmt.Errorf("-save-schedule: %s", oneLine(err))
 	}

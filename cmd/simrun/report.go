@@ -120,7 +120,11 @@ func printRun(w io.Writer, o options, out outcome) {
 	fmt.Fprintf(w, "  orders        %d\n", st.Inputs)
 	fmt.Fprintf(w, "  units         %d committed, %d aborted, %d crashed, %d unknown outcome\n", st.Committed, st.Aborted, st.Crashed, st.Unknown)
 	fmt.Fprintf(w, "  crashes       %d (restarts %d)\n", st.Crashes, st.Restarts)
-	fmt.Fprintf(w, "  virtual time  %v in %d steps\n", st.Virtual.Round(time.Millisecond), st.Steps)
+	if len(o.bootstrap) > 0 {
+		fmt.Fprintf(w, "  run time      %v of wall time in %d steps, against %s\n", st.Virtual.Round(time.Millisecond), st.Steps, strings.Join(o.bootstrap, ","))
+	} else {
+		fmt.Fprintf(w, "  virtual time  %v in %d steps\n", st.Virtual.Round(time.Millisecond), st.Steps)
+	}
 	fmt.Fprintf(w, "  wall time     %v\n", out.wall.Round(time.Millisecond))
 	fmt.Fprintf(w, "  trace hash    %s\n", res.Hash)
 	if c := res.Config; c.DatabaseFile != "" {
@@ -128,6 +132,13 @@ func printRun(w io.Writer, o options, out outcome) {
 	}
 
 	printAnomalies(w, res.Report)
+	if len(o.bootstrap) > 0 {
+		fmt.Fprintln(w, "replay")
+		for _, l := range o.liveReplay(res.Config.Seed) {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+		return
+	}
 	fmt.Fprintf(w, "replay\n  %s\n", o.replayCommand(res.Config.Seed))
 }
 

@@ -1,0 +1,171 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eosim/eosim/engine"
+)
+
+// clientOpts are the options of the run's own clients (admin, input,
+// snapshot) and the base of the instances'.
+func clientOpts(c Config) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.SeedBrokers(c.Bootstrap...),
+		kgo.DialTimeout(c.ConnectTimeout),
+		kgo.DisableClientMetrics(),
+	}
+}
+
+// contact is what the first exchange with the cluster found.
+type contact struct {
+	adm      *kadm.Client
+	close    func()
+	brokers  int
+	versions string // the brokers' guess of their Kafka version
+}
+
+// connect reaches the cluster within the connect timeout and checks that
+// every broker has the APIs a run under g needs.
+func connect(ctx context.Context, c Config, g engine.Guarantee) (contact, error) {
+	for _, addr := range c.Bootstrap {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return contact{}, fmt.Errorf("%w: bootstrap address %q: %v", ErrUnreachable, addr, err)
+		}
+	}
+	cl, err := kgo.NewClient(append(clientOpts(c), kgo.RequestRetries(1))...)
+	if err != nil {
+		return contact{}, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	adm := kadm.NewClient(cl)
+	cctx, cancel := context.WithTimeout(ctx, c.ConnectTimeout)
+	defer cancel()
+	vs, err := adm.ApiVersions(cctx)
+	if err != nil {
+		cl.Close()
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return contact{}, ctx.Err()
+		}
+		return contact{}, fmt.Errorf("%w: no answer from %s within %v: %v", ErrUnreachable, strings.Join(c.Bootstrap, ","), c.ConnectTimeout, err)
+	}
+	var guesses []string
+	for _, v := range vs.Sorted() {
+		if v.Err != nil {
+			cl.Close()
+			return contact{}, fmt.Errorf("%w: broker %d did not say which APIs it has: %v", ErrUnreachable, v.NodeID, v.Err)
+		}
+		if missing := missingAPIs(v.KeyMaxVersion, g); len(missing) > 0 {
+			cl.Close()
+			return contact{}, fmt.Errorf("%w: broker %d lacks %s, which a run under %s needs", ErrUnsupported, v.NodeID, strings.Join(missing, ", "), g)
+		}
+		guesses = append(guesses, v.VersionGuess())
+	}
+	slices.Sort(guesses)
+	return contact{adm: adm, close: cl.Close, brokers: len(vs), versions: strings.Join(slices.Compact(guesses), ", ")}, nil
+}
+
+// neededAPIs are the requests every run sends: the group's, the
+// consumer's, the producer's and the run's own (topics made and removed).
+var neededAPIs = []int16{0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20}
+
+// transactionAPIs are those of transactions, both protocols: a client asks
+// for KIP-890's only where the broker has it, and falls back on
+// AddPartitionsToTxn and AddOffsetsToTxn.
+var transactionAPIs = []int16{22, 24, 25, 26, 28}
+
+// missingAPIs names the APIs a run under g needs that a broker lacks; has
+// reports a broker's highest version of an API and whether it has it.
+func missingAPIs(has func(key int16) (int16, bool), g engine.Guarantee) []string {
+	want := neededAPIs
+	if g.Transactional() {
+		want = append(slices.Clone(want), transactionAPIs...)
+	}
+	var missing []string
+	for _, k := range want {
+		if _, ok := has(k); !ok {
+			missing = append(missing, kmsg.NameForKey(k))
+		}
+	}
+	return missing
+}
+
+// createTopics makes the run's topics and waits until every partition has
+// a leader that answers.
+func createTopics(ctx context.Context, adm *kadm.Client, topics map[string]int32) error {
+	for _, name := range sortedKeys(topics) {
+		resp, err := adm.CreateTopic(ctx, topics[name], -1, nil, name)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("creating topic %s: %w", name, err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ends, err := adm.ListEndOffsets(ctx, sortedKeys(topics)...)
+		if err == nil {
+			err = ends.Error()
+		}
+		n := 0
+		ends.Each(func(kadm.ListedOffset) { n++ })
+		if err == nil && n == sumPartitions(topics) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the run's topics were created but not every partition answers within 30s: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// removeTopics deletes the run's topics and its group.
+func removeTopics(ctx context.Context, adm *kadm.Client, group string, topics map[string]int32) error {
+	var errs []error
+	resp, err := adm.DeleteTopics(ctx, sortedKeys(topics)...)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		errs = append(errs, fmt.Errorf("removing the run's topics: %w", err))
+	}
+	gs, err := adm.DeleteGroups(ctx, group)
+	if err == nil {
+		err = gs.Error()
+	}
+	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
+		errs = append(errs, fmt.Errorf("removing the run's group: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeys(m map[string]int32) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func sumPartitions(m map[string]int32) int {
+	n := 0
+	for _, p := range m {
+		n += int(p)
+	}
+	return n
+}
