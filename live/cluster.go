@@ -74,26 +74,35 @@ func connect(ctx context.Context, c Config, g engine.Guarantee) (contact, error)
 	return contact{adm: adm, close: cl.Close, brokers: len(vs), versions: strings.Join(slices.Compact(guesses), ", ")}, nil
 }
 
-// neededAPIs are the requests every run sends: the group's, the
-// consumer's, the producer's and the run's own (topics made and removed).
-var neededAPIs = []int16{0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20}
+// neededAPIs are the requests every run sends, with the lowest version it
+// can use: the group's, the consumer's, the producer's (record headers,
+// which carry the order id, came with Produce v3 and Fetch v4 in Kafka
+// 0.11) and the run's own (topics made and removed).
+var neededAPIs = []api{{0, 3}, {1, 4}, {2, 0}, {3, 0}, {8, 0}, {9, 0}, {10, 0}, {11, 0}, {12, 0}, {13, 0}, {14, 0}, {15, 0}, {19, 0}, {20, 0}}
 
 // transactionAPIs are those of transactions, both protocols: a client asks
 // for KIP-890's only where the broker has it, and falls back on
 // AddPartitionsToTxn and AddOffsetsToTxn.
-var transactionAPIs = []int16{22, 24, 25, 26, 28}
+var transactionAPIs = []api{{22, 0}, {24, 0}, {25, 0}, {26, 0}, {28, 0}}
 
-// missingAPIs names the APIs a run under g needs that a broker lacks; has
-// reports a broker's highest version of an API and whether it has it.
+// api is a request a run sends and the lowest version it needs.
+type api struct{ key, min int16 }
+
+// missingAPIs names the APIs a run under g needs that a broker lacks, or
+// has only below the version needed; has reports a broker's highest
+// version of an API and whether it has it.
 func missingAPIs(has func(key int16) (int16, bool), g engine.Guarantee) []string {
 	want := neededAPIs
 	if g.Transactional() {
 		want = append(slices.Clone(want), transactionAPIs...)
 	}
 	var missing []string
-	for _, k := range want {
-		if _, ok := has(k); !ok {
-			missing = append(missing, kmsg.NameForKey(k))
+	for _, a := range want {
+		switch v, ok := has(a.key); {
+		case !ok:
+			missing = append(missing, kmsg.NameForKey(a.key))
+		case v < a.min:
+			missing = append(missing, fmt.Sprintf("%s v%d (it has v%d)", kmsg.NameForKey(a.key), a.min, v))
 		}
 	}
 	return missing

@@ -145,6 +145,24 @@ func TestInterruptedRunRemovesItsTopicsAndKeepsItsHistory(t *testing.T) {
 	require.Empty(t, runTopics(t, addrs, cfg.RunID), "the run's topics are removed")
 }
 
+// TestOldClusterIsNamedWithWhatItLacks: a broker that answers as Kafka
+// 0.10.2 (no transactions, no record headers) is refused before anything is
+// made on it, naming what it lacks.
+func TestOldClusterIsNamedWithWhatItLacks(t *testing.T) {
+	addrs := kfakeproc.Start(t, "-as-version", "0.10.2")
+	for _, g := range []engine.Guarantee{engine.ExactlyOnceV2, engine.AtLeastOnce} {
+		cfg := liveConfig(addrs, g, nil)
+		cfg.RunID = "eosim-live-old"
+		_, err := Run(context.Background(), cfg)
+		require.ErrorIs(t, err, ErrUnsupported, g)
+		require.Contains(t, err.Error(), "Produce v3 (it has v2)", g)
+		if g == engine.ExactlyOnceV2 {
+			require.Contains(t, err.Error(), "InitProducerID, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit")
+		}
+		require.Empty(t, runTopics(t, addrs, cfg.RunID), "nothing is made on a cluster that is refused")
+	}
+}
+
 func TestUnreachableOrWrongAddressIsOneError(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:1", "not-an-address", "localhost:notaport"} {
 		cfg := liveConfig([]string{addr}, engine.ExactlyOnceV2, nil)
@@ -205,6 +223,8 @@ func TestMissingAPIs(t *testing.T) {
 		{"no transactions, exactly-once", noTxn, engine.ExactlyOnceV2,
 			[]string{"InitProducerID", "AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn", "TxnOffsetCommit"}},
 		{"no transactions, at-least-once", noTxn, engine.AtLeastOnce, nil},
+		{"no record headers", func(k int16) (int16, bool) { return 2, true }, engine.AtLeastOnce,
+			[]string{"Produce v3 (it has v2)", "Fetch v4 (it has v2)"}},
 		{"nothing", func(int16) (int16, bool) { return 0, false }, engine.AtLeastOnce,
 			[]string{"Produce", "Fetch", "ListOffsets", "Metadata", "OffsetCommit", "OffsetFetch", "FindCoordinator",
 				"JoinGroup", "Heartbeat", "LeaveGroup", "SyncGroup", "DescribeGroups", "CreateTopics", "DeleteTopics"}},

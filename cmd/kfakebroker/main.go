@@ -27,6 +27,7 @@ import (
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // maxBrokers bounds -brokers, as sim bounds its clusters.
@@ -38,6 +39,10 @@ type options struct {
 	ports   []int
 	data    string
 	sync    bool
+	// asVersion caps the APIs the brokers answer with to a Kafka
+	// release's: a cluster too old for what a client needs.
+	asVersion *kversion.Versions
+	asName    string
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -49,6 +54,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&ports, "ports", "", "comma-separated ports to listen on, one per broker (default: free ports)")
 	fs.StringVar(&o.data, "data", "", "directory to keep the brokers' logs in (default: memory only)")
 	fs.BoolVar(&o.sync, "sync", false, "with -data, fsync every produced batch")
+	fs.StringVar(&o.asName, "as-version", "", "answer only with the APIs of Kafka `release` (e.g. 0.10.2: no transactions), to see how a client meets an older cluster")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -76,6 +82,11 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	case len(o.ports) > 0 && len(o.ports) != o.brokers:
 		return o, fmt.Errorf("-ports names %d ports for %d brokers", len(o.ports), o.brokers)
 	}
+	if o.asName != "" {
+		if o.asVersion = kversion.FromString(o.asName); o.asVersion == nil {
+			return o, fmt.Errorf("-as-version %q: not a Kafka release kversion knows (e.g. 0.10.2, 2.8, 3.9)", o.asName)
+		}
+	}
 	if o.sync && o.data == "" {
 		return o, errors.New("-sync needs -data")
 	}
@@ -97,6 +108,9 @@ func (o options) kfakeOpts() []kfake.Opt {
 	}
 	if o.sync {
 		opts = append(opts, kfake.SyncWrites())
+	}
+	if o.asVersion != nil {
+		opts = append(opts, kfake.MaxVersions(o.asVersion))
 	}
 	return opts
 }

@@ -26,6 +26,7 @@ func TestBadFlagsAreOneLineAndExit2(t *testing.T) {
 		{"-brokers", "2", "-ports", "9000"},
 		{"-data", filepath.Join(t.TempDir(), "missing")},
 		{"-sync"},
+		{"-as-version", "9.9"},
 		{"extra"},
 	} {
 		var stdout, stderr bytes.Buffer
