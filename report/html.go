@@ -23,6 +23,10 @@ type Run struct {
 	Params [][2]string
 	// Replay is the exact command that replays the run.
 	Replay string
+	// ReplayNote, when set, says why Replay does not replay the run
+	// exactly (a run against a real cluster): it then only runs the same
+	// input and schedule again.
+	ReplayNote string
 	// Verdict is "pass", "fail" or "unknown"; anything else reads as unknown.
 	Verdict string
 	History history.History

@@ -99,3 +99,12 @@ func (o options) liveReplay(seed uint64) []string {
 		o.replayCommand(seed),
 	}
 }
+
+// liveReplayNote is what the HTML report of a live run says above its
+// command; empty for a simulated run, which its command replays.
+func (o options) liveReplayNote() string {
+	if len(o.bootstrap) == 0 {
+		return ""
+	}
+	return "A run against a real cluster cannot be replayed from its seed: what each poll finds, and so where a crash falls, depends on the network."
+}

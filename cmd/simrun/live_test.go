@@ -39,8 +39,8 @@ func TestLiveRunAgainstTheKfakeProcess(t *testing.T) {
 		{"step": 1, "kind": "crash", "instance": "a", "point": "after-produce", "restart_after": 2},
 		{"step": 2, "kind": "crash", "instance": "b", "point": "during-commit", "restart_after": 2},
 		{"step": 4, "kind": "crash", "instance": "a", "point": "after-commit", "restart_after": 1}]}`), 0o644))
-	hist := filepath.Join(dir, "h.jsonl")
-	code, out, errOut := liveSimrun(t, "-bootstrap", strings.Join(addrs, ","), "-orders", "200", "-schedule", plan, "-history", hist)
+	hist, page := filepath.Join(dir, "h.jsonl"), filepath.Join(dir, "r.html")
+	code, out, errOut := liveSimrun(t, "-bootstrap", strings.Join(addrs, ","), "-orders", "200", "-schedule", plan, "-history", hist, "-report", page)
 	require.Equal(t, exitPass, code, out+errOut)
 	require.Contains(t, out, "  verdict       PASS: every checker passed\n")
 	require.Contains(t, out, "  schedule      3 crash (3 fired, 0 no effect, 0 not reached)\n")
@@ -53,6 +53,9 @@ func TestLiveRunAgainstTheKfakeProcess(t *testing.T) {
 	h, err := history.ReadJSONL(f)
 	require.NoError(t, err)
 	require.Len(t, h.Inputs(), 200)
+	html, err := os.ReadFile(page)
+	require.NoError(t, err)
+	require.Contains(t, string(html), "cannot be replayed from its seed")
 }
 
 // TestLiveBadClusterIsOneLineAndExitTwo: an address nobody answers on, or

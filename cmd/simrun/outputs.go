@@ -31,12 +31,13 @@ func writeOutputs(o options, res sim.Result, stdout io.Writer) error {
 		}},
 		{"report", o.reportPath, func(w io.Writer) error {
 			return report.WriteHTML(w, report.Run{
-				Title:   fmt.Sprintf("seed %d, %s", res.Config.Seed, res.Config.Guarantee),
-				Params:  paramBlock(o, res),
-				Replay:  o.replayCommand(res.Config.Seed),
-				Verdict: string(res.Verdict()),
-				History: res.History,
-				Report:  res.Report,
+				Title:      fmt.Sprintf("seed %d, %s", res.Config.Seed, res.Config.Guarantee),
+				Params:     paramBlock(o, res),
+				Replay:     o.replayCommand(res.Config.Seed),
+				ReplayNote: o.liveReplayNote(),
+				Verdict:    string(res.Verdict()),
+				History:    res.History,
+				Report:     res.Report,
 			})
 		}},
 	}
