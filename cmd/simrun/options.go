@@ -104,6 +104,9 @@ Examples:
                                                     a database mistake mode under database faults
   simrun -seed 3 -scenario orders-db -db run.db     keep the run's SQLite database in run.db
                                                     (sqlite3 run.db 'SELECT * FROM ledger')
+  simrun -bootstrap localhost:9092 -orders 200 -crash-rate 0.3
+                                                    the same checks against a real cluster over TCP, in
+                                                    real time (not replayable; needs no build tag)
 
 Exit codes: 0 pass, 1 anomaly (or nondeterminism), 2 usage error, 3 unknown
 (the run could not finish its input, so it proves nothing), 4 stuck (the run
