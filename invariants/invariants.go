@@ -42,6 +42,18 @@ type Spec struct {
 	Checkers []string
 }
 
+// Topics lists the topics the checkers read: the input, and the output and
+// changelog if the application has them.
+func (s Spec) Topics() []string {
+	var ts []string
+	for _, t := range []string{s.InputTopic, s.OutputTopic, s.ChangelogTopic} {
+		if t != "" {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
 // DatabaseSpec tells the database checkers where an application writes:
 // a ledger with one row per input whose effect was applied, and a state
 // table that the inputs fold into (Spec's StateKey, Initial and Apply are

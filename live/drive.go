@@ -54,7 +54,7 @@ func (r *run) drive(ctx context.Context) error {
 				return err
 			}
 		}
-		progressed, err := r.collectPaused(ctx, step)
+		progressed, err := r.collectPaused(ctx, step, false)
 		if err != nil {
 			return err
 		}
@@ -143,45 +143,36 @@ func (r *run) stepInstances(ctx context.Context, step int) (progressed bool, err
 	return progressed, nil
 }
 
-// collectPaused takes the outcome of every held step that has ended.
-func (r *run) collectPaused(ctx context.Context, step int) (progressed bool, err error) {
+// collectPaused takes the outcome of every held step that has ended; with
+// wait, it waits for each (the run is ending, and its pauses were woken),
+// at most StuckAfter.
+func (r *run) collectPaused(ctx context.Context, step int, wait bool) (progressed bool, err error) {
 	for _, s := range r.slots {
 		if s.pending == nil {
 			continue
 		}
-		select {
-		case out := <-s.pending:
-			s.pending = nil
-			p, err := r.afterStep(ctx, s, step, out)
-			if err != nil {
-				return false, err
+		var out stepOutcome
+		if wait {
+			select {
+			case out = <-s.pending:
+			case <-time.After(r.cfg.StuckAfter):
+				return false, stuckError{fmt.Sprintf("the paused unit of instance %s has not ended after %v", s.name, r.cfg.StuckAfter)}
 			}
-			progressed = progressed || p
-		default:
+		} else {
+			select {
+			case out = <-s.pending:
+			default:
+				continue
+			}
 		}
+		s.pending = nil
+		p, err := r.afterStep(ctx, s, step, out)
+		if err != nil {
+			return false, err
+		}
+		progressed = progressed || p
 	}
 	return progressed, nil
-}
-
-// awaitPaused waits for every held step to end (the run is ending: pauses
-// are woken).
-func (r *run) awaitPaused() error {
-	r.wakeAll()
-	for _, s := range r.slots {
-		if s.pending == nil {
-			continue
-		}
-		select {
-		case out := <-s.pending:
-			s.pending = nil
-			if _, err := r.afterStep(context.Background(), s, r.steps, out); err != nil {
-				return err
-			}
-		case <-time.After(r.cfg.StuckAfter):
-			return stuckError{fmt.Sprintf("the paused unit of instance %s has not ended after %v", s.name, r.cfg.StuckAfter)}
-		}
-	}
-	return nil
 }
 
 // afterStep records what a step's outcome means for its slot: a crash

@@ -17,6 +17,7 @@ import (
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/clientlog"
 	"github.com/eosim/eosim/internal/topicread"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/scenarios"
@@ -81,9 +82,7 @@ func Run(ctx context.Context, cfg Config) (res sim.Result, err error) {
 		log: history.NewLog(time.Now), start: time.Now(), wake: make(chan struct{}),
 	}
 	r.books = sim.NewOutcomes(sched, r.log)
-	if resolved.ClientLog != nil {
-		r.clientLog = &lockedWriter{w: resolved.ClientLog}
-	}
+	r.clientLog = clientlog.Locked(resolved.ClientLog)
 	r.note(fmt.Sprintf("live run %s against %s (%d brokers: %s); wall time, not replayable from its seed",
 		cfg.RunID, strings.Join(cfg.Bootstrap, ","), conn.brokers, conn.versions))
 	if r.stateDir, err = os.MkdirTemp("", "eosim-live-"); err != nil {
@@ -173,7 +172,7 @@ func (r *run) startInstance(ctx context.Context, s *slot) error {
 			// the simulator, rather than all a fetch brought.
 			kgo.FetchMaxPartitionBytes(sim.FetchPartitionBytes(r.log.History().Inputs(), r.run.Batch)),
 			kgo.DisableClientMetrics(),
-			r.clientLogger(s.name),
+			clientlog.Opt(r.clientLog, s.name, r.start),
 		},
 	})
 	if err != nil {
@@ -230,10 +229,11 @@ func (r *run) judge(ctx context.Context) (sim.Result, error) {
 	} else {
 		r.endFaults(true, "still armed when the run ended", "the run ended")
 	}
-	if err := r.awaitPaused(); err != nil {
+	r.wakeAll()
+	if _, err := r.collectPaused(ctx, r.steps, true); err != nil {
 		r.abandon()
 		res := r.result()
-		res.Stuck = err.(stuckError).what
+		res.Stuck = err.Error()
 		return res, nil
 	}
 	for _, s := range r.slots {
@@ -251,15 +251,9 @@ func (r *run) judge(ctx context.Context) (sim.Result, error) {
 		}
 	}
 	spec := r.scenario.Spec(r.params)
-	var topics []string
-	for _, t := range []string{spec.InputTopic, spec.OutputTopic, spec.ChangelogTopic} {
-		if t != "" {
-			topics = append(topics, t)
-		}
-	}
 	snapCtx, cancel := context.WithTimeout(ctx, r.cfg.StuckAfter)
 	defer cancel()
-	snap, err := topicread.Snapshot(snapCtx, clientOpts(r.cfg), r.cfg.RunID, topics...)
+	snap, err := topicread.Snapshot(snapCtx, clientOpts(r.cfg), r.cfg.RunID, spec.Topics()...)
 	if err != nil {
 		return r.result(), r.interruptedOr(ctx, fmt.Errorf("reading what the cluster holds: %w", err))
 	}
@@ -298,27 +292,4 @@ func (r *run) wakeAll() { r.wakeOnce.Do(func() { close(r.wake) }) }
 
 func (r *run) note(s string) {
 	r.log.Record(history.Event{Kind: history.KindNote, Detail: s})
-}
-
-// clientLogger stamps kgo's debug log of one instance's clients with the
-// wall time since the run began; it logs nothing without a ClientLog.
-func (r *run) clientLogger(name string) kgo.Opt {
-	if r.clientLog == nil {
-		return kgo.WithLogger(nil)
-	}
-	return kgo.WithLogger(kgo.BasicLogger(r.clientLog, kgo.LogLevelDebug, func() string {
-		return fmt.Sprintf("%10.6fs %s ", time.Since(r.start).Seconds(), name)
-	}))
-}
-
-// lockedWriter serializes the lines the clients of every instance write.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/clientlog"
 	"github.com/eosim/eosim/internal/topicread"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/scenarios"
@@ -270,9 +271,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		polled: make(chan chan struct{}),
 	}
 	w.outcomes = NewOutcomes(sched, w.log)
-	if cfg.ClientLog != nil {
-		w.clientLog = &lockedWriter{w: cfg.ClientLog}
-	}
+	w.clientLog = clientlog.Locked(cfg.ClientLog)
 	if w.stateDir, err = os.MkdirTemp("", "eosim-state-"); err != nil {
 		return nil, fmt.Errorf("creating state directory: %w", err)
 	}
@@ -398,7 +397,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 			// together would otherwise heartbeat at the same virtual
 			// instants forever, and Go would order their requests.
 			kgo.HeartbeatInterval(3*time.Second+time.Duration(s.name[0]-'a')*7*time.Millisecond),
-			w.clientLogger(s.name),
+			clientlog.Opt(w.clientLog, s.name, w.start),
 		),
 	})
 	if err != nil {
@@ -486,13 +485,7 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 	spec := w.scenario.Spec(w.params)
 	snapCtx, cancel := context.WithTimeout(ctx, StuckAfter)
 	defer cancel()
-	var topics []string
-	for _, t := range []string{spec.InputTopic, spec.OutputTopic, spec.ChangelogTopic} {
-		if t != "" {
-			topics = append(topics, t)
-		}
-	}
-	snap, err := w.cluster.Snapshot(snapCtx, w.cfg.AppID(), topics...)
+	snap, err := w.cluster.Snapshot(snapCtx, w.cfg.AppID(), spec.Topics()...)
 	if err != nil {
 		if snapCtx.Err() != nil {
 			return w.stuck(fmt.Errorf("%w: reading the final topics took more than %v of virtual time: %w", ErrStuck, StuckAfter, err)), nil
@@ -591,27 +584,4 @@ func Available() error {
 		return ErrNeedsSynctests
 	}
 	return nil
-}
-
-// clientLogger stamps kgo's debug log of one instance's clients with the
-// virtual time since the run began; it logs nothing without a ClientLog.
-func (w *world) clientLogger(name string) kgo.Opt {
-	if w.cfg.ClientLog == nil {
-		return kgo.WithLogger(nil)
-	}
-	return kgo.WithLogger(kgo.BasicLogger(w.clientLog, kgo.LogLevelDebug, func() string {
-		return fmt.Sprintf("%10.6fs %s ", time.Since(w.start).Seconds(), name)
-	}))
-}
-
-// lockedWriter serializes the lines the clients of every instance write.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -50,19 +50,11 @@ func (o options) liveConfig() live.Config {
 	return live.Config{Run: cfg, Bootstrap: o.bootstrap, Keep: o.keep, ConnectTimeout: o.connectTimeout}
 }
 
-// runLive runs the options against the real cluster: output, History,
-// report and exit codes as for a simulated run. An interrupted run's topics
+// runLive runs the options against the real cluster (run has opened the
+// client log): output, History, report and exit codes as for a simulated
+// run. An interrupted run's topics
 // are removed and what it recorded is written.
 func runLive(ctx context.Context, o options, stdout, stderr io.Writer) int {
-	if o.clientLogPath != "" {
-		f, err := os.Create(o.clientLogPath)
-		if err != nil {
-			fmt.Fprintf(stderr, "simrun: -client-log: %v\n", err)
-			return exitUsage
-		}
-		defer f.Close()
-		o.cfg.ClientLog = f
-	}
 	cfg := o.liveConfig()
 	stopProgress := watchProgress(&cfg.Run, terminal(os.Stderr))
 	start := time.Now()

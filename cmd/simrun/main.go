@@ -173,9 +173,6 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 			return exitUsage
 		}
 	}
-	if len(o.bootstrap) > 0 {
-		return runLive(ctx, o, stdout, stderr)
-	}
 	if o.scoreboard {
 		return runScoreboard(ctx, o, enter, stdout, stderr, newProgressBar(os.Stderr, o.jsonOutput))
 	}
@@ -193,6 +190,9 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 		}
 		defer f.Close()
 		o.cfg.ClientLog = f
+	}
+	if len(o.bootstrap) > 0 {
+		return runLive(ctx, o, stdout, stderr)
 	}
 	o.cfg.RecordWire = o.wirePath != ""
 	stopProgress := watchProgress(&o.cfg, terminal(os.Stderr))
