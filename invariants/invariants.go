@@ -37,6 +37,11 @@ type Spec struct {
 	// Database, when set, says where the application keeps its effects in
 	// a database, for the database checkers.
 	Database *DatabaseSpec
+	// Oracle, when set, runs the application once, serially and without
+	// faults, over the input the run committed, and returns every record
+	// its sinks and changelogs would then hold (offsets unset), each
+	// partition's in input order: the reference of OracleCheckers.
+	Oracle func(inputs []history.Record) ([]history.Record, error)
 	// Checkers names the checkers that judge the application (see ByName);
 	// empty means All. Check reports a name no checker has as unknown.
 	Checkers []string
@@ -87,6 +92,7 @@ type Run struct {
 type derived struct {
 	view      *view
 	producers map[loc][]string
+	oracle    *oracleDiff
 }
 
 // view indexes the run's Snapshot by record location.
@@ -218,9 +224,10 @@ func DatabaseCheckers() []Checker {
 }
 
 // ByName returns the checkers named, in the order given, so a scenario can
-// list the invariants it cares about. It knows All and DatabaseCheckers.
+// list the invariants it cares about. It knows All, DatabaseCheckers and
+// OracleCheckers.
 func ByName(names ...string) ([]Checker, error) {
-	all := append(All(), DatabaseCheckers()...)
+	all := slices.Concat(All(), DatabaseCheckers(), OracleCheckers())
 	var cs []Checker
 	for _, n := range names {
 		i := slices.IndexFunc(all, func(c Checker) bool { return c.Name == n })

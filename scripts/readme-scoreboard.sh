@@ -5,7 +5,10 @@
 # About 5 minutes on 2 idle cores; extra arguments go to simrun (-seeds 1-50).
 # With -scenario NAME the table goes between <!-- scoreboard-NAME:begin -->
 # and <!-- scoreboard-NAME:end --> instead (the database modes:
-# scripts/readme-scoreboard.sh -scenario orders-db).
+# scripts/readme-scoreboard.sh -scenario orders-db). With -checkers NAME
+# (other than scenario), -NAME is added to the marker's name: the orders
+# modes judged by the oracle alone go between <!-- scoreboard-oracle:begin -->
+# and <!-- scoreboard-oracle:end -->.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/simrun
@@ -21,6 +24,11 @@ args=("$@")
 for i in "${!args[@]}"; do
 	if [[ ${args[$i]} == -scenario && $((i + 1)) -lt ${#args[@]} && ${args[$((i + 1))]} != orders ]]; then
 		marker="scoreboard-${args[$((i + 1))]}"
+	fi
+done
+for i in "${!args[@]}"; do
+	if [[ ${args[$i]} == -checkers && $((i + 1)) -lt ${#args[@]} && ${args[$((i + 1))]} != scenario ]]; then
+		marker="${marker}-${args[$((i + 1))]}"
 	fi
 done
 python3 - "$table" "$marker" <<'PY'

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/scenarios"
 )
 
@@ -63,11 +64,62 @@ type Config struct {
 	// the run's state directory, removed at the end. A file already there
 	// is replaced only if it is a SQLite database (a previous run's).
 	DatabaseFile string
+	// Checkers picks the checkers that judge the run: CheckScenario (the
+	// default, also when empty), CheckOracle or CheckAll.
+	Checkers string
 	// Progress, when set, is called by the driver at the start of every
 	// step with how far the run has come (a long run's progress, for a
 	// person watching). Output only: it must return at once and must not
 	// wait on anything.
 	Progress func(Progress)
+}
+
+// The choices of Config.Checkers.
+const (
+	// CheckScenario judges a run by its scenario's own checkers.
+	CheckScenario = "scenario"
+	// CheckOracle judges it by the generic oracle alone
+	// (invariants.OracleCheckers): the scenario's topology run serially
+	// over the committed input, compared with what the broker holds.
+	CheckOracle = "oracle"
+	// CheckAll judges it by both.
+	CheckAll = "all"
+)
+
+// JudgedBy returns spec with the checkers c picks.
+func (c Config) JudgedBy(spec invariants.Spec) invariants.Spec {
+	var oracle []string
+	for _, ch := range invariants.OracleCheckers() {
+		oracle = append(oracle, ch.Name)
+	}
+	own := spec.Checkers
+	if len(own) == 0 {
+		for _, ch := range invariants.All() {
+			own = append(own, ch.Name)
+		}
+	}
+	switch c.Checkers {
+	case CheckOracle:
+		spec.Checkers = oracle
+	case CheckAll:
+		spec.Checkers = append(slices.Clone(own), oracle...)
+	}
+	return spec
+}
+
+// validateCheckers refuses a choice of checkers that does not exist or
+// that the scenario cannot give.
+func (c Config) validateCheckers() error {
+	switch c.Checkers {
+	case "", CheckScenario:
+		return nil
+	case CheckOracle, CheckAll:
+		if c.hasDatabase() {
+			return fmt.Errorf("checkers %s: scenario %s writes a database, and the oracle compares topics", c.Checkers, c.Scenario)
+		}
+		return nil
+	}
+	return fmt.Errorf("checkers %q: want %s, %s or %s", c.Checkers, CheckScenario, CheckOracle, CheckAll)
 }
 
 // Progress is how far a run has come.
@@ -163,7 +215,7 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, c.validateMoves())
+	errs = append(errs, c.validateMoves(), c.validateCheckers())
 	return errors.Join(errs...)
 }
 

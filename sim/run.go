@@ -482,7 +482,7 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 		}
 	}
 	w.settle()
-	spec := w.scenario.Spec(w.params)
+	spec := w.cfg.JudgedBy(w.scenario.Spec(w.params))
 	snapCtx, cancel := context.WithTimeout(ctx, StuckAfter)
 	defer cancel()
 	snap, err := w.cluster.Snapshot(snapCtx, w.cfg.AppID(), spec.Topics()...)

@@ -202,6 +202,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.Float64Var(&o.cfg.Rates.Cluster, "cluster-rate", 0, "chance per step of a partition leader move, a coordinator move or a restart of every broker (use with -brokers > 1)")
 	fs.Float64Var(&o.cfg.Rates.Database, "database-rate", 0, "chance per instance per step of a database fault: busy, answer lost, slow, or a crash just before or after a database commit (only for a scenario with a database)")
 	fs.StringVar(&o.cfg.DatabaseFile, "db", "", "keep the run's SQLite database at `file` for inspection (one run of a scenario with a database; a previous run's database there is replaced, any other file refused)")
+	fs.StringVar(&o.cfg.Checkers, "checkers", "", "judge runs by the scenario's own checkers (`scenario`, the default), by the generic oracle alone (oracle: the topology run serially over the committed input, compared with every topic it writes), or by both (all)")
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn)")
 	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates and the transaction protocol")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
@@ -537,6 +538,7 @@ func (o options) replayCommand(seed uint64) string {
 	add("instances", strconv.Itoa(c.Instances), c.Instances != def.Instances)
 	add("brokers", strconv.Itoa(c.Brokers), c.Brokers != def.Brokers && !c.Swarm)
 	add("guarantee", string(c.Guarantee), c.Guarantee != def.Guarantee)
+	add("checkers", c.Checkers, c.Checkers != def.Checkers)
 	if o.schedulePath != "" {
 		parts = append(parts, "-schedule", o.schedulePath)
 	} else {

@@ -106,6 +106,8 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "1-3", "-check-determinism", "-repeat", "-2"}, "-repeat -2: need at least 2"},
 		{[]string{"-seeds", "1-3", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
 		{[]string{"-scoreboard", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
+		{[]string{"-checkers", "nope"}, `checkers "nope": want scenario, oracle or all`},
+		{[]string{"-scenario", "orders-db", "-checkers", "oracle"}, "checkers oracle: scenario orders-db writes a database"},
 		{[]string{"-keep"}, "-keep goes with -bootstrap"},
 		{[]string{"-connect-timeout", "1s"}, "-connect-timeout goes with -bootstrap"},
 		{[]string{"-bootstrap", ","}, "-bootstrap: want host:port"},

@@ -120,6 +120,9 @@ func Spec(appID string, t Topics, initialStock int64) invariants.Spec {
 		return o, err
 	}
 	return invariants.Spec{
+		Oracle: func(inputs []history.Record) ([]history.Record, error) {
+			return engine.RunSerial(Topology(t, initialStock), appID, inputs)
+		},
 		InputTopic:     t.Orders,
 		OutputTopic:    t.Notifications,
 		ChangelogTopic: engine.ChangelogTopic(appID, InventoryStore),

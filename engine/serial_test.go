@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eosim/eosim/history"
+)
+
+// counter counts the inputs per key in store "n", forwards the count, and
+// deletes the key when the value is "reset".
+func counter() *Topology {
+	return &Topology{
+		Source: "in", Stores: []string{"n"}, Sinks: []string{"out"},
+		Process: func(ctx *ProcessContext, rec history.Record) error {
+			if rec.Value == "reset" {
+				ctx.Delete("n", rec.Key)
+				return nil
+			}
+			if rec.Value == "bad" {
+				return errors.New("bad record")
+			}
+			n := 0
+			if v, ok := ctx.Get("n", rec.Key); ok {
+				n, _ = strconv.Atoi(v)
+			}
+			ctx.Put("n", rec.Key, strconv.Itoa(n+1))
+			ctx.Forward("out", rec.Key, strconv.Itoa(n+1))
+			return nil
+		},
+	}
+}
+
+func in(p int32, off int64, key, value string) history.Record {
+	return history.Record{Topic: "in", Partition: p, Offset: off, Key: key, Value: value}
+}
+
+func TestRunSerial(t *testing.T) {
+	// Given out of order and across partitions: each partition runs alone,
+	// in offset order; records of other topics are ignored.
+	got, err := RunSerial(counter(), "app", []history.Record{
+		in(1, 0, "a", "x"), in(0, 1, "a", "x"), in(0, 0, "a", "x"),
+		{Topic: "other", Key: "a"}, in(0, 2, "a", "reset"), in(0, 3, "a", "x"),
+	})
+	require.NoError(t, err)
+	cl := func(p int32, key, value string) history.Record {
+		return history.Record{Topic: "app-n-changelog", Partition: p, Key: key, Value: value}
+	}
+	out := func(p int32, key, value string) history.Record {
+		return history.Record{Topic: "out", Partition: p, Key: key, Value: value}
+	}
+	require.Equal(t, []history.Record{
+		out(0, "a", "1"), cl(0, "a", "1"),
+		out(0, "a", "2"), cl(0, "a", "2"),
+		cl(0, "a", ""), // the delete, as the engine writes it
+		out(0, "a", "1"), cl(0, "a", "1"),
+		out(1, "a", "1"), cl(1, "a", "1"),
+	}, got)
+
+	_, err = RunSerial(counter(), "app", []history.Record{in(0, 0, "a", "bad")})
+	require.ErrorContains(t, err, "processing in[0]@0: bad record")
+
+	_, err = RunSerial(&Topology{Source: "in"}, "app", nil)
+	require.Error(t, err, "an invalid topology")
+}

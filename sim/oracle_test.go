@@ -1,0 +1,56 @@
+//go:build synctests
+
+package sim
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/invariants"
+)
+
+// TestOracleAloneCatchesBrokenModes: judged by the generic oracle alone
+// (the topology run serially over the committed input, compared with what
+// read_committed shows), broken engine modes fail with each of its
+// anomalies, and exactly_once_v2 passes the same seeds.
+func TestOracleAloneCatchesBrokenModes(t *testing.T) {
+	for _, tc := range []struct {
+		g     engine.Guarantee
+		seed  uint64
+		kinds []string
+	}{
+		{engine.AtLeastOnce, 1, []string{invariants.OracleDuplicate, invariants.OracleLost, invariants.OracleUnexpected}},
+		{engine.PeekSideEffect, 1, []string{invariants.OracleDuplicate}},
+		{engine.KeepDirtyState, 2, []string{invariants.OracleLost, invariants.OracleUnexpected}},
+	} {
+		t.Run(string(tc.g), func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Seed, cfg.Inputs, cfg.Swarm, cfg.Checkers = tc.seed, 400, true, CheckOracle
+			cfg.Guarantee = tc.g
+			res := runInBubble(t, cfg)
+			require.Equal(t, invariants.Fail, res.Verdict())
+			require.ElementsMatch(t, tc.kinds, res.Report.Kinds())
+			require.Equal(t, []string{invariants.OracleDuplicate, invariants.OracleLost, invariants.OracleUnexpected}, res.Report.Checked)
+
+			cfg.Guarantee = engine.ExactlyOnceV2
+			requirePass(t, runInBubble(t, cfg))
+		})
+	}
+}
+
+func TestCheckersChoice(t *testing.T) {
+	cfg := DefaultConfig()
+	require.NoError(t, cfg.Validate())
+	cfg.Checkers = "nope"
+	require.ErrorContains(t, cfg.Validate(), `checkers "nope"`)
+	cfg.Checkers, cfg.Scenario, cfg.Guarantee = CheckOracle, "orders-db", engine.DBPositionsFenced
+	require.ErrorContains(t, cfg.Validate(), "writes a database")
+
+	spec := invariants.Spec{}
+	all := DefaultConfig()
+	all.Checkers = CheckAll
+	require.Len(t, all.JudgedBy(spec).Checkers, len(invariants.All())+len(invariants.OracleCheckers()))
+	require.Empty(t, DefaultConfig().JudgedBy(spec).Checkers, "the scenario's own (All when it names none)")
+}
