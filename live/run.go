@@ -250,7 +250,7 @@ func (r *run) judge(ctx context.Context) (sim.Result, error) {
 			s.in = nil
 		}
 	}
-	spec := r.scenario.Spec(r.params)
+	spec := r.run.JudgedBy(r.scenario.Spec(r.params))
 	snapCtx, cancel := context.WithTimeout(ctx, r.cfg.StuckAfter)
 	defer cancel()
 	snap, err := topicread.Snapshot(snapCtx, clientOpts(r.cfg), r.cfg.RunID, spec.Topics()...)
