@@ -24,6 +24,9 @@ type Spec struct {
 	InputTopic     string
 	OutputTopic    string
 	ChangelogTopic string
+	// MoreTopics are the application's other sinks and changelogs, which
+	// only the oracle judges.
+	MoreTopics []string
 	// InputID returns the identity of an input record (an order id).
 	InputID func(history.Record) (string, error)
 	// OutputFor returns the identity of the input an output record answers.
@@ -47,11 +50,11 @@ type Spec struct {
 	Checkers []string
 }
 
-// Topics lists the topics the checkers read: the input, and the output and
-// changelog if the application has them.
+// Topics lists the topics the checkers read: the input, and the outputs and
+// changelogs the application has.
 func (s Spec) Topics() []string {
 	var ts []string
-	for _, t := range []string{s.InputTopic, s.OutputTopic, s.ChangelogTopic} {
+	for _, t := range append([]string{s.InputTopic, s.OutputTopic, s.ChangelogTopic}, s.MoreTopics...) {
 		if t != "" {
 			ts = append(ts, t)
 		}

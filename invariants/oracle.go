@@ -88,12 +88,7 @@ func compareWithOracle(spec Spec, snap history.Snapshot) oracleDiff {
 	for _, r := range want {
 		wantBy[r.Topic] = append(wantBy[r.Topic], r)
 	}
-	var topics []string
-	for _, t := range []string{spec.OutputTopic, spec.ChangelogTopic} {
-		if t != "" {
-			topics = append(topics, t)
-		}
-	}
+	topics := slices.DeleteFunc(spec.Topics(), func(t string) bool { return t == spec.InputTopic })
 	for t := range wantBy {
 		if !slices.Contains(topics, t) {
 			topics = append(topics, t)

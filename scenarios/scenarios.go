@@ -5,9 +5,11 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -48,17 +50,43 @@ type Scenario interface {
 	Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error
 }
 
-var registry = map[string]Scenario{}
+// registry holds the scenarios by name; Register adds one from outside.
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Scenario{}
+)
 
-func register(s Scenario) { registry[s.Name()] = s }
+// ErrRegistered is wrapped by Register's error for a name already taken.
+var ErrRegistered = errors.New("scenario already registered")
+
+// Register adds a scenario, so that runs can name it (sim.Config.Scenario,
+// simrun -scenario). Names are unique; "list" is taken by simrun.
+func Register(s Scenario) error {
+	name := s.Name()
+	if name == "" || name == "list" || strings.ContainsAny(name, " \t\n,") {
+		return fmt.Errorf("scenario name %q: want a word, not empty and not \"list\"", name)
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, ok := registry[name]; ok {
+		return fmt.Errorf("%w: %s", ErrRegistered, name)
+	}
+	registry[name] = s
+	return nil
+}
 
 func init() {
-	register(ordersScenario{w: orders.DefaultWorkload()})
-	register(ordersDBScenario{w: orders.DefaultWorkload()})
+	for _, s := range []Scenario{ordersScenario{w: orders.DefaultWorkload()}, ordersDBScenario{w: orders.DefaultWorkload()}} {
+		if err := Register(s); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // Names lists the scenarios, sorted.
 func Names() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
 	ns := make([]string, 0, len(registry))
 	for n := range registry {
 		ns = append(ns, n)
@@ -69,7 +97,9 @@ func Names() []string {
 
 // Lookup returns the scenario named name.
 func Lookup(name string) (Scenario, error) {
+	registryMu.RLock()
 	s, ok := registry[name]
+	registryMu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("unknown scenario %q (want one of %s)", name, strings.Join(Names(), ", "))
 	}

@@ -136,6 +136,16 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	if *raw.help {
 		return o, printUsage(fs, stdout)
 	}
+	if *raw.scenario == "list" {
+		// The scenarios this binary knows, with their guarantees (the
+		// correct one first); an App registers more from its own tests.
+		for _, name := range scenarios.Names() {
+			if sc, err := scenarios.Lookup(name); err == nil {
+				fmt.Fprintf(stdout, "%s\t%s\n", name, joinGuarantees(sc.Guarantees()))
+			}
+		}
+		return o, errHelp
+	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -186,7 +196,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	var raw rawFlags
 	raw.seed = fs.Uint64("seed", def.Seed, "the seed of one run")
 	raw.seeds = fs.String("seeds", "", "a sweep over seeds `A-B` (inclusive)")
-	raw.scenario = fs.String("scenario", def.Scenario, "the workload: "+strings.Join(scenarios.Names(), ", "))
+	raw.scenario = fs.String("scenario", def.Scenario, "the workload: "+strings.Join(scenarios.Names(), ", ")+" (list: each with its guarantees)")
 	fs.IntVar(&o.cfg.Inputs, "orders", def.Inputs, "number of input orders")
 	fs.IntVar(&o.cfg.Partitions, "partitions", def.Partitions, "partitions of every topic")
 	fs.IntVar(&o.cfg.Instances, "instances", def.Instances, "engine instances")

@@ -230,3 +230,15 @@ func TestScoreboardSwarmUnlessFaultsGiven(t *testing.T) {
 		require.Equal(t, uint64(200), o.lastSeed)
 	}
 }
+
+// TestScenarioList: -scenario list prints each scenario with its
+// guarantees, the correct one first, and exits 0.
+func TestScenarioList(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	_, code, ok := setup([]string{"-scenario", "list"}, &stdout, &stderr)
+	require.False(t, ok)
+	require.Equal(t, exitPass, code)
+	require.Empty(t, stderr.String())
+	require.Contains(t, stdout.String(), "orders\texactly_once_v2, at_least_once, ")
+	require.Contains(t, stdout.String(), "orders-db\tdb_positions_fenced, db_idempotent, ")
+}

@@ -1,0 +1,139 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/topicread"
+	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/scenarios/orders"
+)
+
+// App is an application of one's own, as eosim needs it to run and judge
+// it: a topology and its input. It is judged by the generic oracle
+// (invariants.OracleCheckers): its topology run once, serially and without
+// faults, over the input the run committed, compared with every topic it
+// writes. The topology must be a deterministic function of its input and
+// stores (engine.Topology.Process says so).
+type App struct {
+	// Name names the scenario (simrun -scenario, sim.Config.Scenario).
+	Name string
+	// Topology builds the topology with prefix before every topic name
+	// (sources and sinks; changelogs are named by the application id):
+	// a run on a shared cluster keeps its topics apart.
+	Topology func(prefix string) *engine.Topology
+	// Input returns n input records drawn from seed, in the order they are
+	// written; each goes to the source partition its key hashes to.
+	Input func(seed uint64, n int) []Input
+}
+
+// Input is one input record of an App.
+type Input struct{ Key, Value string }
+
+// RegisterApp registers a as a scenario.
+func RegisterApp(a App) error {
+	switch {
+	case a.Topology == nil || a.Input == nil:
+		return fmt.Errorf("app %q: Topology and Input are required", a.Name)
+	case a.Topology("").Database != nil:
+		return fmt.Errorf("app %q: an App's topology writes topics, not a database", a.Name)
+	}
+	return Register(appScenario{a})
+}
+
+// appScenario adapts an App.
+type appScenario struct{ a App }
+
+func (s appScenario) Name() string { return s.a.Name }
+
+func (s appScenario) Topology(p Params) *engine.Topology { return s.a.Topology(p.TopicPrefix) }
+
+// Guarantees are orders': each mistake mode is about transactions,
+// offsets and state, not about what the topology computes.
+func (appScenario) Guarantees() []engine.Guarantee { return engine.Guarantees() }
+
+func (s appScenario) Topics(p Params) map[string]int32 {
+	t := s.Topology(p)
+	n := int32(p.Partitions)
+	topics := map[string]int32{t.Source: n}
+	for _, sink := range t.Sinks {
+		topics[sink] = n
+	}
+	for _, store := range t.Stores {
+		topics[engine.ChangelogTopic(p.AppID, store)] = n
+	}
+	return topics
+}
+
+func (s appScenario) Spec(p Params) invariants.Spec {
+	t := s.Topology(p)
+	var written []string
+	written = append(written, t.Sinks...)
+	for _, store := range t.Stores {
+		written = append(written, engine.ChangelogTopic(p.AppID, store))
+	}
+	var names []string
+	for _, c := range invariants.OracleCheckers() {
+		names = append(names, c.Name)
+	}
+	return invariants.Spec{
+		InputTopic:  t.Source,
+		OutputTopic: written[0],
+		MoreTopics:  written[1:],
+		Oracle: func(inputs []history.Record) ([]history.Record, error) {
+			return engine.RunSerial(s.Topology(p), p.AppID, inputs)
+		},
+		Checkers: names,
+	}
+}
+
+// Produce writes the app's input in batches of p.Batch records per
+// partition, as orders.Produce does, and records an input event per record.
+func (s appScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error {
+	topic := s.Topology(p).Source
+	byPartition := make([][]*kgo.Record, p.Partitions)
+	for _, in := range s.a.Input(p.Seed, p.Inputs) {
+		part := keyPartition(in.Key, p.Partitions)
+		byPartition[part] = append(byPartition[part], &kgo.Record{Topic: topic, Partition: part, Key: []byte(in.Key), Value: []byte(in.Value)})
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(opts),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ClientID("input"),
+		kgo.ProducerLinger(time.Minute),
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
+	)...)
+	if err != nil {
+		return fmt.Errorf("creating input producer: %w", err)
+	}
+	defer cl.Close()
+	batch := max(p.Batch, 1)
+	for _, rs := range byPartition {
+		for len(rs) > 0 {
+			n := min(batch, len(rs))
+			if err := orders.ProduceBatch(ctx, cl, rs[:n]); err != nil {
+				return err
+			}
+			for _, r := range rs[:n] {
+				hr := topicread.Convert(r)
+				rec.Record(history.Event{Kind: history.KindInput, Input: &hr})
+			}
+			rs = rs[n:]
+		}
+	}
+	return nil
+}
+
+// keyPartition is the partition of key among n: FNV-1a, as orders
+// partitions by product.
+func keyPartition(key string, n int) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int32(h.Sum32() % uint32(n))
+}
