@@ -153,6 +153,9 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	if o.wallLimit < 0 {
 		return o, fmt.Errorf("-wall-limit %v: need 0 (no limit) or more", o.wallLimit)
 	}
+	if o.set["inputs"] && o.set["orders"] {
+		return o, errors.New("-inputs and -orders are one flag: give one")
+	}
 	if o.repeat < 2 {
 		return o, fmt.Errorf("-repeat %d: need at least 2 runs to compare", o.repeat)
 	}
@@ -197,7 +200,8 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	raw.seed = fs.Uint64("seed", def.Seed, "the seed of one run")
 	raw.seeds = fs.String("seeds", "", "a sweep over seeds `A-B` (inclusive)")
 	raw.scenario = fs.String("scenario", def.Scenario, "the workload: "+strings.Join(scenarios.Names(), ", ")+" (list: each with its guarantees)")
-	fs.IntVar(&o.cfg.Inputs, "orders", def.Inputs, "number of input orders")
+	fs.IntVar(&o.cfg.Inputs, "inputs", def.Inputs, "number of input records (orders, for the orders scenarios)")
+	fs.IntVar(&o.cfg.Inputs, "orders", def.Inputs, "the same as -inputs")
 	fs.IntVar(&o.cfg.Partitions, "partitions", def.Partitions, "partitions of every topic")
 	fs.IntVar(&o.cfg.Instances, "instances", def.Instances, "engine instances")
 	fs.IntVar(&o.cfg.Brokers, "brokers", def.Brokers, "brokers in the fake cluster (partition p starts on broker p mod n)")
@@ -543,7 +547,11 @@ func (o options) replayCommand(seed uint64) string {
 		}
 	}
 	add("scenario", c.Scenario, c.Scenario != def.Scenario)
-	add("orders", strconv.Itoa(c.Inputs), c.Inputs != def.Inputs)
+	if o.set["inputs"] {
+		add("inputs", strconv.Itoa(c.Inputs), true)
+	} else {
+		add("orders", strconv.Itoa(c.Inputs), c.Inputs != def.Inputs)
+	}
 	add("partitions", strconv.Itoa(c.Partitions), c.Partitions != def.Partitions)
 	add("instances", strconv.Itoa(c.Instances), c.Instances != def.Instances)
 	add("brokers", strconv.Itoa(c.Brokers), c.Brokers != def.Brokers && !c.Swarm)
