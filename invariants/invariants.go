@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/eosim/eosim/history"
 )
@@ -226,11 +227,42 @@ func DatabaseCheckers() []Checker {
 	}
 }
 
+// registered are the checkers Register added, in the order it did.
+var (
+	registeredMu sync.RWMutex
+	registered   []Checker
+)
+
+// ErrRegistered is wrapped by Register's error for a name already taken.
+var ErrRegistered = errors.New("checker already registered")
+
+// Register adds a checker of an application's own, so that a Spec can name
+// it (Spec.Checkers) beside eosim's. Its name is also the kind of its
+// anomalies; names are unique. Like eosim's, it must be pure and
+// deterministic, and read what happened from the Run's Snapshot (the
+// broker) rather than from the application's own account.
+func Register(c Checker) error {
+	if c.Name == "" || c.Check == nil {
+		return errors.New("register checker: Name and Check are required")
+	}
+	registeredMu.Lock()
+	defer registeredMu.Unlock()
+	for _, k := range slices.Concat(All(), DatabaseCheckers(), OracleCheckers(), registered) {
+		if k.Name == c.Name {
+			return fmt.Errorf("%w: %s", ErrRegistered, c.Name)
+		}
+	}
+	registered = append(registered, c)
+	return nil
+}
+
 // ByName returns the checkers named, in the order given, so a scenario can
-// list the invariants it cares about. It knows All, DatabaseCheckers and
-// OracleCheckers.
+// list the invariants it cares about. It knows All, DatabaseCheckers,
+// OracleCheckers and those Register added.
 func ByName(names ...string) ([]Checker, error) {
-	all := slices.Concat(All(), DatabaseCheckers(), OracleCheckers())
+	registeredMu.RLock()
+	all := slices.Concat(All(), DatabaseCheckers(), OracleCheckers(), registered)
+	registeredMu.RUnlock()
 	var cs []Checker
 	for _, n := range names {
 		i := slices.IndexFunc(all, func(c Checker) bool { return c.Name == n })

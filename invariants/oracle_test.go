@@ -146,3 +146,14 @@ func withOffsets(rs []history.Record) []history.Record {
 	}
 	return out
 }
+
+func TestRegisterChecker(t *testing.T) {
+	never := Checker{Name: "test-register-never", Check: func(Spec, Run) Result { return Result{} }}
+	require.NoError(t, Register(never))
+	require.ErrorIs(t, Register(never), ErrRegistered)
+	require.ErrorIs(t, Register(Checker{Name: DuplicateOutput, Check: never.Check}), ErrRegistered, "eosim's names are taken")
+	require.Error(t, Register(Checker{Name: "no-check"}))
+	cs, err := ByName("test-register-never", OracleLost)
+	require.NoError(t, err)
+	require.Equal(t, []string{"test-register-never", OracleLost}, []string{cs[0].Name, cs[1].Name})
+}

@@ -32,6 +32,10 @@ type App struct {
 	// Input returns n input records drawn from seed, in the order they are
 	// written; each goes to the source partition its key hashes to.
 	Input func(seed uint64, n int) []Input
+	// Invariants are checkers of the app's own, run after the oracle's.
+	// RegisterApp registers each as "<app name>/<its name>", which is also
+	// the kind of its anomalies.
+	Invariants []invariants.Checker
 }
 
 // Input is one input record of an App.
@@ -45,7 +49,31 @@ func RegisterApp(a App) error {
 	case a.Topology("").Database != nil:
 		return fmt.Errorf("app %q: an App's topology writes topics, not a database", a.Name)
 	}
-	return Register(appScenario{a})
+	if err := Register(appScenario{a}); err != nil {
+		return err
+	}
+	for _, c := range a.appCheckers() {
+		if err := invariants.Register(c); err != nil {
+			return fmt.Errorf("app %q: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// appCheckers are the app's invariants under their registered names.
+func (a App) appCheckers() []invariants.Checker {
+	cs := make([]invariants.Checker, len(a.Invariants))
+	for i, c := range a.Invariants {
+		name, check := a.Name+"/"+c.Name, c.Check
+		cs[i] = invariants.Checker{Name: name, Check: func(spec invariants.Spec, run invariants.Run) invariants.Result {
+			res := check(spec, run)
+			for j := range res.Anomalies {
+				res.Anomalies[j].Kind = name // a checker's name is its anomalies' kind
+			}
+			return res
+		}}
+	}
+	return cs
 }
 
 // appScenario adapts an App.
@@ -80,7 +108,7 @@ func (s appScenario) Spec(p Params) invariants.Spec {
 		written = append(written, engine.ChangelogTopic(p.AppID, store))
 	}
 	var names []string
-	for _, c := range invariants.OracleCheckers() {
+	for _, c := range slices.Concat(invariants.OracleCheckers(), s.a.appCheckers()) {
 		names = append(names, c.Name)
 	}
 	return invariants.Spec{

@@ -7,6 +7,7 @@ import (
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/invariants"
 )
 
 func echoApp(name string) App {
@@ -34,6 +35,21 @@ func TestRegisterApp(t *testing.T) {
 		require.Error(t, RegisterApp(echoApp(bad)), "%q", bad)
 	}
 	require.Error(t, RegisterApp(App{Name: "no-topology"}))
+
+	// An app's own invariant is registered under the app's name, which is
+	// also its anomalies' kind, and judged after the oracle's.
+	mine := echoApp("test-echo-own")
+	mine.Invariants = []invariants.Checker{{Name: "always", Check: func(invariants.Spec, invariants.Run) invariants.Result {
+		return invariants.Result{Anomalies: []invariants.Anomaly{{Kind: "always", Summary: "fires"}}}
+	}}}
+	require.NoError(t, RegisterApp(mine))
+	own, err := Lookup("test-echo-own")
+	require.NoError(t, err)
+	ownSpec := own.Spec(Params{AppID: "app", Partitions: 1})
+	require.Equal(t, "test-echo-own/always", ownSpec.Checkers[len(ownSpec.Checkers)-1])
+	cs, err := invariants.ByName("test-echo-own/always")
+	require.NoError(t, err)
+	require.Equal(t, "test-echo-own/always", cs[0].Check(ownSpec, invariants.Run{}).Anomalies[0].Kind)
 
 	sc, err := Lookup("test-echo")
 	require.NoError(t, err)

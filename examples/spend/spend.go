@@ -13,6 +13,7 @@ import (
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/scenarios"
 )
 
@@ -23,9 +24,43 @@ const (
 	TotalsStore   = "totals"
 )
 
-// App is the application: its topology and its input.
+// App is the application: its topology, its input, and an invariant of its
+// own beside the oracle's.
 func App() scenarios.App {
-	return scenarios.App{Name: "spend", Topology: topology, Input: payments}
+	return scenarios.App{Name: "spend", Topology: topology, Input: payments, Invariants: invariantsOf()}
+}
+
+// invariantsOf are the app's own invariants. TotalsGrow: payments are
+// positive, so a customer's totals, in the order read_committed shows them,
+// only grow. It reads the broker's view of the totals topic, nothing the
+// application says of itself.
+func invariantsOf() []invariants.Checker {
+	return []invariants.Checker{{Name: "totals-grow", Check: totalsGrow}}
+}
+
+func totalsGrow(spec invariants.Spec, run invariants.Run) invariants.Result {
+	last := make(map[string]history.Record)
+	var res invariants.Result
+	for _, r := range run.Snapshot.Committed[spec.OutputTopic] {
+		prev, seen := last[r.Key]
+		last[r.Key] = r
+		if !seen {
+			continue
+		}
+		a, errA := strconv.ParseInt(prev.Value, 10, 64)
+		b, errB := strconv.ParseInt(r.Value, 10, 64)
+		if errA != nil || errB != nil {
+			return invariants.Result{Unknown: fmt.Sprintf("a total that is not a number: %q, %q", prev.Value, r.Value)}
+		}
+		if b <= a {
+			res.Anomalies = append(res.Anomalies, invariants.Anomaly{
+				Kind:    "totals-grow",
+				Summary: fmt.Sprintf("the total of %s goes from %d down to %d", r.Key, a, b),
+				Records: []history.Record{prev, r},
+			})
+		}
+	}
+	return res
 }
 
 func topology(prefix string) *engine.Topology {
@@ -72,7 +107,7 @@ func payments(seed uint64, n int) []scenarios.Input {
 // crash or a rebalance the instance that takes a customer's partition
 // starts from an empty cache, and totals restart from zero.
 func BrokenApp() scenarios.App {
-	return scenarios.App{Name: "spend-broken", Topology: brokenTopology, Input: payments}
+	return scenarios.App{Name: "spend-broken", Topology: brokenTopology, Input: payments, Invariants: invariantsOf()}
 }
 
 func brokenTopology(prefix string) *engine.Topology {

@@ -1,6 +1,7 @@
 package spend_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,6 +25,9 @@ func TestBrokenSpendIsCaught(t *testing.T) {
 	}
 	if f == nil {
 		t.Fatal("the broken app passed 30 swarm seeds")
+	}
+	if !slices.Contains(f.Result.Report.Kinds(), "spend-broken/totals-grow") {
+		t.Errorf("the app's own invariant did not fire: %v", f.Result.Report.Kinds())
 	}
 	msg := f.Error()
 	for _, want := range []string{"eosim: seed", "oracle-", "shrunk plan", "replay: go test -tags synctests -run '^TestBrokenSpendIsCaught$' -args -eosim.seed"} {
