@@ -91,3 +91,7 @@ func RequestKey(name string) (int16, bool) {
 	}
 	return 0, false
 }
+
+// DBSlowChoices are the lengths the generators draw for a slow database
+// transaction, in virtual milliseconds.
+func DBSlowChoices() []int { return slices.Clone(dbSlowChoices) }

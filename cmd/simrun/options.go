@@ -64,6 +64,8 @@ type options struct {
 	bootstrap      []string
 	keep           bool
 	connectTimeout time.Duration
+	// coverage prints the map of the fault space a run or a sweep reached.
+	coverage bool
 }
 
 // errHelp is returned for -h: usage goes to stdout and the exit code is 0.
@@ -241,6 +243,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	raw.modes = fs.String("modes", "", "with -scoreboard, score only these comma-separated guarantees (the scenario's correct one, exactly_once_v2 for orders and db_positions_fenced for orders-db, stays first as the control)")
 	raw.shard = fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
 	raw.bootstrap = fs.String("bootstrap", "", "run against a real cluster at `host:port[,host:port…]` over TCP, in real time, instead of the simulator (see README: pointing eosim at your own cluster); such a run cannot be replayed from its seed")
+	fs.BoolVar(&o.coverage, "coverage", false, "print the map of the fault space the run or sweep reached: each cell (a fault kind at a crash point, a request and its error, a held request's length, a cluster event) with what became of its faults and what the instance did next, then the cells never reached and why (with -json, in the summary)")
 	fs.BoolVar(&o.keep, "keep", false, "with -bootstrap, leave the run's topics and group on the cluster")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "with -bootstrap, how long the first contact with the cluster may take")
 	raw.help = fs.Bool("h", false, "show this help")
@@ -392,7 +395,7 @@ func checkDatabaseDir(path string) error {
 // its modes and seeds.
 func (o *options) scoreboardOptions(modes string) error {
 	for _, f := range []string{"seed", "guarantee", "schedule", "save-schedule", "history", "history-text", "report", "client-log",
-		"check-determinism", "shrink", "shard", "db", "bootstrap", "keep", "connect-timeout"} {
+		"check-determinism", "shrink", "shard", "db", "bootstrap", "keep", "connect-timeout", "coverage"} {
 		if o.set[f] {
 			return fmt.Errorf("-%s does not go with -scoreboard, which runs every guarantee over a range of seeds", f)
 		}

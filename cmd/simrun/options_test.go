@@ -110,6 +110,7 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-scenario", "orders-db", "-checkers", "oracle"}, "checkers oracle: scenario orders-db writes a database"},
 		{[]string{"-inputs", "10", "-orders", "10"}, "-inputs and -orders are one flag: give one"},
 		{[]string{"-inputs", "0"}, "inputs: need at least 1"},
+		{[]string{"-scoreboard", "-coverage"}, "-coverage does not go with -scoreboard"},
 		{[]string{"-keep"}, "-keep goes with -bootstrap"},
 		{[]string{"-connect-timeout", "1s"}, "-connect-timeout goes with -bootstrap"},
 		{[]string{"-bootstrap", ","}, "-bootstrap: want host:port"},

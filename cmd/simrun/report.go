@@ -8,10 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eosim/eosim/coverage"
 	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/report"
+	"github.com/eosim/eosim/scenarios"
 	"github.com/eosim/eosim/sim"
 )
 
@@ -132,6 +134,11 @@ func printRun(w io.Writer, o options, out outcome) {
 	}
 
 	printAnomalies(w, res.Report)
+	if o.coverage {
+		for _, l := range o.coverageOf(coverage.Of(res)).Lines() {
+			fmt.Fprintln(w, l)
+		}
+	}
 	if len(o.bootstrap) > 0 {
 		fmt.Fprintln(w, "replay")
 		for _, l := range o.liveReplay(res.Config.Seed) {
@@ -204,4 +211,14 @@ func printAnomalies(w io.Writer, rep invariants.Report) {
 			fmt.Fprintf(w, "      offset %s/%d → %d\n", off.Topic, off.Partition, off.Offset)
 		}
 	}
+}
+
+// coverageOf summarizes cells over the fault space of the options'
+// scenario and guarantee.
+func (o options) coverageOf(cells coverage.Map) coverage.Report {
+	withDB := false
+	if sc, err := scenarios.Lookup(o.cfg.Scenario); err == nil {
+		withDB = sc.Topology(scenarios.Params{}).Database != nil
+	}
+	return coverage.Summarize(cells, coverage.Space(withDB, o.cfg.Guarantee), o.cfg.Guarantee)
 }

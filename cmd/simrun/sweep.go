@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eosim/eosim/coverage"
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/internal/bubble"
 	"github.com/eosim/eosim/internal/pool"
@@ -53,6 +54,9 @@ type seedLine struct {
 	WallMs     float64  `json:"wall_ms"`
 	Error      string   `json:"error,omitempty"`
 	Replay     string   `json:"replay,omitempty"`
+	// cells are the fault space's cells the seed's run reached, with
+	// -coverage (the summary carries their sum).
+	cells coverage.Map
 }
 
 // sweepSummary is a sweep's totals, -json's last line.
@@ -82,6 +86,10 @@ type sweepSummary struct {
 	VirtualMs        int64    `json:"virtual_ms"`
 	Failing          []uint64 `json:"failing_seeds,omitempty"`
 	ExitCode         int      `json:"exit_code"`
+	// Coverage is the map of the fault space the sweep reached, with
+	// -coverage; cells sums the seeds' cells until it is made.
+	Coverage *coverage.Report `json:"coverage,omitempty"`
+	cells    coverage.Map
 	// replays are the failing seeds' replay commands, in Failing's order.
 	replays []string
 }
@@ -132,6 +140,10 @@ func sweep(ctx context.Context, o options, enter bubble.Enter, stdout io.Writer,
 	if o.checkDeterminism {
 		sum.Identical = &identical
 		sum.Repeat = repeat
+	}
+	if o.coverage {
+		r := o.coverageOf(sum.cells)
+		sum.Coverage = &r
 	}
 	elapsed := time.Since(start)
 	sum.WallMs = float64(elapsed.Microseconds()) / 1000
@@ -255,6 +267,12 @@ func collectSeeds(ctx context.Context, o options, seeds []uint64, results []seed
 func (sum *sweepSummary) add(o options, line seedLine) (identical bool) {
 	sum.Seeds++
 	sum.VirtualMs += line.VirtualMs
+	if line.cells != nil {
+		if sum.cells == nil {
+			sum.cells = make(coverage.Map)
+		}
+		sum.cells.Add(line.cells)
+	}
 	sum.Faults.Add(line.Faults)
 	failing := true
 	switch {
@@ -385,6 +403,9 @@ func judgeSeed(o options, seed uint64, outs []outcome, procs []int) (line seedLi
 	line.Crashes, line.Committed, line.Aborted = res.Stats.Crashes, res.Stats.Committed, res.Stats.Aborted
 	line.Faults = res.FaultCounts()
 	line.VirtualMs = res.Stats.Virtual.Milliseconds()
+	if o.coverage {
+		line.cells = coverage.Of(res)
+	}
 	if o.checkDeterminism {
 		line.GOMAXPROCS = procs
 		compare := true
@@ -501,6 +522,11 @@ func printSummary(w io.Writer, o options, sum sweepSummary, elapsed, runWall tim
 	fmt.Fprintf(w, "wall time %v (%v per run, %d at once), virtual time %v, %.0f virtual seconds per wall second\n",
 		elapsed.Round(time.Millisecond), (runWall / time.Duration(runs)).Round(time.Millisecond), o.workers,
 		virtual.Round(time.Second), virtual.Seconds()/max(elapsed.Seconds(), 1e-9))
+	if sum.Coverage != nil {
+		for _, l := range sum.Coverage.Lines() {
+			fmt.Fprintln(w, l)
+		}
+	}
 	for i, replay := range sum.replays {
 		if i == 10 {
 			fmt.Fprintf(w, "… and %d more failing seeds\n", len(sum.replays)-i)

@@ -1,0 +1,55 @@
+//go:build synctests
+
+package main
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestCoverageOfASweep: -coverage prints the cells a sweep reached, each
+// with its outcomes and what the instance did next, then those never
+// reached with the reason where one is known; -json puts the map in the
+// summary.
+func TestCoverageOfASweep(t *testing.T) {
+	code, out := simrun(t, "-seeds", "1-12", "-swarm", "-orders", "200", "-coverage")
+	require.Equal(t, exitPass, code, out)
+	m := regexp.MustCompile(`(?m)^coverage: (\d+) of (\d+) cells reached$`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	require.NotEqual(t, "0", m[1])
+	require.Regexp(t, `(?m)^  crash at \S+ +fired \d+.*; then `, out)
+	require.Contains(t, out, "never reached (")
+	require.Contains(t, out, "drop after OffsetCommit")
+	require.Contains(t, out, "exactly_once_v2 never sends OffsetCommit")
+
+	code, js := simrun(t, "-seeds", "1-3", "-swarm", "-orders", "200", "-coverage", "-json")
+	require.Equal(t, exitPass, code, js)
+	lines := strings.Split(strings.TrimSpace(js), "\n")
+	var last struct {
+		Summary struct {
+			Coverage *struct {
+				Cells   int                       `json:"cells"`
+				Reached map[string]map[string]any `json:"reached"`
+				Never   []struct {
+					Cell string `json:"cell"`
+					Why  string `json:"why"`
+				} `json:"never_reached"`
+			} `json:"coverage"`
+		} `json:"summary"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
+	require.NotNil(t, last.Summary.Coverage)
+	require.Equal(t, last.Summary.Coverage.Cells, len(last.Summary.Coverage.Reached)+len(last.Summary.Coverage.Never))
+}
+
+// TestCoverageOfOneRun: -coverage on one run prints that run's cells.
+func TestCoverageOfOneRun(t *testing.T) {
+	code, out := simrun(t, "-seed", "1", "-crash-rate", "0.1", "-coverage")
+	require.Equal(t, exitPass, code, out)
+	require.Regexp(t, `(?m)^coverage: \d+ of \d+ cells reached$`, out)
+	require.Regexp(t, `(?m)^  crash at \S+ +fired \d+`, out)
+}
