@@ -27,6 +27,9 @@ type Run struct {
 	// exactly (a run against a real cluster): it then only runs the same
 	// input and schedule again.
 	ReplayNote string
+	// Coverage, when set, is the run's map of the fault space (package
+	// coverage's lines), shown after the history.
+	Coverage []string
 	// Verdict is "pass", "fail" or "unknown"; anything else reads as unknown.
 	Verdict string
 	History history.History

@@ -63,6 +63,7 @@ func TestReportOfAFailingSeed(t *testing.T) {
 		`data-instance="a"`, `data-instance="b"`,
 		"go run -tags synctests ./cmd/simrun -seed 5 -orders 60 -guarantee at_least_once -crash-rate 0.2",
 		`<span class="kind">duplicate-output</span>`,
+		`<h2 id="coverage">Fault space</h2>`, "cells reached",
 	} {
 		require.True(t, strings.Contains(page, want), "the report lacks %s", want)
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/eosim/eosim/coverage"
 	"github.com/eosim/eosim/live"
 	"github.com/eosim/eosim/report"
 	"github.com/eosim/eosim/sim"
@@ -35,6 +36,7 @@ func writeOutputs(o options, res sim.Result, stdout io.Writer) error {
 				Params:     paramBlock(o, res),
 				Replay:     o.replayCommand(res.Config.Seed),
 				ReplayNote: o.liveReplayNote(),
+				Coverage:   o.coverageOf(coverage.Of(res)).Lines(),
 				Verdict:    string(res.Verdict()),
 				History:    res.History,
 				Report:     res.Report,
