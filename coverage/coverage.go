@@ -23,25 +23,10 @@ import (
 // "broker-error EndTxn TRANSACTION_ABORTABLE", "delay Produce 5000ms".
 type Cell string
 
-// CellOf names the cell fault f lands in. Step, instance and downtime are
-// not part of it: they say when and whom, not what.
-func CellOf(f faults.Fault) Cell {
-	switch f.Kind {
-	case faults.Crash, faults.Expire:
-		return Cell(fmt.Sprintf("%s at %s", f.Kind, f.Point))
-	case faults.Pause:
-		return Cell(fmt.Sprintf("pause %dms at %s", f.PauseMs, f.Point))
-	case faults.BrokerError:
-		return Cell(fmt.Sprintf("broker-error %s %s", f.Request, f.Error))
-	case faults.Drop:
-		return Cell("drop after " + f.Request)
-	case faults.Delay:
-		return Cell(fmt.Sprintf("delay %s %dms", f.Request, f.DelayMs))
-	case faults.DBSlow:
-		return Cell(fmt.Sprintf("db-slow %dms", f.DelayMs))
-	}
-	return Cell(f.Kind)
-}
+// CellOf names the cell fault f lands in (faults.Fault.Cell). Step,
+// instance and downtime are not part of it: they say when and whom, not
+// what.
+func CellOf(f faults.Fault) Cell { return Cell(f.Cell()) }
 
 // Space lists every cell the generators can draw for a scenario (withDB: it
 // has a database) under guarantee g, sorted.

@@ -175,6 +175,14 @@ func GenerateAt(seed uint64, r Rates, points []engine.CrashPoint, instances []st
 			candidates = append(candidates, f)
 		}
 	}
+	return admit(candidates), nil
+}
+
+// admit orders the drawn candidates by step and keeps those that can fire:
+// an instance gets no new fault while the schedule has it busy with one,
+// and a pause drawn while another instance is paused goes in only where it
+// takes no other fault's place.
+func admit(candidates []Fault) Schedule {
 	slices.SortStableFunc(candidates, func(a, b Fault) int { return a.Step - b.Step })
 	var s Schedule
 	busyUntil := make(map[string]int)
@@ -207,7 +215,7 @@ func GenerateAt(seed uint64, r Rates, points []engine.CrashPoint, instances []st
 		}
 	}
 	slices.SortStableFunc(s.Faults, func(a, b Fault) int { return a.Step - b.Step })
-	return s, nil
+	return s
 }
 
 // busyEnd is the first step after f at which its instance may be given

@@ -64,6 +64,11 @@ type Config struct {
 	// the run's state directory, removed at the end. A file already there
 	// is replaced only if it is a SQLite database (a previous run's).
 	DatabaseFile string
+	// Focus, when set, draws the schedule from these cells of the fault
+	// space alone (faults.Focus: "crash at after-produce", "broker-error
+	// Produce TRANSACTION_ABORTABLE", …), at a high rate, in place of
+	// Rates; swarm still picks the protocol and the cluster.
+	Focus []string
 	// Checkers picks the checkers that judge the run: CheckScenario (the
 	// default, also when empty), CheckOracle or CheckAll.
 	Checkers string
@@ -107,6 +112,32 @@ func (c Config) JudgedBy(spec invariants.Spec) invariants.Spec {
 	return spec
 }
 
+// validateFocus refuses a focus on cells that do not exist or that the run
+// cannot reach: a cluster event on one broker, a database fault without a
+// database, and a focus beside a replayed schedule.
+func (c Config) validateFocus() error {
+	if len(c.Focus) == 0 {
+		return nil
+	}
+	if c.Schedule != nil {
+		return errors.New("focus: a replayed schedule is already fixed")
+	}
+	for _, cell := range c.Focus {
+		f, err := faults.ParseCell(cell)
+		switch {
+		case err != nil:
+			return fmt.Errorf("focus: %w", err)
+		case f.Kind.IsCluster() && c.Brokers < 2 && !c.Swarm:
+			return fmt.Errorf("focus: %q needs at least 2 brokers, got %d", cell, c.Brokers)
+		case (f.Kind.IsDatabase() || slices.Contains(engine.DBCrashPoints(), f.Point)) && !c.hasDatabase():
+			return fmt.Errorf("focus: %q acts on a database, but scenario %s has none", cell, c.Scenario)
+		case f.Kind.HasPoint() && c.hasDatabase() && !slices.Contains(c.Guarantee.CrashPoints(), f.Point):
+			return fmt.Errorf("focus: %q: a unit under %s never reaches %s", cell, c.Guarantee, f.Point)
+		}
+	}
+	return nil
+}
+
 // validateCheckers refuses a choice of checkers that does not exist or
 // that the scenario cannot give.
 func (c Config) validateCheckers() error {
@@ -141,6 +172,12 @@ func (c Config) resolveSwarm() Config {
 		c.TransactionsV1 = derive(c.Seed, "protocol")%2 == 0
 		if c.Rates.Cluster > 0 {
 			c.Brokers = 3 // moves need somewhere to move to
+		}
+		if slices.ContainsFunc(c.Focus, func(cell string) bool {
+			f, err := faults.ParseCell(cell)
+			return err == nil && f.Kind.IsCluster()
+		}) {
+			c.Brokers = 3
 		}
 	}
 	return c
@@ -215,7 +252,7 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, c.validateMoves(), c.validateCheckers())
+	errs = append(errs, c.validateMoves(), c.validateCheckers(), c.validateFocus())
 	return errors.Join(errs...)
 }
 
@@ -296,6 +333,9 @@ func derive(seed uint64, component string) uint64 {
 func (c Config) schedule() (faults.Schedule, error) {
 	if c.Schedule != nil {
 		return *c.Schedule, nil
+	}
+	if len(c.Focus) > 0 {
+		return faults.Focus(derive(c.Seed, "faults"), c.Focus, c.InstanceNames(), c.FaultPhase(), c.SpareNames()...)
 	}
 	points := engine.CrashPoints()
 	if c.hasDatabase() {

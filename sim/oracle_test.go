@@ -54,3 +54,26 @@ func TestCheckersChoice(t *testing.T) {
 	require.Len(t, all.JudgedBy(spec).Checkers, len(invariants.All())+len(invariants.OracleCheckers()))
 	require.Empty(t, DefaultConfig().JudgedBy(spec).Checkers, "the scenario's own (All when it names none)")
 }
+
+// TestFocusFiresItsCells: a focused run draws every fault from its cells,
+// fires them, and catches the mode that one of them exposes at once;
+// exactly_once_v2 passes the same schedule.
+func TestFocusFiresItsCells(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Seed, cfg.Inputs, cfg.Guarantee = 1, 400, engine.CommitAfterFailedProduce
+	cfg.Focus = []string{"broker-error Produce TRANSACTION_ABORTABLE"}
+	res := runInBubble(t, cfg)
+	require.NotEmpty(t, res.Faults)
+	fired := 0
+	for _, o := range res.Faults {
+		require.Equal(t, "broker-error Produce TRANSACTION_ABORTABLE", o.Fault.Cell())
+		if o.Outcome == Fired {
+			fired++
+		}
+	}
+	require.Positive(t, fired)
+	require.Equal(t, invariants.Fail, res.Verdict())
+
+	cfg.Guarantee = engine.ExactlyOnceV2
+	requirePass(t, runInBubble(t, cfg))
+}

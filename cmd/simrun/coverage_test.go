@@ -53,3 +53,22 @@ func TestCoverageOfOneRun(t *testing.T) {
 	require.Regexp(t, `(?m)^coverage: \d+ of \d+ cells reached$`, out)
 	require.Regexp(t, `(?m)^  crash at \S+ +fired \d+`, out)
 }
+
+// TestFocusReplays: a focused run says so in its parameters, and its
+// replay command, -focus included, gives the same run.
+func TestFocusReplays(t *testing.T) {
+	code, out := simrun(t, "-seed", "2", "-orders", "200", "-focus", "drop after EndTxn, pause 15000ms at after-poll")
+	require.Equal(t, exitPass, code, out)
+	require.Contains(t, out, "  faults        focus: drop after EndTxn, pause 15000ms at after-poll\n")
+	require.Contains(t, out, "-focus 'drop after EndTxn,pause 15000ms at after-poll'")
+	args := replayArgs(t, out)
+	// The command line's quotes are the shell's: split as a shell would.
+	joined := strings.Join(args, " ")
+	i := strings.Index(joined, "'")
+	j := strings.LastIndex(joined, "'")
+	argv := append(strings.Fields(joined[:i]), joined[i+1:j])
+	argv = append(argv, strings.Fields(joined[j+1:])...)
+	code, again := simrun(t, argv...)
+	require.Equal(t, exitPass, code, again)
+	require.Equal(t, hashLine.FindStringSubmatch(out)[1], hashLine.FindStringSubmatch(again)[1])
+}

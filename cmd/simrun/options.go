@@ -167,6 +167,21 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 	if err := o.pickGuaranteeAndSeeds(raw); err != nil {
 		return o, err
 	}
+	if o.set["focus"] {
+		for _, cell := range strings.Split(*raw.focus, ",") {
+			if cell = strings.Join(strings.Fields(cell), " "); cell != "" {
+				o.cfg.Focus = append(o.cfg.Focus, cell)
+			}
+		}
+		if len(o.cfg.Focus) == 0 {
+			return o, errors.New("-focus: want cells, comma-separated (simrun -coverage names them)")
+		}
+		for name := range o.set {
+			if strings.HasSuffix(name, "-rate") {
+				return o, fmt.Errorf("-focus draws every fault from its cells at a rate of its own: drop -%s", name)
+			}
+		}
+	}
 	o.args = args
 	if err := o.checkTableAndWorkerFlags(); err != nil {
 		return o, err
@@ -190,7 +205,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 type rawFlags struct {
 	seed                                     *uint64
 	seeds, scenario, guarantee, modes, shard *string
-	bootstrap                                *string
+	bootstrap, focus                         *string
 	help                                     *bool
 }
 
@@ -221,6 +236,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.StringVar(&o.cfg.Checkers, "checkers", "", "judge runs by the scenario's own checkers (`scenario`, the default), by the generic oracle alone (oracle: the topology run serially over the committed input, compared with every topic it writes), or by both (all)")
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn)")
 	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates and the transaction protocol")
+	raw.focus = fs.String("focus", "", "draw every fault from these `cells` of the fault space, comma-separated, at a high rate, in place of the rates (e.g. 'broker-error Produce TRANSACTION_ABORTABLE,pause 30000ms at after-produce'; -coverage names them all)")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
 	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`, before the run starts (so a run that never ends can still be replayed)")
 	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file` (- for standard output)")
@@ -563,6 +579,9 @@ func (o options) replayCommand(seed uint64) string {
 	if o.schedulePath != "" {
 		parts = append(parts, "-schedule", o.schedulePath)
 	} else {
+		if len(c.Focus) > 0 {
+			parts = append(parts, "-focus", "'"+strings.Join(c.Focus, ",")+"'")
+		}
 		if c.Swarm {
 			parts = append(parts, "-swarm")
 		} else {

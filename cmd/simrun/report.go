@@ -32,6 +32,8 @@ func paramBlock(o options, res sim.Result) [][2]string {
 	switch {
 	case c.Schedule != nil:
 		faultsLine = "replayed from " + o.schedulePath
+	case len(c.Focus) > 0:
+		faultsLine = "focus: " + strings.Join(c.Focus, ", ")
 	case c.Swarm:
 		faultsLine = "swarm picked: " + faultsLine
 	}

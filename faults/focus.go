@@ -1,0 +1,162 @@
+package faults
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/eosim/eosim/engine"
+)
+
+// Cell names the cell of the fault space f lands in: what the fault is,
+// not when or whom. "crash at after-produce", "pause 15000ms at after-poll",
+// "broker-error EndTxn PRODUCER_FENCED", "drop after TxnOffsetCommit",
+// "delay Produce 500ms", "db-slow 15000ms", or the kind alone ("join",
+// "leader-move", "db-busy").
+func (f Fault) Cell() string {
+	switch f.Kind {
+	case Crash, Expire:
+		return fmt.Sprintf("%s at %s", f.Kind, f.Point)
+	case Pause:
+		return fmt.Sprintf("pause %dms at %s", f.PauseMs, f.Point)
+	case BrokerError:
+		return fmt.Sprintf("broker-error %s %s", f.Request, f.Error)
+	case Drop:
+		return "drop after " + f.Request
+	case Delay:
+		return fmt.Sprintf("delay %s %dms", f.Request, f.DelayMs)
+	case DBSlow:
+		return fmt.Sprintf("db-slow %dms", f.DelayMs)
+	}
+	return string(f.Kind)
+}
+
+// ErrCell is wrapped by ParseCell's error.
+var ErrCell = errors.New("not a cell of the fault space")
+
+// ParseCell returns the fault that cell names, without step or instance:
+// the inverse of Fault.Cell. Its request, error and lengths must be ones
+// the catalogue has (those a generator can draw).
+func ParseCell(cell string) (Fault, error) {
+	bad := func(why string) (Fault, error) {
+		return Fault{}, fmt.Errorf("%w: %q: %s", ErrCell, cell, why)
+	}
+	w := strings.Fields(cell)
+	if len(w) == 0 {
+		return bad("empty")
+	}
+	ms := func(s string, choices []int) (int, bool) {
+		n, err := strconv.Atoi(strings.TrimSuffix(s, "ms"))
+		return n, err == nil && strings.HasSuffix(s, "ms") && slices.Contains(choices, n)
+	}
+	point := func(s string) (engine.CrashPoint, bool) {
+		p, err := engine.ParseCrashPoint(s)
+		return p, err == nil
+	}
+	switch k := Kind(w[0]); {
+	case (k == Crash || k == Expire) && len(w) == 3 && w[1] == "at":
+		p, ok := point(w[2])
+		if !ok {
+			return bad("unknown crash point " + w[2])
+		}
+		return Fault{Kind: k, Point: p}, nil
+	case k == Pause && len(w) == 4 && w[2] == "at":
+		n, ok := ms(w[1], pauseChoices)
+		p, okp := point(w[3])
+		if !ok || !okp {
+			return bad(fmt.Sprintf("want pause <%s>ms at <crash point>", joinInts(pauseChoices)))
+		}
+		return Fault{Kind: Pause, PauseMs: n, Point: p}, nil
+	case k == BrokerError && len(w) == 3:
+		if !slices.Contains(brokerErrors[w[1]], w[2]) {
+			return bad("not a request and error of the catalogue (faults.BrokerErrors)")
+		}
+		return Fault{Kind: BrokerError, Request: w[1], Error: w[2]}, nil
+	case k == Drop && len(w) == 3 && w[1] == "after":
+		if !slices.Contains(droppable, w[2]) {
+			return bad("want drop after one of " + strings.Join(droppable, ", "))
+		}
+		return Fault{Kind: Drop, Request: w[2]}, nil
+	case k == Delay && len(w) == 3:
+		n, ok := ms(w[2], delayChoices)
+		if !slices.Contains(delayable, w[1]) || !ok {
+			return bad(fmt.Sprintf("want delay <one of %s> <%s>ms", strings.Join(delayable, ", "), joinInts(delayChoices)))
+		}
+		return Fault{Kind: Delay, Request: w[1], DelayMs: n}, nil
+	case k == DBSlow && len(w) == 2:
+		n, ok := ms(w[1], dbSlowChoices)
+		if !ok {
+			return bad(fmt.Sprintf("want db-slow <%s>ms", joinInts(dbSlowChoices)))
+		}
+		return Fault{Kind: DBSlow, DelayMs: n}, nil
+	case len(w) == 1 && slices.Contains([]Kind{Shutdown, Join, Leave, LeaderMove, CoordinatorMove, BrokerRestart, DBBusy, DBLost}, k):
+		return Fault{Kind: k}, nil
+	}
+	return bad("see simrun -coverage for the cells there are")
+}
+
+func joinInts(ns []int) string {
+	ss := make([]string, len(ns))
+	for i, n := range ns {
+		ss[i] = strconv.Itoa(n)
+	}
+	return strings.Join(ss, "|")
+}
+
+// FocusRate is the chance, per instance and per step, that Focus draws a
+// fault: far above a rate a sweep spreads over every family.
+const FocusRate = 0.3
+
+// Focus draws a schedule for steps [0, steps) from seed whose every fault
+// lands in one of cells (ParseCell's forms): per step and instance, with
+// chance FocusRate, a cell drawn at random, at that instance (a join: a
+// spare; a cluster event: once per step, for no instance). As Generate, it
+// gives an instance no new fault while one keeps it busy.
+func Focus(seed uint64, cells []string, instances []string, steps int, spares ...string) (Schedule, error) {
+	if len(cells) == 0 {
+		return Schedule{}, errors.New("focus: no cells")
+	}
+	templates := make([]Fault, len(cells))
+	for i, c := range cells {
+		f, err := ParseCell(c)
+		if err != nil {
+			return Schedule{}, fmt.Errorf("focus: %w", err)
+		}
+		if f.Kind == Join && len(spares) == 0 {
+			return Schedule{}, fmt.Errorf("focus: %q: no spare instance to join", c)
+		}
+		templates[i] = f
+	}
+	rng := rand.New(rand.NewPCG(seed, stream("focus")))
+	var candidates []Fault
+	for step := range steps {
+		for i, in := range instances {
+			hit, t := rng.Float64() < FocusRate, templates[rng.IntN(len(templates))]
+			restart, index, spare, partition := 1+rng.IntN(maxRestartAfter), rng.IntN(maxIndex), rng.IntN(max(1, len(spares))), int32(rng.IntN(maxPartitions))
+			if !hit || (t.Kind.IsCluster() && i > 0) {
+				continue
+			}
+			f := t
+			f.Step, f.Instance = step, in
+			switch {
+			case f.Kind == Crash || f.Kind == Shutdown:
+				f.RestartAfter = restart
+			case f.Kind == Join:
+				f.Instance = spares[spare]
+			case f.Kind.IsCluster():
+				f.Instance = ""
+				if f.Kind == LeaderMove {
+					f.Partition = partition
+				}
+			}
+			if f.Kind.HasPoint() && f.Point == engine.AfterProcess {
+				f.Index = index
+			}
+			candidates = append(candidates, f)
+		}
+	}
+	return admit(candidates), nil
+}
