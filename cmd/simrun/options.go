@@ -106,6 +106,11 @@ Examples:
                                                     a database mistake mode under database faults
   simrun -seed 3 -scenario orders-db -db run.db     keep the run's SQLite database in run.db
                                                     (sqlite3 run.db 'SELECT * FROM ledger')
+  simrun -seeds 1-300 -swarm -coverage              the map of the fault space a sweep reached, and
+                                                    the cells it never reached (and why)
+  simrun -seeds 1-20 -focus 'drop after EndTxn,join' every fault from these cells, at a high rate
+  simrun -seeds 1-200 -checkers oracle              judge by the generic oracle alone (the topology
+                                                    run serially over the committed input)
   simrun -bootstrap localhost:9092 -orders 200 -crash-rate 0.3
                                                     the same checks against a real cluster over TCP, in
                                                     real time (not replayable; needs no build tag)
