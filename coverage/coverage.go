@@ -84,6 +84,14 @@ func Unreachable(c Cell, g engine.Guarantee) string {
 	return ""
 }
 
+// NeedsRestart reports whether a fault in cell c can fire only when an
+// instance starts or takes partitions over: InitProducerID is sent at a
+// start, OffsetFetch on an assignment. A run focused on such a cell alone
+// would start its instances once, before any fault is armed.
+func NeedsRestart(c Cell) bool {
+	return containsAny(string(c), " InitProducerID", " OffsetFetch")
+}
+
 func containsAny(s string, subs ...string) bool {
 	return slices.ContainsFunc(subs, func(sub string) bool { return strings.Contains(s, sub) })
 }

@@ -115,3 +115,11 @@ func TestOfAndSummarize(t *testing.T) {
 	require.Regexp(t, `drop after OffsetCommit +exactly_once_v2 never sends OffsetCommit`, lines)
 	require.Regexp(t, `leave +never drawn`, lines)
 }
+
+func TestNeedsRestart(t *testing.T) {
+	require.True(t, NeedsRestart("drop after InitProducerID"))
+	require.True(t, NeedsRestart("delay OffsetFetch 500ms"))
+	require.True(t, NeedsRestart("broker-error OffsetFetch NOT_COORDINATOR"))
+	require.False(t, NeedsRestart("drop after EndTxn"))
+	require.False(t, NeedsRestart("crash at after-poll"))
+}

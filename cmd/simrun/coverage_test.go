@@ -72,3 +72,20 @@ func TestFocusReplays(t *testing.T) {
 	require.Equal(t, exitPass, code, again)
 	require.Equal(t, hashLine.FindStringSubmatch(out)[1], hashLine.FindStringSubmatch(again)[1])
 }
+
+// TestExplore: -explore focuses each seed on cells not yet reached, ends
+// with the map, and a failing seed's replay command, its focus included,
+// gives the same run.
+func TestExplore(t *testing.T) {
+	code, out := simrun(t, "-seeds", "1-16", "-orders", "200", "-explore", "-guarantee", "at_least_once")
+	require.Equal(t, exitAnomaly, code, out)
+	require.Regexp(t, `(?m)^coverage: \d+ of \d+ cells reached$`, out)
+	m := regexp.MustCompile(`(?m)^replay: go run -tags synctests \./cmd/simrun (.*) -focus '([^']*)'(.*)$`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	require.Contains(t, m[1]+m[3], "-swarm")
+	argv := append(strings.Fields(m[1]), "-focus", m[2])
+	argv = append(argv, strings.Fields(m[3])...)
+	code, again := simrun(t, argv...)
+	require.Equal(t, exitAnomaly, code, again)
+	require.Contains(t, again, "  faults        focus: ")
+}

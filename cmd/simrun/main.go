@@ -176,6 +176,9 @@ func run(ctx context.Context, o options, enter bubble.Enter, stdout, stderr io.W
 	if o.scoreboard {
 		return runScoreboard(ctx, o, enter, stdout, stderr, newProgressBar(os.Stderr, o.jsonOutput))
 	}
+	if o.explore {
+		return explore(ctx, o, enter, stdout, newProgressBar(os.Stderr, o.jsonOutput))
+	}
 	if o.sweep || o.checkDeterminism {
 		return sweep(ctx, o, enter, stdout, newProgressBar(os.Stderr, o.jsonOutput))
 	}

@@ -64,8 +64,9 @@ type options struct {
 	bootstrap      []string
 	keep           bool
 	connectTimeout time.Duration
-	// coverage prints the map of the fault space a run or a sweep reached.
-	coverage bool
+	// coverage prints the map of the fault space a run or a sweep reached;
+	// explore steers a sweep's rounds toward the cells not yet reached.
+	coverage, explore bool
 }
 
 // errHelp is returned for -h: usage goes to stdout and the exit code is 0.
@@ -265,6 +266,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	raw.shard = fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
 	raw.bootstrap = fs.String("bootstrap", "", "run against a real cluster at `host:port[,host:port…]` over TCP, in real time, instead of the simulator (see README: pointing eosim at your own cluster); such a run cannot be replayed from its seed")
 	fs.BoolVar(&o.coverage, "coverage", false, "print the map of the fault space the run or sweep reached: each cell (a fault kind at a crash point, a request and its error, a held request's length, a cluster event) with what became of its faults and what the instance did next, then the cells never reached and why (with -json, in the summary)")
+	fs.BoolVar(&o.explore, "explore", false, "with -seeds: run the seeds in rounds of 8, each focused (-focus) on 3 cells of the fault space the rounds before never reached, under swarm's protocol and cluster; ends with the coverage map")
 	fs.BoolVar(&o.keep, "keep", false, "with -bootstrap, leave the run's topics and group on the cluster")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "with -bootstrap, how long the first contact with the cluster may take")
 	raw.help = fs.Bool("h", false, "show this help")
@@ -338,6 +340,11 @@ func (o *options) runOptions(shard string) error {
 	if err := o.databaseFileRuns(); err != nil {
 		return err
 	}
+	if o.explore {
+		if err := o.exploreOptions(); err != nil {
+			return err
+		}
+	}
 	if o.shrink && (o.clientLogPath != "" || o.wirePath != "") {
 		return errors.New("-client-log and -wire write one run's logs: replay the plan -shrink finds with -schedule and them")
 	}
@@ -373,6 +380,26 @@ func (o *options) runOptions(shard string) error {
 		return errors.New(oneLine(err))
 	}
 	return checkDatabaseDir(o.cfg.DatabaseFile)
+}
+
+// exploreOptions checks -explore's flags: a sweep, whose faults it picks
+// itself, under swarm's protocol and cluster.
+func (o *options) exploreOptions() error {
+	switch {
+	case !o.sweep:
+		return errors.New("-explore steers a sweep: use it with -seeds")
+	case o.checkDeterminism:
+		return errors.New("-explore and -check-determinism cannot be used together: check an explored seed's determinism with its replay command and -check-determinism")
+	case len(o.cfg.Focus) > 0 || o.schedulePath != "":
+		return errors.New("-explore picks each round's focus itself: drop -focus and -schedule")
+	}
+	for name := range o.set {
+		if strings.HasSuffix(name, "-rate") {
+			return fmt.Errorf("-explore picks each round's faults itself: drop -%s", name)
+		}
+	}
+	o.cfg.Swarm = true
+	return nil
 }
 
 // databaseFileRuns refuses -db where more than one run would write the
@@ -416,7 +443,7 @@ func checkDatabaseDir(path string) error {
 // its modes and seeds.
 func (o *options) scoreboardOptions(modes string) error {
 	for _, f := range []string{"seed", "guarantee", "schedule", "save-schedule", "history", "history-text", "report", "client-log",
-		"check-determinism", "shrink", "shard", "db", "bootstrap", "keep", "connect-timeout", "coverage"} {
+		"check-determinism", "shrink", "shard", "db", "bootstrap", "keep", "connect-timeout", "coverage", "explore", "focus"} {
 		if o.set[f] {
 			return fmt.Errorf("-%s does not go with -scoreboard, which runs every guarantee over a range of seeds", f)
 		}
