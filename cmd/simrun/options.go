@@ -110,6 +110,8 @@ Examples:
   simrun -seeds 1-300 -swarm -coverage              the map of the fault space a sweep reached, and
                                                     the cells it never reached (and why)
   simrun -seeds 1-20 -focus 'drop after EndTxn,join' every fault from these cells, at a high rate
+  simrun -seeds 1-96 -explore                       rounds of seeds focused on the cells not yet
+                                                    reached; ends with the map
   simrun -seeds 1-200 -checkers oracle              judge by the generic oracle alone (the topology
                                                     run serially over the committed input)
   simrun -bootstrap localhost:9092 -orders 200 -crash-rate 0.3
