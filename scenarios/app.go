@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/history"
-	"github.com/eosim/eosim/internal/topicread"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/scenarios/orders"
 )
@@ -131,31 +129,7 @@ func (s appScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, rec 
 		part := keyPartition(in.Key, p.Partitions)
 		byPartition[part] = append(byPartition[part], &kgo.Record{Topic: topic, Partition: part, Key: []byte(in.Key), Value: []byte(in.Value)})
 	}
-	cl, err := kgo.NewClient(append(slices.Clone(opts),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ClientID("input"),
-		kgo.ProducerLinger(time.Minute),
-		kgo.ProducerBatchCompression(kgo.NoCompression()),
-	)...)
-	if err != nil {
-		return fmt.Errorf("creating input producer: %w", err)
-	}
-	defer cl.Close()
-	batch := max(p.Batch, 1)
-	for _, rs := range byPartition {
-		for len(rs) > 0 {
-			n := min(batch, len(rs))
-			if err := orders.ProduceBatch(ctx, cl, rs[:n]); err != nil {
-				return err
-			}
-			for _, r := range rs[:n] {
-				hr := topicread.Convert(r)
-				rec.Record(history.Event{Kind: history.KindInput, Input: &hr})
-			}
-			rs = rs[n:]
-		}
-	}
-	return nil
+	return orders.ProduceByPartition(ctx, opts, byPartition, p.Batch, rec)
 }
 
 // keyPartition is the partition of key among n: FNV-1a, as orders

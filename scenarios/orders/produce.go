@@ -19,6 +19,20 @@ import (
 // batches make what a consumer has buffered at any moment a function of the
 // input alone.
 func Produce(ctx context.Context, opts []kgo.Opt, topic string, os []Order, partitions, batch int, rec history.Recorder) error {
+	byPartition := make([][]*kgo.Record, partitions)
+	for _, o := range os {
+		p := Partition(o.Product, partitions)
+		byPartition[p] = append(byPartition[p], &kgo.Record{
+			Topic: topic, Partition: p, Key: []byte(o.Product), Value: []byte(o.Encode()),
+		})
+	}
+	return ProduceByPartition(ctx, opts, byPartition, batch, rec)
+}
+
+// ProduceByPartition writes each partition's records in turn, batch records
+// per request, and records one input event per record in (partition,
+// offset) order: the input writer of Produce, for any records.
+func ProduceByPartition(ctx context.Context, opts []kgo.Opt, byPartition [][]*kgo.Record, batch int, rec history.Recorder) error {
 	if batch < 1 {
 		batch = 1
 	}
@@ -36,13 +50,6 @@ func Produce(ctx context.Context, opts []kgo.Opt, topic string, os []Order, part
 		return fmt.Errorf("creating input producer: %w", err)
 	}
 	defer cl.Close()
-	byPartition := make([][]*kgo.Record, partitions)
-	for _, o := range os {
-		p := Partition(o.Product, partitions)
-		byPartition[p] = append(byPartition[p], &kgo.Record{
-			Topic: topic, Partition: p, Key: []byte(o.Product), Value: []byte(o.Encode()),
-		})
-	}
 	for _, rs := range byPartition {
 		for len(rs) > 0 {
 			n := min(batch, len(rs))
