@@ -12,6 +12,17 @@
 // reached (the liveness phase began, or the input was processed, first):
 // see sim.Outcome.
 //
+// # The protocol's answers
+//
+// ProtocolErrors lists, per request, every error a broker may answer it
+// with: those its response's docs name, generated into protocol_errors.go
+// from kmsg's copy of Kafka's protocol documentation (go generate
+// ./faults/), and the errors of any request, of a coordinator's and of a
+// transaction's, named with their source in protocol.go. The broker-error
+// family draws from a hand-picked part of it (the catalogue); a test keeps
+// the catalogue inside the table, and another fails when a client sends a
+// request type the table does not cover.
+//
 // # The catalogue and how each fault is made
 //
 //	crash         the engine's crash hook; the instance's connections are cut
