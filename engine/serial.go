@@ -1,10 +1,15 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/sqlitedb"
 )
 
 // RunSerial runs topology t of application appID once over inputs, serially
@@ -19,15 +24,9 @@ func RunSerial(t *Topology, appID string, inputs []history.Record) ([]history.Re
 		return nil, err
 	}
 	if t.Database != nil {
-		return nil, fmt.Errorf("topology writes a database: a serial run of it has no records to give")
+		return nil, fmt.Errorf("topology writes a database: a serial run of it has no records to give (RunSerialDatabase)")
 	}
-	in := slices.DeleteFunc(slices.Clone(inputs), func(r history.Record) bool { return r.Topic != t.Source })
-	slices.SortStableFunc(in, func(a, b history.Record) int {
-		if a.Partition != b.Partition {
-			return int(a.Partition - b.Partition)
-		}
-		return int(a.Offset - b.Offset)
-	})
+	in := sourceOrder(t, inputs)
 	stores := make(map[int32]map[string]*storePartition)
 	var out []history.Record
 	for _, r := range in {
@@ -63,4 +62,62 @@ func RunSerial(t *Topology, appID string, inputs []history.Record) ([]history.Re
 		}
 	}
 	return out, nil
+}
+
+// sourceOrder is inputs of t's source, each partition's in offset order.
+func sourceOrder(t *Topology, inputs []history.Record) []history.Record {
+	in := slices.DeleteFunc(slices.Clone(inputs), func(r history.Record) bool { return r.Topic != t.Source })
+	slices.SortStableFunc(in, func(a, b history.Record) int {
+		if a.Partition != b.Partition {
+			return int(a.Partition - b.Partition)
+		}
+		return int(a.Offset - b.Offset)
+	})
+	return in
+}
+
+// RunSerialDatabase is RunSerial for a topology with a Database: it applies
+// inputs once each, serially and without faults, each in a transaction of
+// its own (Apply's plain form, unit "serial"), to a fresh SQLite database
+// in a temporary directory, and returns its tables as the judge reads them
+// (the engine's own PositionsTable left out).
+func RunSerialDatabase(ctx context.Context, t *Topology, inputs []history.Record) (map[string][]history.Row, error) {
+	if err := t.validate(); err != nil {
+		return nil, err
+	}
+	if t.Database == nil {
+		return nil, errors.New("topology writes no database (RunSerial)")
+	}
+	dir, err := os.MkdirTemp("", "eosim-serial-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := sqlitedb.Open(filepath.Join(dir, "serial.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if err := CreateTables(ctx, db, t.Database); err != nil {
+		return nil, err
+	}
+	for _, r := range sourceOrder(t, inputs) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("serial run: %w", err)
+		}
+		if _, err := t.Database.Apply(tx, r, DBWrite{Unit: "serial"}); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("serial run: applying %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, fmt.Errorf("serial run: %w", err)
+		}
+	}
+	tables, err := sqlitedb.ReadTables(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	delete(tables, PositionsTable)
+	return tables, nil
 }

@@ -46,6 +46,10 @@ type Spec struct {
 	// its sinks and changelogs would then hold (offsets unset), each
 	// partition's in input order: the reference of OracleCheckers.
 	Oracle func(inputs []history.Record) ([]history.Record, error)
+	// DBOracle, when set, is Oracle for an application that writes a
+	// database: the tables one serial, fault-free run over the committed
+	// input leaves, which the oracle checkers compare with the run's.
+	DBOracle func(inputs []history.Record) (map[string][]history.Row, error)
 	// Checkers names the checkers that judge the application (see ByName);
 	// empty means All. Check reports a name no checker has as unknown.
 	Checkers []string
@@ -77,6 +81,10 @@ type DatabaseSpec struct {
 	StateTable string
 	// StateRow returns a StateTable row's key and value.
 	StateRow func(history.Row) (key, value string, err error)
+	// Varying are the columns whose values differ between two runs that
+	// did the same (an autoincrement id, the unit that wrote a row): the
+	// oracle leaves them out when it compares rows.
+	Varying []string
 }
 
 // Run is what a checker judges.

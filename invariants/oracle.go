@@ -2,6 +2,7 @@ package invariants
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -77,12 +78,33 @@ func (run Run) oracle(spec Spec) oracleDiff {
 }
 
 func compareWithOracle(spec Spec, snap history.Snapshot) oracleDiff {
-	if spec.Oracle == nil {
-		return oracleDiff{unknown: "the scenario gives no oracle (Spec.Oracle)"}
+	if spec.Oracle == nil && spec.DBOracle == nil {
+		return oracleDiff{unknown: "the scenario gives no oracle (Spec.Oracle, Spec.DBOracle)"}
 	}
+	var d oracleDiff
+	if spec.Oracle != nil {
+		as, err := compareTopics(spec, snap)
+		if err != nil {
+			return oracleDiff{unknown: fmt.Sprintf("the serial run failed: %v", err)}
+		}
+		d.anomalies = append(d.anomalies, as...)
+	}
+	if spec.DBOracle != nil {
+		as, err := compareTables(spec, snap)
+		if err != nil {
+			return oracleDiff{unknown: fmt.Sprintf("the serial run failed: %v", err)}
+		}
+		d.anomalies = append(d.anomalies, as...)
+	}
+	return d
+}
+
+// compareTopics compares every topic the serial run writes with what
+// read_committed shows.
+func compareTopics(spec Spec, snap history.Snapshot) ([]Anomaly, error) {
 	want, err := spec.Oracle(snap.Committed[spec.InputTopic])
 	if err != nil {
-		return oracleDiff{unknown: fmt.Sprintf("the serial run failed: %v", err)}
+		return nil, err
 	}
 	wantBy := make(map[string][]history.Record)
 	for _, r := range want {
@@ -95,7 +117,7 @@ func compareWithOracle(spec Spec, snap history.Snapshot) oracleDiff {
 		}
 	}
 	slices.Sort(topics)
-	var d oracleDiff
+	var as []Anomaly
 	for _, t := range topics {
 		// byPartition sorts by offset, stably: the serial run's records,
 		// all without offsets, keep their input order.
@@ -111,10 +133,86 @@ func compareWithOracle(spec Spec, snap history.Snapshot) oracleDiff {
 		}
 		slices.Sort(parts)
 		for _, p := range parts {
-			d.anomalies = append(d.anomalies, comparePartition(fmt.Sprintf("%s[%d]", t, p), got[p], want[p])...)
+			as = append(as, comparePartition(fmt.Sprintf("%s[%d]", t, p), got[p], want[p])...)
 		}
 	}
-	return d
+	return as, nil
+}
+
+// compareTables compares every table the serial run leaves (but the
+// engine's own) with the run's final tables, row by row as multisets,
+// leaving out the columns that differ between runs by nature
+// (DatabaseSpec.Varying: an autoincrement id, the unit that wrote a row).
+func compareTables(spec Spec, snap history.Snapshot) ([]Anomaly, error) {
+	want, err := spec.DBOracle(snap.Committed[spec.InputTopic])
+	if err != nil {
+		return nil, err
+	}
+	var varying []string
+	if spec.Database != nil {
+		varying = spec.Database.Varying
+	}
+	key := func(r history.Row) string {
+		var b strings.Builder
+		for _, col := range slices.Sorted(maps.Keys(r.Values)) {
+			if !slices.Contains(varying, col) {
+				fmt.Fprintf(&b, "%q=%q ", col, r.Values[col])
+			}
+		}
+		return b.String()
+	}
+	var as []Anomaly
+	for _, table := range slices.Sorted(maps.Keys(want)) {
+		dup, unexpected, lost := diffMultisets(snap.Tables[table], want[table], key)
+		if len(dup) > 0 {
+			as = append(as, Anomaly{Kind: OracleDuplicate, Rows: dup,
+				Summary: fmt.Sprintf("table %s: %d rows are there more often than the serial run leaves them", table, len(dup))})
+		}
+		if len(unexpected) > 0 {
+			as = append(as, Anomaly{Kind: OracleUnexpected, Rows: unexpected,
+				Summary: fmt.Sprintf("table %s: %d rows the serial run never leaves (a wrong value, or input it never saw)", table, len(unexpected))})
+		}
+		if len(lost) > 0 {
+			as = append(as, Anomaly{Kind: OracleLost, Rows: lost,
+				Summary: fmt.Sprintf("table %s: %d rows of the serial run are missing (shown as the serial run leaves them)", table, len(lost))})
+		}
+	}
+	return as, nil
+}
+
+// diffMultisets compares got with want as multisets of their key: the
+// elements of got whose key is there more often than in want (all of that
+// key's, as evidence), those whose key want never has, and the elements of
+// want missing from got (as many as are missing), each in order of first
+// appearance.
+func diffMultisets[T any](got, want []T, key func(T) string) (dup, unexpected, lost []T) {
+	gotBy, wantBy := make(map[string][]T), make(map[string][]T)
+	var order []string // keys, first seen in got, then in want
+	for _, x := range got {
+		k := key(x)
+		if len(gotBy[k]) == 0 {
+			order = append(order, k)
+		}
+		gotBy[k] = append(gotBy[k], x)
+	}
+	for _, x := range want {
+		k := key(x)
+		if len(gotBy[k]) == 0 && len(wantBy[k]) == 0 {
+			order = append(order, k)
+		}
+		wantBy[k] = append(wantBy[k], x)
+	}
+	for _, k := range order {
+		switch g, w := len(gotBy[k]), len(wantBy[k]); {
+		case g > w && w == 0:
+			unexpected = append(unexpected, gotBy[k]...)
+		case g > w:
+			dup = append(dup, gotBy[k]...)
+		case g < w:
+			lost = append(lost, wantBy[k][:w-g]...)
+		}
+	}
+	return dup, unexpected, lost
 }
 
 // content is a record without its place: what the serial run and the
@@ -132,33 +230,7 @@ func content(r history.Record) string {
 // where (got, in offset order), with the serial run's (want, in input
 // order).
 func comparePartition(where string, got, want []history.Record) []Anomaly {
-	gotBy, wantBy := make(map[string][]history.Record), make(map[string][]history.Record)
-	var order []string // contents, first seen in got, then in want
-	for _, r := range got {
-		c := content(r)
-		if len(gotBy[c]) == 0 {
-			order = append(order, c)
-		}
-		gotBy[c] = append(gotBy[c], r)
-	}
-	for _, r := range want {
-		c := content(r)
-		if len(gotBy[c]) == 0 && len(wantBy[c]) == 0 {
-			order = append(order, c)
-		}
-		wantBy[c] = append(wantBy[c], r)
-	}
-	var dup, unexpected, lost []history.Record
-	for _, c := range order {
-		switch g, w := len(gotBy[c]), len(wantBy[c]); {
-		case g > w && w == 0:
-			unexpected = append(unexpected, gotBy[c]...)
-		case g > w:
-			dup = append(dup, gotBy[c]...)
-		case g < w:
-			lost = append(lost, wantBy[c][:w-g]...)
-		}
-	}
+	dup, unexpected, lost := diffMultisets(got, want, content)
 	var as []Anomaly
 	if len(dup) > 0 {
 		as = append(as, Anomaly{Kind: OracleDuplicate, Records: dup,

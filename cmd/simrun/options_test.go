@@ -107,7 +107,6 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "1-3", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
 		{[]string{"-scoreboard", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
 		{[]string{"-checkers", "nope"}, `checkers "nope": want scenario, oracle or all`},
-		{[]string{"-scenario", "orders-db", "-checkers", "oracle"}, "checkers oracle: scenario orders-db writes a database"},
 		{[]string{"-inputs", "10", "-orders", "10"}, "-inputs and -orders are one flag: give one"},
 		{[]string{"-inputs", "0"}, "inputs: need at least 1"},
 		{[]string{"-scoreboard", "-coverage"}, "-coverage does not go with -scoreboard"},

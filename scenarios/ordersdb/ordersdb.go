@@ -11,6 +11,7 @@
 package ordersdb
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -156,6 +157,7 @@ func Spec(topic string, initialStock int64) invariants.Spec {
 				return column(r, "order_id")
 			},
 			StateTable: InventoryTable,
+			Varying:    []string{"id", "written_by"},
 			StateRow: func(r history.Row) (string, string, error) {
 				product, err := column(r, "product")
 				if err != nil {
@@ -167,6 +169,9 @@ func Spec(topic string, initialStock int64) invariants.Spec {
 				}
 				return product, stock, nil
 			},
+		},
+		DBOracle: func(inputs []history.Record) (map[string][]history.Row, error) {
+			return engine.RunSerialDatabase(context.Background(), Topology(topic, initialStock), inputs)
 		},
 		Checkers: []string{invariants.DBFold, invariants.DBDuplicateEffect, invariants.DBLostEffect,
 			invariants.DBPhantomEffect, invariants.AbortedRead},
