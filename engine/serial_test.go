@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"strconv"
 	"testing"
@@ -65,4 +67,32 @@ func TestRunSerial(t *testing.T) {
 
 	_, err = RunSerial(&Topology{Source: "in"}, "app", nil)
 	require.Error(t, err, "an invalid topology")
+}
+
+func TestRunSerialDatabase(t *testing.T) {
+	top := &Topology{
+		Source: "in",
+		Database: &Database{
+			Schema:  []string{`CREATE TABLE IF NOT EXISTS seen (k TEXT, v TEXT, unit TEXT)`},
+			InputID: func(r history.Record) (string, error) { return r.Key, nil },
+			Apply: func(tx *sql.Tx, r history.Record, w DBWrite) (bool, error) {
+				_, err := tx.Exec(`INSERT INTO seen (k, v, unit) VALUES (?, ?, ?)`, r.Key, r.Value, w.Unit)
+				return err == nil, err
+			},
+		},
+	}
+	tables, err := RunSerialDatabase(context.Background(), top, []history.Record{
+		in(1, 0, "b", "2"), in(0, 1, "a", "1b"), in(0, 0, "a", "1a"), {Topic: "other", Key: "x"},
+	})
+	require.NoError(t, err)
+	require.NotContains(t, tables, PositionsTable, "the engine's own table is left out")
+	row := func(k, v string) history.Row {
+		return history.Row{Table: "seen", Values: map[string]string{"k": k, "v": v, "unit": "serial"}}
+	}
+	require.Equal(t, []history.Row{row("a", "1a"), row("a", "1b"), row("b", "2")}, tables["seen"])
+
+	_, err = RunSerialDatabase(context.Background(), counter(), nil)
+	require.Error(t, err, "a topology without a database")
+	_, err = RunSerial(top, "app", nil)
+	require.Error(t, err, "RunSerial is for topologies that write topics")
 }
