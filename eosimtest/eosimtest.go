@@ -51,8 +51,9 @@ func Seeds(first, last uint64) Option { return func(c *config) { c.first, c.last
 // rates.
 func Swarm() Option { return func(c *config) { c.run.Swarm = true } }
 
-// Guarantee runs the engine under g (default exactly_once_v2): a weaker
-// guarantee shows what the oracle catches.
+// Guarantee runs the engine under g (default: the first of the app's
+// guarantees, exactly_once_v2, or db_positions_fenced for an app that
+// writes a database): a weaker one shows what the oracle catches.
 func Guarantee(g engine.Guarantee) Option { return func(c *config) { c.run.Guarantee = g } }
 
 // Inputs sets the number of input records per run (default 400).
@@ -129,6 +130,9 @@ func Check(t *testing.T, app scenarios.App, opts ...Option) (*Failure, error) {
 	}
 	c := config{first: 1, last: 20, run: sim.DefaultConfig(), shrinkRuns: 100}
 	c.run.Scenario, c.run.Inputs = app.Name, 400
+	if sc, err := scenarios.Lookup(app.Name); err == nil {
+		c.run.Guarantee = sc.Guarantees()[0]
+	}
 	for _, o := range opts {
 		o(&c)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // App is an application of one's own, as eosim needs it to run and judge
-// it: a topology and its input. It is judged by the generic oracle
+// it: a topology (writing topics, or a database) and its input. It is judged by the generic oracle
 // (invariants.OracleCheckers): its topology run once, serially and without
 // faults, over the input the run committed, compared with every topic it
 // writes. The topology must be a deterministic function of its input and
@@ -30,6 +30,10 @@ type App struct {
 	// Input returns n input records drawn from seed, in the order they are
 	// written; each goes to the source partition its key hashes to.
 	Input func(seed uint64, n int) []Input
+	// Varying, for a topology with a Database, names the columns whose
+	// values differ between two runs that did the same (an autoincrement
+	// id, the unit that wrote a row): the oracle leaves them out.
+	Varying []string
 	// Invariants are checkers of the app's own, run after the oracle's.
 	// RegisterApp registers each as "<app name>/<its name>", which is also
 	// the kind of its anomalies.
@@ -44,8 +48,6 @@ func RegisterApp(a App) error {
 	switch {
 	case a.Topology == nil || a.Input == nil:
 		return fmt.Errorf("app %q: Topology and Input are required", a.Name)
-	case a.Topology("").Database != nil:
-		return fmt.Errorf("app %q: an App's topology writes topics, not a database", a.Name)
 	}
 	if err := Register(appScenario{a}); err != nil {
 		return err
@@ -81,9 +83,16 @@ func (s appScenario) Name() string { return s.a.Name }
 
 func (s appScenario) Topology(p Params) *engine.Topology { return s.a.Topology(p.TopicPrefix) }
 
-// Guarantees are orders': each mistake mode is about transactions,
-// offsets and state, not about what the topology computes.
-func (appScenario) Guarantees() []engine.Guarantee { return engine.Guarantees() }
+// Guarantees are orders' (or orders-db's, for a topology with a
+// database): each mistake mode is about transactions, offsets, state and
+// how the database write is tied to them, not about what the topology
+// computes.
+func (s appScenario) Guarantees() []engine.Guarantee {
+	if s.a.Topology("").Database != nil {
+		return engine.DatabaseGuarantees()
+	}
+	return engine.Guarantees()
+}
 
 func (s appScenario) Topics(p Params) map[string]int32 {
 	t := s.Topology(p)
@@ -108,6 +117,16 @@ func (s appScenario) Spec(p Params) invariants.Spec {
 	var names []string
 	for _, c := range slices.Concat(invariants.OracleCheckers(), s.a.appCheckers()) {
 		names = append(names, c.Name)
+	}
+	if t.Database != nil {
+		return invariants.Spec{
+			InputTopic: t.Source,
+			DBOracle: func(inputs []history.Record) (map[string][]history.Row, error) {
+				return engine.RunSerialDatabase(context.Background(), s.Topology(p), inputs)
+			},
+			Database: &invariants.DatabaseSpec{Varying: s.a.Varying},
+			Checkers: names,
+		}
 	}
 	return invariants.Spec{
 		InputTopic:  t.Source,
