@@ -27,7 +27,9 @@ import (
 	"testing/synctest"
 
 	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/live"
 	"github.com/eosim/eosim/scenarios"
 	"github.com/eosim/eosim/sim"
 )
@@ -41,6 +43,8 @@ type config struct {
 	first, last uint64
 	run         sim.Config
 	shrinkRuns  int
+	// cluster, when set, runs against a real cluster (package live).
+	cluster []string
 }
 
 // Seeds runs seeds first to last, inclusive (default 1 to 20).
@@ -50,6 +54,10 @@ func Seeds(first, last uint64) Option { return func(c *config) { c.first, c.last
 // sim.Config.Swarm); without it, crashes and shutdowns at sim's default
 // rates.
 func Swarm() Option { return func(c *config) { c.run.Swarm = true } }
+
+// Rates draws each seed's faults at these rates (see simrun's -*-rate
+// flags; default crash 0.1, shutdown 0.02) in place of swarm.
+func Rates(r faults.Rates) Option { return func(c *config) { c.run.Rates, c.run.Swarm = r, false } }
 
 // Guarantee runs the engine under g (default: the first of the app's
 // guarantees, exactly_once_v2, or db_positions_fenced for an app that
@@ -65,6 +73,13 @@ func Partitions(n int) Option { return func(c *config) { c.run.Partitions = n } 
 // Instances sets the number of engine instances (default 2).
 func Instances(n int) Option { return func(c *config) { c.run.Instances = n } }
 
+// Cluster runs the app against a real cluster at these bootstrap
+// addresses (Kafka, Redpanda, cmd/kfakebroker), over TCP and in real time,
+// with the faults a client can make (package live), in place of the
+// simulator. Such a run cannot be replayed from its seed and is not shrunk;
+// it needs no build tag. Keep the seeds few: a pause is real time here.
+func Cluster(bootstrap ...string) Option { return func(c *config) { c.cluster = bootstrap } }
+
 // ShrinkRuns bounds the runs shrinking a failure may take (default 100; 0
 // does not shrink).
 func ShrinkRuns(n int) Option { return func(c *config) { c.shrinkRuns = n } }
@@ -73,11 +88,14 @@ func ShrinkRuns(n int) Option { return func(c *config) { c.shrinkRuns = n } }
 type Failure struct {
 	Seed uint64
 	// Result is the failing run's; Shrunk the smallest plan found that
-	// still fails with the same anomaly kind.
+	// still fails with the same anomaly kind (the run's own plan, not
+	// shrunk, against a real cluster).
 	Result sim.Result
 	Shrunk sim.Plan
 	// Replay is the command that runs this seed again.
 	Replay string
+	// shrunk: Shrunk is smaller than the failing run's plan.
+	shrunk bool
 }
 
 // Error renders the failure as a test failure reads it.
@@ -99,7 +117,11 @@ func (f *Failure) Error() string {
 			fmt.Fprintf(&b, "      %s[%d]@%d key=%s value=%s\n", r.Topic, r.Partition, r.Offset, r.Key, r.Value)
 		}
 	}
-	fmt.Fprintf(&b, "shrunk plan (%d faults):\n%s\n", len(f.Shrunk.Faults), strings.TrimSpace(string(f.Shrunk.MarshalIndent())))
+	what := "plan"
+	if f.shrunk {
+		what = "shrunk plan"
+	}
+	fmt.Fprintf(&b, "%s (%d faults):\n%s\n", what, len(f.Shrunk.Faults), strings.TrimSpace(string(f.Shrunk.MarshalIndent())))
 	fmt.Fprintf(&b, "replay: %s", f.Replay)
 	return b.String()
 }
@@ -122,9 +144,6 @@ func Run(t *testing.T, app scenarios.App, opts ...Option) {
 // run at all.
 func Check(t *testing.T, app scenarios.App, opts ...Option) (*Failure, error) {
 	t.Helper()
-	if err := sim.Available(); err != nil {
-		t.Skipf("eosimtest: %v: go test -tags synctests -run '%s'", err, runPattern(t.Name()))
-	}
 	if err := register(app); err != nil {
 		return nil, err
 	}
@@ -141,6 +160,12 @@ func Check(t *testing.T, app scenarios.App, opts ...Option) (*Failure, error) {
 	}
 	if c.first > c.last {
 		return nil, fmt.Errorf("eosimtest: seeds %d-%d: the range is empty", c.first, c.last)
+	}
+	if len(c.cluster) > 0 {
+		return checkLive(t, c)
+	}
+	if err := sim.Available(); err != nil {
+		t.Skipf("eosimtest: %v: go test -tags synctests -run '%s'", err, runPattern(t.Name()))
 	}
 	runner := func(cfg sim.Config) (res sim.Result, err error) {
 		synctest.Test(t, func(*testing.T) { res, err = sim.Run(context.Background(), cfg) })
@@ -165,10 +190,32 @@ func Check(t *testing.T, app scenarios.App, opts ...Option) (*Failure, error) {
 		if c.shrinkRuns > 0 {
 			small, sres, _, err := sim.Shrink(cfg, res.Report.Anomalies[0].Kind, runner, c.shrinkRuns)
 			if err == nil {
-				f.Shrunk = sim.PlanOf(small, *small.Schedule, &sres)
+				f.Shrunk, f.shrunk = sim.PlanOf(small, *small.Schedule, &sres), true
 			}
 		}
 		return f, nil
+	}
+	return nil, nil
+}
+
+// checkLive runs the seeds against the real cluster of c.
+func checkLive(t *testing.T, c config) (*Failure, error) {
+	for seed := c.first; seed <= c.last; seed++ {
+		cfg := c.run
+		cfg.Seed = seed
+		res, err := live.Run(t.Context(), live.Config{Run: cfg, Bootstrap: c.cluster})
+		if err != nil {
+			return nil, fmt.Errorf("eosimtest: seed %d against %s: %w", seed, strings.Join(c.cluster, ","), err)
+		}
+		switch res.Verdict() {
+		case invariants.Pass:
+			continue
+		case invariants.Fail:
+		default:
+			return nil, fmt.Errorf("eosimtest: seed %d against %s proves nothing (%s): %s", seed, strings.Join(c.cluster, ","), res.Verdict(), res.Stuck)
+		}
+		return &Failure{Seed: seed, Result: res, Shrunk: sim.PlanOf(res.Config, res.Schedule, &res),
+			Replay: replay(t, seed) + " (against a real cluster: the same input and schedule, not the same run)"}, nil
 	}
 	return nil, nil
 }
