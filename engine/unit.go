@@ -349,7 +349,12 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 	if p := fired.Load(); p != nil {
 		firedAt := *p
 		outcome := history.Crashed
-		if firedAt == DuringCommit || (firedAt == AfterSendOffsets && !w.u.Transactional) {
+		switch {
+		case committed:
+			// The transaction committed before the crash: under
+			// offsets_after_commit the offsets go after EndTxn.
+			outcome = history.Committed
+		case firedAt == DuringCommit || (firedAt == AfterSendOffsets && !w.u.Transactional):
 			outcome = history.Unknown
 		}
 		return outcome, in.crashUnit(w, firedAt, outcome)

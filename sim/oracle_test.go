@@ -3,12 +3,14 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
+	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
 )
 
@@ -113,4 +115,24 @@ func TestFocusFiresItsCells(t *testing.T) {
 
 	cfg.Guarantee = engine.ExactlyOnceV2
 	requirePass(t, runInBubble(t, cfg))
+}
+
+// TestOffsetsAfterCommitCrashAfterTheCommitIsCommitted: under
+// offsets_after_commit the offsets go after EndTxn, so a crash as they are
+// sent comes after a commit: the engine records the unit committed, and no
+// checker takes its visible records for an aborted transaction's (the
+// oracle's comparison found the engine's account said "crashed" there).
+func TestOffsetsAfterCommitCrashAfterTheCommitIsCommitted(t *testing.T) {
+	res := runSchedule(t, engine.OffsetsAfterCommit,
+		faults.Fault{Step: 2, Kind: faults.Crash, Instance: "a", Point: engine.AfterSendOffsets, RestartAfter: 1})
+	requireFired(t, res, "a")
+	found := false
+	for _, ev := range events(res.History, history.KindUnit, "a") {
+		if strings.Contains(ev.Unit.Reason, string(engine.AfterSendOffsets)) {
+			found = true
+			require.Equal(t, history.Committed, ev.Unit.Outcome, "unit %s", ev.Unit.ID)
+		}
+	}
+	require.True(t, found, "no unit crashed at after-send-offsets")
+	require.NotContains(t, res.Report.Kinds(), invariants.AbortedRead)
 }
