@@ -164,18 +164,8 @@ func compareTables(spec Spec, snap history.Snapshot) ([]Anomaly, error) {
 	var as []Anomaly
 	for _, table := range slices.Sorted(maps.Keys(want)) {
 		dup, unexpected, lost := diffMultisets(snap.Tables[table], want[table], key)
-		if len(dup) > 0 {
-			as = append(as, Anomaly{Kind: OracleDuplicate, Rows: dup,
-				Summary: fmt.Sprintf("table %s: %d rows are there more often than the serial run leaves them", table, len(dup))})
-		}
-		if len(unexpected) > 0 {
-			as = append(as, Anomaly{Kind: OracleUnexpected, Rows: unexpected,
-				Summary: fmt.Sprintf("table %s: %d rows the serial run never leaves (a wrong value, or input it never saw)", table, len(unexpected))})
-		}
-		if len(lost) > 0 {
-			as = append(as, Anomaly{Kind: OracleLost, Rows: lost,
-				Summary: fmt.Sprintf("table %s: %d rows of the serial run are missing (shown as the serial run leaves them)", table, len(lost))})
-		}
+		as = append(as, oracleAnomalies("table "+table, "rows", dup, unexpected, lost,
+			func(a *Anomaly, rs []history.Row) { a.Rows = rs })...)
 	}
 	return as, nil
 }
@@ -231,18 +221,29 @@ func content(r history.Record) string {
 // order).
 func comparePartition(where string, got, want []history.Record) []Anomaly {
 	dup, unexpected, lost := diffMultisets(got, want, content)
+	return oracleAnomalies(where, "records", dup, unexpected, lost,
+		func(a *Anomaly, rs []history.Record) { a.Records = rs })
+}
+
+// oracleAnomalies are the anomalies of one comparison with the serial run,
+// at where, of elements named what: those there more often than the
+// serial run leaves them, those it never leaves, those missing (shown as
+// the serial run leaves them); evidence puts the elements in an anomaly.
+func oracleAnomalies[T any](where, what string, dup, unexpected, lost []T, evidence func(*Anomaly, []T)) []Anomaly {
 	var as []Anomaly
-	if len(dup) > 0 {
-		as = append(as, Anomaly{Kind: OracleDuplicate, Records: dup,
-			Summary: fmt.Sprintf("%s: %d committed records are written more often than the serial run writes them", where, len(dup))})
-	}
-	if len(unexpected) > 0 {
-		as = append(as, Anomaly{Kind: OracleUnexpected, Records: unexpected,
-			Summary: fmt.Sprintf("%s: %d committed records the serial run never writes (a wrong value, or input it never saw)", where, len(unexpected))})
-	}
-	if len(lost) > 0 {
-		as = append(as, Anomaly{Kind: OracleLost, Records: lost,
-			Summary: fmt.Sprintf("%s: %d records of the serial run are not committed (shown as the serial run writes them, without offsets)", where, len(lost))})
+	for _, k := range []struct {
+		kind, summary string
+		elems         []T
+	}{
+		{OracleDuplicate, "%s: %d %s are there more often than the serial run leaves them", dup},
+		{OracleUnexpected, "%s: %d %s the serial run never leaves (a wrong value, or input it never saw)", unexpected},
+		{OracleLost, "%s: %d %s of the serial run are missing (shown as the serial run leaves them)", lost},
+	} {
+		if len(k.elems) > 0 {
+			a := Anomaly{Kind: k.kind, Summary: fmt.Sprintf(k.summary, where, len(k.elems), what)}
+			evidence(&a, k.elems)
+			as = append(as, a)
+		}
 	}
 	return as
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -111,7 +112,7 @@ func missingAPIs(has func(key int16) (int16, bool), g engine.Guarantee) []string
 // createTopics makes the run's topics and waits until every partition has
 // a leader that answers.
 func createTopics(ctx context.Context, adm *kadm.Client, topics map[string]int32) error {
-	for _, name := range sortedKeys(topics) {
+	for _, name := range slices.Sorted(maps.Keys(topics)) {
 		resp, err := adm.CreateTopic(ctx, topics[name], -1, nil, name)
 		if err == nil {
 			err = resp.Err
@@ -122,7 +123,7 @@ func createTopics(ctx context.Context, adm *kadm.Client, topics map[string]int32
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ends, err := adm.ListEndOffsets(ctx, sortedKeys(topics)...)
+		ends, err := adm.ListEndOffsets(ctx, slices.Sorted(maps.Keys(topics))...)
 		if err == nil {
 			err = ends.Error()
 		}
@@ -145,7 +146,7 @@ func createTopics(ctx context.Context, adm *kadm.Client, topics map[string]int32
 // removeTopics deletes the run's topics and its group.
 func removeTopics(ctx context.Context, adm *kadm.Client, group string, topics map[string]int32) error {
 	var errs []error
-	resp, err := adm.DeleteTopics(ctx, sortedKeys(topics)...)
+	resp, err := adm.DeleteTopics(ctx, slices.Sorted(maps.Keys(topics))...)
 	if err == nil {
 		err = resp.Error()
 	}
@@ -160,15 +161,6 @@ func removeTopics(ctx context.Context, adm *kadm.Client, group string, topics ma
 		errs = append(errs, fmt.Errorf("removing the run's group: %w", err))
 	}
 	return errors.Join(errs...)
-}
-
-func sortedKeys(m map[string]int32) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func sumPartitions(m map[string]int32) int {

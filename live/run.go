@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -140,7 +142,7 @@ func (r *run) interruptedOr(ctx context.Context, err error) error {
 // with a context of its own: an interrupted run cleans up too.
 func (r *run) cleanup() {
 	if r.cfg.Keep {
-		r.note("topics kept: " + strings.Join(sortedKeys(r.topics), ", "))
+		r.note("topics kept: " + strings.Join(slices.Sorted(maps.Keys(r.topics)), ", "))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
