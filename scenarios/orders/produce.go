@@ -2,11 +2,6 @@ package orders
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"sync"
-	"time"
-
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eosim/eosim/history"
@@ -36,24 +31,15 @@ func ProduceByPartition(ctx context.Context, opts []kgo.Opt, byPartition [][]*kg
 	if batch < 1 {
 		batch = 1
 	}
-	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), opts...),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ClientID("input"),
-		// Batches leave only on Flush, so each request carries exactly
-		// the records given, whatever the goroutine schedule.
-		kgo.ProducerLinger(time.Minute),
-		// Uncompressed, a batch's size follows from its records, so a
-		// reader can size its fetches to one batch.
-		kgo.ProducerBatchCompression(kgo.NoCompression()),
-	)...)
+	cl, err := NewInputClient(opts)
 	if err != nil {
-		return fmt.Errorf("creating input producer: %w", err)
+		return err
 	}
 	defer cl.Close()
 	for _, rs := range byPartition {
 		for len(rs) > 0 {
 			n := min(batch, len(rs))
-			if err := ProduceBatch(ctx, cl, rs[:n]); err != nil {
+			if err := cl.ProduceBatch(ctx, rs[:n]); err != nil {
 				return err
 			}
 			for _, r := range rs[:n] {
@@ -63,29 +49,5 @@ func ProduceByPartition(ctx context.Context, opts []kgo.Opt, byPartition [][]*kg
 			rs = rs[n:]
 		}
 	}
-	return nil
-}
-
-// ProduceBatch sends rs as one request (the client lingers until Flush) and
-// waits for them. kgo's sink may still be draining when Flush returns and
-// would take the next batch's first record alone; a pause lets it go idle
-// (in a synctest bubble it costs no wall time).
-func ProduceBatch(ctx context.Context, cl *kgo.Client, rs []*kgo.Record) error {
-	var errs error
-	var mu sync.Mutex
-	for _, r := range rs {
-		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
-			mu.Lock()
-			errs = errors.Join(errs, err)
-			mu.Unlock()
-		})
-	}
-	if err := cl.Flush(ctx); err != nil {
-		return fmt.Errorf("producing orders: %w", err)
-	}
-	if errs != nil {
-		return fmt.Errorf("producing orders: %w", errs)
-	}
-	time.Sleep(time.Millisecond)
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -82,17 +81,9 @@ func Produce(ctx context.Context, opts []kgo.Opt, topic string, w orders.Workloa
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), opts...),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ClientID("input"),
-		kgo.TransactionalID(InputTransactionalID),
-		// As in orders.Produce: batches leave only on Flush, uncompressed,
-		// so each request carries exactly the transaction's records.
-		kgo.ProducerLinger(time.Minute),
-		kgo.ProducerBatchCompression(kgo.NoCompression()),
-	)...)
+	cl, err := orders.NewInputClient(opts, kgo.TransactionalID(InputTransactionalID))
 	if err != nil {
-		return fmt.Errorf("creating input producer: %w", err)
+		return err
 	}
 	defer cl.Close()
 	for _, t := range transactions(os, w, seed, partitions, batch) {
@@ -104,7 +95,7 @@ func Produce(ctx context.Context, opts []kgo.Opt, topic string, w orders.Workloa
 }
 
 // produceTxn writes one transaction, ends it as t says and records it.
-func produceTxn(ctx context.Context, cl *kgo.Client, topic string, t txn, rec history.Recorder) error {
+func produceTxn(ctx context.Context, cl *orders.InputClient, topic string, t txn, rec history.Recorder) error {
 	what := "committing"
 	end := kgo.TryCommit
 	if t.abort {
@@ -117,7 +108,7 @@ func produceTxn(ctx context.Context, cl *kgo.Client, topic string, t txn, rec hi
 	for i, o := range t.orders {
 		rs[i] = &kgo.Record{Topic: topic, Partition: t.partition, Key: []byte(o.Product), Value: []byte(o.Encode())}
 	}
-	if err := orders.ProduceBatch(ctx, cl, rs); err != nil {
+	if err := cl.ProduceBatch(ctx, rs); err != nil {
 		return err
 	}
 	if err := cl.EndTransaction(ctx, end); err != nil {
