@@ -96,6 +96,20 @@ const (
 	RetryAmbiguousCommit Guarantee = "retry_ambiguous_commit"
 )
 
+// The mistake modes of multi-stage topologies (Topology.Stages).
+const (
+	// PurgeUncommitted purges the repartition records a unit consumed
+	// before its transaction commits, taking the consumed positions for
+	// committed ones. Symptom: when the unit aborts or crashes, the next
+	// owner's committed position is below what is left of the repartition
+	// topic, and the purged records are never processed: lost outputs.
+	PurgeUncommitted Guarantee = "purge_uncommitted"
+)
+
+// StageMistakes lists the mistake modes that only a multi-stage topology
+// can make.
+func StageMistakes() []Guarantee { return []Guarantee{PurgeUncommitted} }
+
 // The database guarantees: how a topology with a Database ties its writes
 // to its input positions. The first two keep exactly-once; the others are
 // the classic ways of getting it wrong.
@@ -182,7 +196,7 @@ func Mistakes() []Guarantee {
 
 // ParseGuarantee returns the guarantee named s.
 func ParseGuarantee(s string) (Guarantee, error) {
-	return parseName("guarantee", s, append(Guarantees(), DatabaseGuarantees()...))
+	return parseName("guarantee", s, slices.Concat(Guarantees(), StageMistakes(), DatabaseGuarantees()))
 }
 
 // parseName returns the member of all named s, or an error that lists them.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/internal/sqlitedb"
@@ -18,58 +19,96 @@ import (
 // hold (offsets unset), partition by partition in input order. For a
 // deterministic topology this is what exactly-once must be
 // indistinguishable from: the oracle a judge compares a faulty, concurrent
-// run with. Records of other topics than t.Source are ignored.
-func RunSerial(t *Topology, appID string, inputs []history.Record) ([]history.Record, error) {
+// run with. Records of topics t does not read are ignored.
+//
+// A multi-stage topology runs stage by stage, each after the stages whose
+// repartition topics it reads: a stage takes its sources' records, then the
+// repartition records written to it, partition by partition in the order
+// they were written. Repartition topics (of partitions partitions, as every
+// topic of such a topology) are internal: their records are not returned.
+func RunSerial(t *Topology, appID string, partitions int, inputs []history.Record) ([]history.Record, error) {
 	if err := t.validate(); err != nil {
 		return nil, err
 	}
 	if t.Database != nil {
 		return nil, fmt.Errorf("topology writes a database: a serial run of it has no records to give (RunSerialDatabase)")
 	}
-	in := sourceOrder(t, inputs)
-	stores := make(map[int32]map[string]*storePartition)
+	order, err := t.stageOrder()
+	if err != nil {
+		return nil, err
+	}
+	reps := make(map[string]repartitionTopic)
+	for _, st := range order {
+		for _, name := range st.Repartitions {
+			if partitions < 1 {
+				return nil, fmt.Errorf("a serial run of a topology with repartition topics needs their partition count")
+			}
+			reps[name] = repartitionTopic{topic: RepartitionTopic(appID, name), partitions: partitions}
+		}
+	}
+	stores := make(map[string]map[int32]*storePartition)
+	written := make(map[string][]history.Record) // repartition topic → records in write order
 	var out []history.Record
-	for _, r := range in {
-		parts := stores[r.Partition]
-		if parts == nil {
-			parts = make(map[string]*storePartition)
-			for _, s := range t.Stores {
-				parts[s] = newStorePartition()
+	for i := range order {
+		st := &order[i]
+		in := sourceOrder(st.Sources, inputs)
+		for _, name := range st.RepartitionSources {
+			in = append(in, sourceOrder([]string{RepartitionTopic(appID, name)}, written[RepartitionTopic(appID, name)])...)
+		}
+		for _, r := range in {
+			pc := &ProcessContext{
+				partition: r.Partition, stage: st, repartitions: reps,
+				stores: make(map[string]*storePartition), writes: make(map[string]map[string]*string),
 			}
-			stores[r.Partition] = parts
-		}
-		pc := &ProcessContext{
-			partition: r.Partition, topology: t,
-			stores: parts, writes: make(map[string]map[string]*string),
-		}
-		if err := t.Process(pc, r); err != nil {
-			return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
-		}
-		if pc.err != nil {
-			return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, pc.err)
-		}
-		// As a unit produces them: the forwards, then the changelog.
-		out = append(out, pc.forwards...)
-		for _, wr := range pc.writeLog {
-			c := history.Record{Topic: ChangelogTopic(appID, wr.store), Partition: r.Partition, Key: wr.key}
-			if wr.value != nil {
-				c.Value = *wr.value
-				parts[wr.store].data[wr.key] = *wr.value
-			} else {
-				delete(parts[wr.store].data, wr.key)
+			for _, s := range st.Stores {
+				if stores[s] == nil {
+					stores[s] = make(map[int32]*storePartition)
+				}
+				if stores[s][r.Partition] == nil {
+					stores[s][r.Partition] = newStorePartition()
+				}
+				pc.stores[s] = stores[s][r.Partition]
 			}
-			out = append(out, c)
+			if err := st.Process(pc, r); err != nil {
+				return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
+			}
+			if pc.err != nil {
+				return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, pc.err)
+			}
+			// As a unit produces them: the forwards, then the changelog.
+			for _, f := range pc.forwards {
+				if slices.Contains(st.Sinks, f.Topic) {
+					out = append(out, f)
+					continue
+				}
+				f.Offset = int64(len(written[f.Topic])) // its place among the topic's records
+				written[f.Topic] = append(written[f.Topic], f)
+			}
+			for _, wr := range pc.writeLog {
+				c := history.Record{Topic: ChangelogTopic(appID, wr.store), Partition: r.Partition, Key: wr.key}
+				if wr.value != nil {
+					c.Value = *wr.value
+					pc.stores[wr.store].data[wr.key] = *wr.value
+				} else {
+					delete(pc.stores[wr.store].data, wr.key)
+				}
+				out = append(out, c)
+			}
 		}
 	}
 	return out, nil
 }
 
-// sourceOrder is inputs of t's source, each partition's in offset order.
-func sourceOrder(t *Topology, inputs []history.Record) []history.Record {
-	in := slices.DeleteFunc(slices.Clone(inputs), func(r history.Record) bool { return r.Topic != t.Source })
+// sourceOrder is the records of topics among inputs, by partition, then
+// topic, then offset, as an instance's poll orders them.
+func sourceOrder(topics []string, inputs []history.Record) []history.Record {
+	in := slices.DeleteFunc(slices.Clone(inputs), func(r history.Record) bool { return !slices.Contains(topics, r.Topic) })
 	slices.SortStableFunc(in, func(a, b history.Record) int {
 		if a.Partition != b.Partition {
 			return int(a.Partition - b.Partition)
+		}
+		if a.Topic != b.Topic {
+			return strings.Compare(a.Topic, b.Topic)
 		}
 		return int(a.Offset - b.Offset)
 	})
@@ -101,7 +140,7 @@ func RunSerialDatabase(ctx context.Context, t *Topology, inputs []history.Record
 	if err := CreateTables(ctx, db, t.Database); err != nil {
 		return nil, err
 	}
-	for _, r := range sourceOrder(t, inputs) {
+	for _, r := range sourceOrder([]string{t.Source}, inputs) {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return nil, fmt.Errorf("serial run: %w", err)

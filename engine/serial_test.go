@@ -43,7 +43,7 @@ func in(p int32, off int64, key, value string) history.Record {
 func TestRunSerial(t *testing.T) {
 	// Given out of order and across partitions: each partition runs alone,
 	// in offset order; records of other topics are ignored.
-	got, err := RunSerial(counter(), "app", []history.Record{
+	got, err := RunSerial(counter(), "app", 0, []history.Record{
 		in(1, 0, "a", "x"), in(0, 1, "a", "x"), in(0, 0, "a", "x"),
 		{Topic: "other", Key: "a"}, in(0, 2, "a", "reset"), in(0, 3, "a", "x"),
 	})
@@ -62,10 +62,10 @@ func TestRunSerial(t *testing.T) {
 		out(1, "a", "1"), cl(1, "a", "1"),
 	}, got)
 
-	_, err = RunSerial(counter(), "app", []history.Record{in(0, 0, "a", "bad")})
+	_, err = RunSerial(counter(), "app", 0, []history.Record{in(0, 0, "a", "bad")})
 	require.ErrorContains(t, err, "processing in[0]@0: bad record")
 
-	_, err = RunSerial(&Topology{Source: "in"}, "app", nil)
+	_, err = RunSerial(&Topology{Source: "in"}, "app", 0, nil)
 	require.Error(t, err, "an invalid topology")
 }
 
@@ -93,6 +93,6 @@ func TestRunSerialDatabase(t *testing.T) {
 
 	_, err = RunSerialDatabase(context.Background(), counter(), nil)
 	require.Error(t, err, "a topology without a database")
-	_, err = RunSerial(top, "app", nil)
+	_, err = RunSerial(top, "app", 0, nil)
 	require.Error(t, err, "RunSerial is for topologies that write topics")
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/eosim/eosim/history"
 )
@@ -12,7 +13,8 @@ import (
 // sink topics it forwards to. A record forwarded to a sink keeps the
 // partition of the input it came from, as Kafka Streams keeps a task's
 // partition (the source, the changelogs and the sinks must have the same
-// partition count).
+// partition count). A topology of several stages, joined by repartition
+// topics, sets Stages instead of Source, Stores, Sinks and Process.
 type Topology struct {
 	Source string
 	Stores []string
@@ -24,6 +26,10 @@ type Topology struct {
 	// Database, when set, is where the topology's effects go instead:
 	// Process and Sinks are then not used.
 	Database *Database
+	// Stages, when set, make a multi-stage topology (see Stage). Every
+	// topic a multi-stage topology reads or writes, repartition topics
+	// included, has the same partition count.
+	Stages []Stage
 }
 
 // ChangelogTopic is the topic holding the changes of store for application
@@ -32,9 +38,17 @@ func ChangelogTopic(appID, store string) string {
 	return appID + "-" + store + "-changelog"
 }
 
+// Validate refuses a topology that cannot run: a missing source, processor
+// or sink, and for a multi-stage one a store or topic claimed twice, a
+// repartition topic nobody writes or reads, or a cycle (see Stage).
+func (t *Topology) Validate() error { return t.validate() }
+
 func (t *Topology) validate() error {
 	if t == nil {
 		return errors.New("topology: missing")
+	}
+	if len(t.Stages) > 0 {
+		return t.validateStages()
 	}
 	if t.Source == "" {
 		return errors.New("topology: missing source topic")
@@ -59,12 +73,15 @@ func (t *Topology) validate() error {
 // are buffered and take effect only if the unit commits.
 type ProcessContext struct {
 	partition int32
-	topology  *Topology
-	stores    map[string]*storePartition
-	writes    map[string]map[string]*string // store → key → value (nil: delete)
-	writeLog  []storeWrite
-	forwards  []history.Record
-	err       error
+	stage     *Stage
+	// repartitions maps the stage's repartition names to their topics and
+	// partition counts.
+	repartitions map[string]repartitionTopic
+	stores       map[string]*storePartition
+	writes       map[string]map[string]*string // store → key → value (nil: delete)
+	writeLog     []storeWrite
+	forwards     []history.Record
+	err          error
 }
 
 type storeWrite struct {
@@ -110,19 +127,35 @@ func (c *ProcessContext) write(store, key string, value *string) {
 	c.writeLog = append(c.writeLog, storeWrite{store, key, value})
 }
 
-// Forward sends a record to a sink topic.
+// Forward sends a record to a sink topic, in the partition of the record
+// being processed.
 func (c *ProcessContext) Forward(topic, key, value string, headers ...history.Header) {
-	known := false
-	for _, s := range c.topology.Sinks {
-		known = known || s == topic
-	}
-	if !known {
-		c.fail(fmt.Errorf("forward to %q, which is not a sink of the topology", topic))
+	if !slices.Contains(c.stage.Sinks, topic) {
+		c.fail(fmt.Errorf("forward to %q, which is not a sink of %s", topic, c.stage.what()))
 		return
 	}
 	c.forwards = append(c.forwards, history.Record{
 		Topic: topic, Partition: c.partition, Key: key, Value: value, Headers: headers,
 	})
+}
+
+// Repartition sends a record to the stage's repartition topic name, in the
+// partition its key hashes to (KeyPartition).
+func (c *ProcessContext) Repartition(name, key, value string, headers ...history.Header) {
+	rt, ok := c.repartitions[name]
+	if !ok || !slices.Contains(c.stage.Repartitions, name) {
+		c.fail(fmt.Errorf("repartition to %q, which %s does not write", name, c.stage.what()))
+		return
+	}
+	c.forwards = append(c.forwards, history.Record{
+		Topic: rt.topic, Partition: KeyPartition(key, rt.partitions), Key: key, Value: value, Headers: headers,
+	})
+}
+
+// repartitionTopic is a repartition topic as a unit writes it.
+type repartitionTopic struct {
+	topic      string
+	partitions int
 }
 
 func (c *ProcessContext) fail(err error) {

@@ -55,7 +55,7 @@ func newTestContext(partition int32, base map[string]string) *ProcessContext {
 	}
 	return &ProcessContext{
 		partition: partition,
-		topology:  &Topology{Source: "in", Stores: []string{"s"}, Sinks: []string{"out", "audit"}},
+		stage:     &Stage{Sources: []string{"in"}, Stores: []string{"s"}, Sinks: []string{"out", "audit"}},
 		stores:    map[string]*storePartition{"s": sp},
 		writes:    make(map[string]map[string]*string),
 	}

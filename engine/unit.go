@@ -26,7 +26,7 @@ func (in *Instance) loadPartition(ctx context.Context, p int32) (bool, error) {
 			return false, err
 		}
 	}
-	for _, store := range in.cfg.Topology.Stores {
+	for _, store := range in.cfg.Topology.AllStores() {
 		topic := ChangelogTopic(in.cfg.AppID, store)
 		sp, local := in.stores[store][p]
 		if !local {
@@ -133,6 +133,10 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 	if in.hit(AfterProduce, w, 0) {
 		return res, in.crashUnit(w, AfterProduce, history.Crashed)
 	}
+	if in.cfg.Guarantee == PurgeUncommitted {
+		// The consumed positions taken for committed ones.
+		in.purge(ctx, nextOffsets(w.recs))
+	}
 	outcome, err := in.commit(ctx, w)
 	res.Outcome = outcome
 	if errors.Is(err, errRetryUnit) {
@@ -154,6 +158,9 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 	if outcome == history.Committed && in.hit(AfterCommit, w, 0) {
 		in.crash(string(AfterCommit))
 		return res, fmt.Errorf("%s at %s: %w", in.cfg.Name, AfterCommit, ErrCrashed)
+	}
+	if outcome == history.Committed && in.cfg.Guarantee != PurgeUncommitted {
+		in.purge(ctx, w.u.Offsets)
 	}
 	return res, nil
 }
@@ -184,16 +191,21 @@ func (in *Instance) beginUnit(recs []*kgo.Record, retried bool) (*unitOfWork, er
 // process runs the processor on one record; under peek_side_effect its
 // forwards are sent at once by the plain producer.
 func (in *Instance) process(ctx context.Context, r *kgo.Record, w *unitOfWork) (*ProcessContext, error) {
+	stage, ok := in.cfg.Topology.stageOf(in.cfg.AppID, r.Topic)
+	if !ok {
+		return nil, fmt.Errorf("processing %s[%d]@%d: no stage reads %s", r.Topic, r.Partition, r.Offset, r.Topic)
+	}
 	pc := &ProcessContext{
-		partition: r.Partition,
-		topology:  in.cfg.Topology,
-		stores:    make(map[string]*storePartition),
-		writes:    make(map[string]map[string]*string),
+		partition:    r.Partition,
+		stage:        stage,
+		repartitions: in.repartitions,
+		stores:       make(map[string]*storePartition),
+		writes:       make(map[string]map[string]*string),
 	}
-	for store, parts := range in.stores {
-		pc.stores[store] = in.overlay(w, store, r.Partition, parts[r.Partition])
+	for _, store := range stage.Stores {
+		pc.stores[store] = in.overlay(w, store, r.Partition, in.stores[store][r.Partition])
 	}
-	if err := in.cfg.Topology.Process(pc, topicread.Convert(r)); err != nil {
+	if err := stage.Process(pc, topicread.Convert(r)); err != nil {
 		return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
 	}
 	if pc.err != nil {
@@ -285,7 +297,7 @@ func (in *Instance) applyWrites(w *unitOfWork) {
 		}
 	}
 	for _, r := range slices.Concat(w.u.Produced, w.u.SideEffects) {
-		for _, store := range in.cfg.Topology.Stores {
+		for _, store := range in.cfg.Topology.AllStores() {
 			if r.Topic == ChangelogTopic(in.cfg.AppID, store) {
 				if sp := in.stores[store][r.Partition]; sp != nil && r.Offset+1 > sp.next {
 					sp.next = r.Offset + 1

@@ -49,6 +49,12 @@ func RegisterApp(a App) error {
 	case a.Topology == nil || a.Input == nil:
 		return fmt.Errorf("app %q: Topology and Input are required", a.Name)
 	}
+	if err := a.Topology("").Validate(); err != nil {
+		return fmt.Errorf("app %q: %w", a.Name, err)
+	}
+	if err := a.checkDeterministic(); err != nil {
+		return fmt.Errorf("app %q: %w", a.Name, err)
+	}
 	if err := Register(appScenario{a}); err != nil {
 		return err
 	}
@@ -58,6 +64,58 @@ func RegisterApp(a App) error {
 		}
 	}
 	return nil
+}
+
+// determinismSample is how many inputs checkDeterministic runs twice.
+const determinismSample = 200
+
+// checkDeterministic runs a topology that writes topics twice, serially,
+// over the same sample of its input, and refuses it if the two runs write
+// anything different: the oracle (and any replay) needs a topology that is
+// a function of its input. Two runs cannot prove determinism, but they
+// catch a clock, a random number or a map's order in what is written.
+func (a App) checkDeterministic() error {
+	t := a.Topology("")
+	if t.Database != nil {
+		return nil // its rows are compared by the oracle, Varying columns left out
+	}
+	const partitions = 4
+	var inputs []history.Record
+	next := make(map[int32]int64)
+	for _, in := range a.Input(1, determinismSample) {
+		p := keyPartition(in.Key, partitions)
+		inputs = append(inputs, history.Record{Topic: t.SourceTopics()[0], Partition: p, Offset: next[p], Key: in.Key, Value: in.Value})
+		next[p]++
+	}
+	first, err := engine.RunSerial(t, "determinism", partitions, inputs)
+	if err != nil {
+		return fmt.Errorf("a serial run of its topology: %w", err)
+	}
+	second, err := engine.RunSerial(a.Topology(""), "determinism", partitions, inputs)
+	if err != nil {
+		return fmt.Errorf("a serial run of its topology: %w", err)
+	}
+	for i := range max(len(first), len(second)) {
+		if i >= len(first) || i >= len(second) || !sameRecord(first[i], second[i]) {
+			return fmt.Errorf("its topology is not deterministic: two serial runs over the same %d inputs part at written record %d (%s)",
+				len(inputs), i, describePair(first, second, i))
+		}
+	}
+	return nil
+}
+
+func sameRecord(a, b history.Record) bool {
+	return a.Topic == b.Topic && a.Partition == b.Partition && a.Key == b.Key && a.Value == b.Value && slices.Equal(a.Headers, b.Headers)
+}
+
+func describePair(first, second []history.Record, i int) string {
+	show := func(rs []history.Record) string {
+		if i >= len(rs) {
+			return "nothing"
+		}
+		return fmt.Sprintf("%s[%d] %s=%s", rs[i].Topic, rs[i].Partition, rs[i].Key, rs[i].Value)
+	}
+	return show(first) + " then " + show(second)
 }
 
 // appCheckers are the app's invariants under their registered names.
@@ -88,8 +146,12 @@ func (s appScenario) Topology(p Params) *engine.Topology { return s.a.Topology(p
 // how the database write is tied to them, not about what the topology
 // computes.
 func (s appScenario) Guarantees() []engine.Guarantee {
-	if s.a.Topology("").Database != nil {
+	t := s.a.Topology("")
+	switch {
+	case t.Database != nil:
 		return engine.DatabaseGuarantees()
+	case len(t.Stages) > 0:
+		return append(engine.Guarantees(), engine.StageMistakes()...)
 	}
 	return engine.Guarantees()
 }
@@ -97,11 +159,11 @@ func (s appScenario) Guarantees() []engine.Guarantee {
 func (s appScenario) Topics(p Params) map[string]int32 {
 	t := s.Topology(p)
 	n := int32(p.Partitions)
-	topics := map[string]int32{t.Source: n}
-	for _, sink := range t.Sinks {
-		topics[sink] = n
+	topics := make(map[string]int32)
+	for _, t := range slices.Concat(t.SourceTopics(), t.SinkTopics(), t.RepartitionTopics(p.AppID)) {
+		topics[t] = n
 	}
-	for _, store := range t.Stores {
+	for _, store := range t.AllStores() {
 		topics[engine.ChangelogTopic(p.AppID, store)] = n
 	}
 	return topics
@@ -110,17 +172,18 @@ func (s appScenario) Topics(p Params) map[string]int32 {
 func (s appScenario) Spec(p Params) invariants.Spec {
 	t := s.Topology(p)
 	var written []string
-	written = append(written, t.Sinks...)
-	for _, store := range t.Stores {
+	written = append(written, t.SinkTopics()...)
+	for _, store := range t.AllStores() {
 		written = append(written, engine.ChangelogTopic(p.AppID, store))
 	}
 	var names []string
 	for _, c := range slices.Concat(invariants.OracleCheckers(), s.a.appCheckers()) {
 		names = append(names, c.Name)
 	}
+	source := t.SourceTopics()[0]
 	if t.Database != nil {
 		return invariants.Spec{
-			InputTopic: t.Source,
+			InputTopic: source,
 			DBOracle: func(inputs []history.Record) (map[string][]history.Row, error) {
 				return engine.RunSerialDatabase(context.Background(), s.Topology(p), inputs)
 			},
@@ -129,11 +192,11 @@ func (s appScenario) Spec(p Params) invariants.Spec {
 		}
 	}
 	return invariants.Spec{
-		InputTopic:  t.Source,
+		InputTopic:  source,
 		OutputTopic: written[0],
 		MoreTopics:  written[1:],
 		Oracle: func(inputs []history.Record) ([]history.Record, error) {
-			return engine.RunSerial(s.Topology(p), p.AppID, inputs)
+			return engine.RunSerial(s.Topology(p), p.AppID, p.Partitions, inputs)
 		},
 		Checkers: names,
 	}
@@ -142,7 +205,7 @@ func (s appScenario) Spec(p Params) invariants.Spec {
 // Produce writes the app's input in batches of p.Batch records per
 // partition, as orders.Produce does, and records an input event per record.
 func (s appScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error {
-	topic := s.Topology(p).Source
+	topic := s.Topology(p).SourceTopics()[0]
 	byPartition := make([][]*kgo.Record, p.Partitions)
 	for _, in := range s.a.Input(p.Seed, p.Inputs) {
 		part := keyPartition(in.Key, p.Partitions)

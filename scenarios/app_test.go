@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -73,4 +74,45 @@ func TestKeyPartition(t *testing.T) {
 		require.True(t, p >= 0 && p < 4)
 		require.Equal(t, p, keyPartition(k, 4), "a key's partition is fixed")
 	}
+}
+
+// TestRegisterAppRefusesBrokenTopologies: a malformed topology, or one
+// whose serial runs differ, is refused with one line naming the problem.
+func TestRegisterAppRefusesBrokenTopologies(t *testing.T) {
+	cyclic := echoApp("test-cyclic")
+	cyclic.Topology = func(prefix string) *engine.Topology {
+		return &engine.Topology{Stages: []engine.Stage{
+			{Name: "a", Sources: []string{prefix + "in"}, RepartitionSources: []string{"r"}, Repartitions: []string{"r"}, Sinks: []string{prefix + "out"},
+				Process: func(*engine.ProcessContext, history.Record) error { return nil }},
+		}}
+	}
+	require.EqualError(t, RegisterApp(cyclic), `app "test-cyclic": topology: a cycle through repartition topics: [a a]`)
+
+	calls := 0
+	nondeterministic := echoApp("test-nondeterministic")
+	nondeterministic.Input = func(seed uint64, n int) []Input { return []Input{{Key: "k", Value: "v"}} }
+	nondeterministic.Topology = func(prefix string) *engine.Topology {
+		return &engine.Topology{Source: prefix + "in", Sinks: []string{prefix + "out"},
+			Process: func(ctx *engine.ProcessContext, rec history.Record) error {
+				calls++ // a counter outside the stores: a second run sees another value
+				ctx.Forward(prefix+"out", rec.Key, strconv.Itoa(calls))
+				return nil
+			}}
+	}
+	err := RegisterApp(nondeterministic)
+	require.EqualError(t, err, `app "test-nondeterministic": its topology is not deterministic: two serial runs over the same 1 inputs part at written record 0 (out[2] k=1 then out[2] k=2)`)
+	require.NotContains(t, Names(), "test-nondeterministic")
+
+	unknownStore := echoApp("test-unknown-store")
+	unknownStore.Topology = func(prefix string) *engine.Topology {
+		return &engine.Topology{Source: prefix + "in", Sinks: []string{prefix + "out"},
+			Process: func(ctx *engine.ProcessContext, rec history.Record) error {
+				ctx.Put("nowhere", rec.Key, rec.Value)
+				return nil
+			}}
+	}
+	require.ErrorContains(t, RegisterApp(unknownStore), `app "test-unknown-store": a serial run of its topology: processing in[`)
+	require.ErrorContains(t, RegisterApp(unknownStore), `write to unknown store "nowhere"`)
+
+	require.Contains(t, Names(), WordCountName, "the two-stage scenario is built in")
 }

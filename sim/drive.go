@@ -14,6 +14,7 @@ import (
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/topicread"
 )
 
 // drive runs steps until the input is processed or the liveness phase
@@ -503,7 +504,53 @@ func (w *world) inputDone(ctx context.Context) (bool, error) {
 		c, ok := offs.Lookup(topic, o.Partition)
 		done = done && ok && c.At >= o.Offset
 	})
-	return done, nil
+	if !done {
+		return false, nil
+	}
+	return w.repartitionsDone(ctx, offs)
+}
+
+// repartitionsDone reports whether the group has processed every committed
+// record of a multi-stage topology's repartition topics, and no transaction
+// is open on them. Their ends are no help: transaction markers follow the
+// last record, and a consumer's committed offset stops after the record.
+// So each partition is read from its committed offset (or its log start,
+// should the engine have purged past it).
+func (w *world) repartitionsDone(ctx context.Context, offs kadm.OffsetResponses) (bool, error) {
+	opts := append(w.cluster.ClientOpts(), deterministicOpts(0)...)
+	for _, topic := range w.scenario.Topology(w.params).RepartitionTopics(w.cfg.AppID()) {
+		starts, err := w.adm.ListStartOffsets(ctx, topic)
+		if err == nil {
+			err = starts.Error()
+		}
+		if err != nil {
+			if kerr.IsRetriable(err) {
+				return false, nil
+			}
+			return false, fmt.Errorf("checking whether %s is processed: %w", topic, err)
+		}
+		for p := range int32(w.params.Partitions) {
+			from := int64(0)
+			if c, ok := offs.Lookup(topic, p); ok {
+				from = c.At
+			}
+			if s, ok := starts.Lookup(topic, p); ok {
+				from = max(from, s.Offset)
+			}
+			recs, _, err := topicread.ReadTail(ctx, opts, topic, p, from, topicread.TailWhenStable)
+			switch {
+			case errors.Is(err, topicread.ErrOpenTransaction):
+				return false, nil
+			case err != nil && kerr.IsRetriable(err):
+				return false, nil
+			case err != nil:
+				return false, fmt.Errorf("checking whether %s is processed: %w", topic, err)
+			case len(recs) > 0:
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }
 
 func (w *world) note(s string) {

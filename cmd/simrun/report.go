@@ -43,7 +43,7 @@ func paramBlock(o options, res sim.Result) [][2]string {
 	}
 	return [][2]string{
 		{"seed", fmt.Sprint(c.Seed)},
-		{"scenario", fmt.Sprintf("%s: %s, %s, %s, %s", c.Scenario, report.Count(c.Inputs, "order", "orders"),
+		{"scenario", fmt.Sprintf("%s: %s, %s, %s, %s", c.Scenario, report.Count(c.Inputs, inputNoun(c.Scenario), inputNoun(c.Scenario)+"s"),
 			report.Count(c.Partitions, "partition", "partitions"), report.Count(c.Instances, "instance", "instances"),
 			report.Count(c.Brokers, "broker", "brokers"))},
 		{"guarantee", string(c.Guarantee)},
@@ -102,6 +102,15 @@ func scheduleCounts(s faults.Schedule) string {
 	return strings.Join(parts, ", ")
 }
 
+// inputNoun names one input record of scenario: an order in the orders
+// scenarios, an input elsewhere.
+func inputNoun(scenario string) string {
+	if scenario == "orders" || scenario == "orders-db" {
+		return "order"
+	}
+	return "input"
+}
+
 func printRun(w io.Writer, o options, out outcome) {
 	res := out.res
 	fmt.Fprintln(w, "parameters")
@@ -121,7 +130,7 @@ func printRun(w io.Writer, o options, out outcome) {
 		fmt.Fprintf(w, "replay\n  %s\n", o.replayCommand(res.Config.Seed))
 		return
 	}
-	fmt.Fprintf(w, "  orders        %d\n", st.Inputs)
+	fmt.Fprintf(w, "  %-13s %d\n", inputNoun(res.Config.Scenario)+"s", st.Inputs)
 	fmt.Fprintf(w, "  units         %d committed, %d aborted, %d crashed, %d unknown outcome\n", st.Committed, st.Aborted, st.Crashed, st.Unknown)
 	fmt.Fprintf(w, "  crashes       %d (restarts %d)\n", st.Crashes, st.Restarts)
 	if len(o.bootstrap) > 0 {

@@ -121,7 +121,7 @@ func Spec(appID string, t Topics, initialStock int64) invariants.Spec {
 	}
 	return invariants.Spec{
 		Oracle: func(inputs []history.Record) ([]history.Record, error) {
-			return engine.RunSerial(Topology(t, initialStock), appID, inputs)
+			return engine.RunSerial(Topology(t, initialStock), appID, 0, inputs)
 		},
 		InputTopic:     t.Orders,
 		OutputTopic:    t.Notifications,

@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eosim/eosim/history"
+)
+
+// wordCount splits lines ("in") into words, repartitions them by word
+// ("words") and counts them in a second stage.
+func wordCount() *Topology {
+	return &Topology{Stages: []Stage{
+		{
+			Name: "split", Sources: []string{"in"}, Repartitions: []string{"words"},
+			Process: func(ctx *ProcessContext, rec history.Record) error {
+				for _, w := range strings.Fields(rec.Value) {
+					ctx.Repartition("words", w, rec.Key)
+				}
+				return nil
+			},
+		},
+		{
+			Name: "count", RepartitionSources: []string{"words"}, Stores: []string{"n"}, Sinks: []string{"out"},
+			Process: func(ctx *ProcessContext, rec history.Record) error {
+				n := 0
+				if v, ok := ctx.Get("n", rec.Key); ok {
+					n, _ = strconv.Atoi(v)
+				}
+				ctx.Put("n", rec.Key, strconv.Itoa(n+1))
+				ctx.Forward("out", rec.Key, strconv.Itoa(n+1))
+				return nil
+			},
+		},
+	}}
+}
+
+func TestValidateStages(t *testing.T) {
+	proc := func(*ProcessContext, history.Record) error { return nil }
+	tests := []struct {
+		name    string
+		stages  []Stage
+		wantErr string
+	}{
+		{name: "word count", stages: wordCount().Stages},
+		{name: "reads nothing", stages: []Stage{{Name: "a", Sinks: []string{"out"}, Process: proc}},
+			wantErr: "topology: stage a reads nothing"},
+		{name: "no processor", stages: []Stage{{Name: "a", Sources: []string{"in"}, Sinks: []string{"out"}}},
+			wantErr: "topology: stage a has no processor"},
+		{name: "writes nothing", stages: []Stage{{Name: "a", Sources: []string{"in"}, Process: proc}},
+			wantErr: "topology: stage a writes nothing (no sinks, no repartition topics)"},
+		{name: "topic read twice", stages: []Stage{
+			{Name: "a", Sources: []string{"in"}, Sinks: []string{"o1"}, Process: proc},
+			{Name: "b", Sources: []string{"in"}, Sinks: []string{"o2"}, Process: proc},
+		}, wantErr: `topology: topic "in" read by stages a and b`},
+		{name: "store in two stages", stages: []Stage{
+			{Name: "a", Sources: []string{"in"}, Stores: []string{"s"}, Repartitions: []string{"r"}, Process: proc},
+			{Name: "b", RepartitionSources: []string{"r"}, Stores: []string{"s"}, Sinks: []string{"o"}, Process: proc},
+		}, wantErr: `topology: store "s" in stages a and b (a store belongs to one stage)`},
+		{name: "unknown repartition source", stages: []Stage{
+			{Name: "a", Sources: []string{"in"}, Sinks: []string{"o"}, Process: proc},
+			{Name: "b", RepartitionSources: []string{"r"}, Sinks: []string{"o2"}, Process: proc},
+		}, wantErr: `topology: stage b reads repartition topic "r", which no stage writes`},
+		{name: "repartition nobody reads", stages: []Stage{
+			{Name: "a", Sources: []string{"in"}, Repartitions: []string{"r"}, Process: proc},
+		}, wantErr: `topology: stage a writes repartition topic "r", which no stage reads`},
+		{name: "sink read as a source", stages: []Stage{
+			{Name: "a", Sources: []string{"in"}, Sinks: []string{"mid"}, Process: proc},
+			{Name: "b", Sources: []string{"mid"}, Sinks: []string{"o"}, Process: proc},
+		}, wantErr: `topology: sink "mid" is read by stage b (a stage reads another's output through a repartition topic)`},
+		{name: "cycle", stages: []Stage{
+			{Name: "a", Sources: []string{"in"}, RepartitionSources: []string{"r2"}, Repartitions: []string{"r1"}, Process: proc},
+			{Name: "b", RepartitionSources: []string{"r1"}, Repartitions: []string{"r2"}, Process: proc},
+		}, wantErr: "topology: a cycle through repartition topics: [a b a]"},
+		{name: "self loop", stages: []Stage{
+			{Name: "a", Sources: []string{"in"}, RepartitionSources: []string{"r"}, Repartitions: []string{"r"}, Sinks: []string{"o"}, Process: proc},
+		}, wantErr: "topology: a cycle through repartition topics: [a a]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := (&Topology{Stages: tt.stages}).validate()
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.EqualError(t, err, tt.wantErr)
+		})
+	}
+	t.Run("mixed with single-stage fields", func(t *testing.T) {
+		top := wordCount()
+		top.Source = "in"
+		require.ErrorContains(t, top.validate(), "Stages together with Source")
+	})
+}
+
+func TestKeyPartition(t *testing.T) {
+	// In range, and a function of the key and n alone (the serial run
+	// must put a record where the engine does).
+	for _, n := range []int{1, 4, 16} {
+		for _, key := range []string{"a", "the", "word"} {
+			p := KeyPartition(key, n)
+			assert.GreaterOrEqual(t, p, int32(0))
+			assert.Less(t, p, int32(n))
+			assert.Equal(t, p, KeyPartition(key, n), "a key's partition is a function of the key")
+		}
+	}
+}
+
+func TestRunSerialStages(t *testing.T) {
+	const parts = 4
+	inputs := []history.Record{
+		in(1, 0, "l1", "b a"),
+		in(0, 0, "l0", "a c a"),
+		in(0, 1, "l2", "b"),
+	}
+	got, err := RunSerial(wordCount(), "app", parts, inputs)
+	require.NoError(t, err)
+	// Every word's counts are 1..n, in the partition its key hashes to;
+	// the repartition topic is internal and not returned.
+	counts := make(map[string][]string)
+	for _, r := range got {
+		require.NotEqual(t, RepartitionTopic("app", "words"), r.Topic)
+		require.Equal(t, KeyPartition(r.Key, parts), r.Partition, "record %v", r)
+		if r.Topic == "out" {
+			counts[r.Key] = append(counts[r.Key], r.Value)
+		}
+	}
+	assert.Equal(t, map[string][]string{"a": {"1", "2", "3"}, "b": {"1", "2"}, "c": {"1"}}, counts)
+	assert.Len(t, got, 12, "6 outputs and 6 changelog records")
+
+	_, err = RunSerial(wordCount(), "app", 0, inputs)
+	require.ErrorContains(t, err, "needs their partition count")
+}
+
+func TestProcessContextRepartition(t *testing.T) {
+	st := &wordCount().Stages[0]
+	pc := &ProcessContext{
+		partition: 2, stage: st,
+		repartitions: map[string]repartitionTopic{"words": {topic: "app-words-repartition", partitions: 8}},
+		stores:       map[string]*storePartition{}, writes: map[string]map[string]*string{},
+	}
+	pc.Repartition("words", "k", "v")
+	require.NoError(t, pc.err)
+	assert.Equal(t, []history.Record{{Topic: "app-words-repartition", Partition: KeyPartition("k", 8), Key: "k", Value: "v"}}, pc.forwards)
+
+	pc.Repartition("other", "k", "v")
+	require.EqualError(t, pc.err, `repartition to "other", which stage split does not write`)
+	pc.err = nil
+	pc.Forward("out", "k", "v")
+	require.EqualError(t, pc.err, `forward to "out", which is not a sink of stage split`)
+}

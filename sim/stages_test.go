@@ -1,0 +1,69 @@
+//go:build synctests
+
+package sim
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/invariants"
+	"github.com/eosim/eosim/scenarios"
+)
+
+// wordCountConfig is a swarm run of the two-stage word count scenario.
+func wordCountConfig(g engine.Guarantee, seed uint64) Config {
+	cfg := DefaultConfig()
+	cfg.Scenario, cfg.Guarantee, cfg.Seed, cfg.Swarm, cfg.Inputs = scenarios.WordCountName, g, seed, true, 400
+	return cfg
+}
+
+// TestWordCountPassesAndPurges: under exactly_once_v2 and swarm faults,
+// the two-stage topology passes the oracle; its second stage consumed the
+// repartition topic, and what it committed of it was purged.
+func TestWordCountPassesAndPurges(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	res := runInBubble(t, wordCountConfig(engine.ExactlyOnceV2, 1))
+	requirePass(t, res)
+	require.Equal(t, []string{invariants.OracleDuplicate, invariants.OracleLost, invariants.OracleUnexpected}, res.Report.Checked)
+	repartition := engine.RepartitionTopic(wordCountConfig(engine.ExactlyOnceV2, 1).AppID(), scenarios.WordsRepartition)
+	consumed, purged := 0, 0
+	for _, e := range res.History.Events {
+		if e.Kind == history.KindUnit && e.Unit.Outcome == history.Committed {
+			for _, r := range e.Unit.Consumed {
+				if r.Topic == repartition {
+					consumed++
+				}
+			}
+		}
+		if e.Kind == history.KindNote && strings.HasPrefix(e.Detail, "purged "+repartition) {
+			purged++
+		}
+	}
+	require.Positive(t, consumed, "the second stage read the repartition topic")
+	require.Positive(t, purged, "committed repartition records were purged")
+}
+
+// TestWordCountMistakesCaught: the oracle catches at_least_once and the
+// multi-stage mistake, purging repartition records before the unit that
+// consumed them commits (the unit then aborts, and what it purged is never
+// processed).
+func TestWordCountMistakesCaught(t *testing.T) {
+	for _, tc := range []struct {
+		g    engine.Guarantee
+		kind string
+	}{
+		{engine.AtLeastOnce, invariants.OracleUnexpected},
+		{engine.PurgeUncommitted, invariants.OracleLost},
+	} {
+		t.Run(string(tc.g), func(t *testing.T) {
+			res := runInBubble(t, wordCountConfig(tc.g, 1))
+			require.Equal(t, invariants.Fail, res.Verdict())
+			require.Contains(t, res.Report.Kinds(), tc.kind)
+		})
+	}
+}
