@@ -81,9 +81,6 @@ func init() {
 			panic(err)
 		}
 	}
-	if err := RegisterApp(WordCount()); err != nil {
-		panic(err)
-	}
 }
 
 // Names lists the scenarios, sorted.

@@ -3,7 +3,9 @@
 package sim
 
 import (
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,8 +17,17 @@ import (
 	"github.com/eosim/eosim/scenarios"
 )
 
-// wordCountConfig is a swarm run of the two-stage word count scenario.
+var registerWordCount sync.Once
+
+// wordCountConfig is a swarm run of the two-stage word count scenario
+// (registered here: it is not built in while its runs do not replay
+// exactly).
 func wordCountConfig(g engine.Guarantee, seed uint64) Config {
+	registerWordCount.Do(func() {
+		if err := scenarios.RegisterApp(scenarios.WordCount()); err != nil && !errors.Is(err, scenarios.ErrRegistered) {
+			panic(err)
+		}
+	})
 	cfg := DefaultConfig()
 	cfg.Scenario, cfg.Guarantee, cfg.Seed, cfg.Swarm, cfg.Inputs = scenarios.WordCountName, g, seed, true, 400
 	return cfg
