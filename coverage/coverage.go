@@ -104,7 +104,7 @@ type Count struct {
 	// Then counts what the faulted instance did next after each firing:
 	// its next unit's outcome ("unit committed", "unit aborted", "unit
 	// unknown", "unit crashed"), "crashed", "restarted after a failure",
-	// "restarted", or "nothing more" when the run ended first. Cluster
+	// "aborted and continued" (engine.ContinuedNote), "restarted", or "nothing more" when the run ended first. Cluster
 	// faults, which name no instance, have none.
 	Then map[string]int `json:"then,omitempty"`
 }
@@ -189,6 +189,13 @@ func firedAt(res sim.Result) map[int]int {
 
 // then says what instance did next after event at of h.
 func then(h history.History, at int, instance string) string {
+	// Under -recovery continue the instance notes that it aborted and
+	// continued within its step, before the fault's "fired" line.
+	for i := at - 1; i >= 0 && h.Events[i].T == h.Events[at].T; i-- {
+		if ev := h.Events[i]; ev.Kind == history.KindNote && ev.Instance == instance && strings.Contains(ev.Detail, engine.ContinuedNote) {
+			return engine.ContinuedNote
+		}
+	}
 	for _, ev := range h.Events[at+1:] {
 		switch {
 		case ev.Kind == history.KindUnit && ev.Instance == instance && ev.Unit != nil:

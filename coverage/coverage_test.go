@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -122,4 +123,23 @@ func TestNeedsRestart(t *testing.T) {
 	require.True(t, NeedsRestart("broker-error OffsetFetch NOT_COORDINATOR"))
 	require.False(t, NeedsRestart("drop after EndTxn"))
 	require.False(t, NeedsRestart("crash at after-poll"))
+}
+
+// Under -recovery continue an instance notes, within the step the fault
+// fired in (before the "fired" line), that it aborted and continued: that
+// is what it did next.
+func TestThenAbortedAndContinued(t *testing.T) {
+	drop := faults.Fault{Step: 2, Kind: faults.Drop, Instance: "b", Request: "EndTxn"}
+	at := 3 * time.Second
+	firedEv := history.Event{T: at, Kind: history.KindFault, Instance: "b", Fault: string(drop.Kind), Detail: "fired: " + drop.String()}
+	res := sim.Result{
+		Faults: []sim.FaultOutcome{{Fault: drop, Outcome: sim.Fired, Detail: drop.String()}},
+		History: history.History{Events: []history.Event{
+			{T: at, Kind: history.KindUnit, Instance: "b", Unit: &history.Unit{ID: "b.1#3", Outcome: history.Unknown}},
+			{T: at, Kind: history.KindNote, Instance: "b", Detail: "b.1#3: the commit failed (…); " + engine.ContinuedNote + " on the same client"},
+			firedEv,
+			{T: at + time.Second, Kind: history.KindUnit, Instance: "b", Unit: &history.Unit{ID: "b.1#4", Outcome: history.Committed}},
+		}},
+	}
+	require.Equal(t, &Count{Fired: 1, Then: map[string]int{engine.ContinuedNote: 1}}, Of(res)["drop after EndTxn"])
 }

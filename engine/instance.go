@@ -82,6 +82,10 @@ type Config struct {
 	// DBHook, if set, is called on the step's goroutine before each
 	// database call (see DBFault).
 	DBHook DBHook
+	// Recovery is what the instance does when a unit's commit fails
+	// without fencing it: end (RecoveryRestart, the default) or abort and
+	// carry on with the same client (RecoveryContinue).
+	Recovery Recovery
 }
 
 func (c *Config) setDefaults() error {
@@ -92,6 +96,9 @@ func (c *Config) setDefaults() error {
 		return errors.New("engine config: no brokers")
 	}
 	if _, err := ParseGuarantee(string(c.Guarantee)); err != nil {
+		return fmt.Errorf("engine config: %w", err)
+	}
+	if _, err := ParseRecovery(c.Recovery.String()); err != nil {
 		return fmt.Errorf("engine config: %w", err)
 	}
 	if err := c.Topology.validate(); err != nil {
@@ -187,6 +194,10 @@ type Instance struct {
 	dead           bool // crashed, stopped or closed: no more units
 	closed         bool // the clients are released
 	failedWith     error
+	// rewindFromBroker: the instance continued after a failed commit, and
+	// every abort since rewinds to the offsets the broker has committed
+	// (see afterAbort). It belongs to the step's goroutine.
+	rewindFromBroker bool
 }
 
 // New validates cfg and returns an instance that is not started.

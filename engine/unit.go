@@ -71,6 +71,9 @@ type unitOfWork struct {
 	pcs  []*ProcessContext
 	// retried: the unit is retry_ambiguous_commit's second go at recs.
 	retried bool
+	// continued, when set, is the note that the unit's commit failed and
+	// the instance aborted and continued (RecoveryContinue).
+	continued string
 }
 
 // ReasonSessionAborted is the reason of a unit whose transaction kgo's
@@ -155,6 +158,9 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 		}
 	}
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
+	if w.continued != "" {
+		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name, Detail: w.continued})
+	}
 	if outcome == history.Committed && in.hit(AfterCommit, w, 0) {
 		in.crash(string(AfterCommit))
 		return res, fmt.Errorf("%s at %s: %w", in.cfg.Name, AfterCommit, ErrCrashed)
@@ -350,7 +356,7 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 		// kgo's session would abort the commit anyway. Abort.
 		if _, err = in.endTxn(ctx, kgo.TryAbort); err == nil {
 			w.u.Outcome, w.u.Reason = history.Aborted, ReasonRebalanceWaits
-			return history.Aborted, nil
+			return history.Aborted, in.afterAbort(ctx, w)
 		}
 	case w.u.Transactional:
 		committed, err = in.endTxn(ctx, kgo.TryCommit)
@@ -384,12 +390,14 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 		w.u.Outcome, w.u.Reason = history.Unknown, Reason(fmt.Errorf("committing (reprocessing the same records): %w", err))
 		in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
 		return history.Unknown, errRetryUnit
+	case err != nil && in.continues(err):
+		return history.Unknown, in.continueAfter(ctx, w, err)
 	case err != nil:
 		return history.Unknown, in.failUnit(w, history.Unknown, fmt.Errorf("committing: %w", err))
 	case !committed:
 		w.u.Outcome = history.Aborted
 		w.u.Reason = ReasonSessionAborted
-		return history.Aborted, nil
+		return history.Aborted, in.afterAbort(ctx, w)
 	}
 	w.u.Outcome = history.Committed
 	return history.Committed, nil
@@ -451,6 +459,9 @@ func (in *Instance) abortUnit(ctx context.Context, w *unitOfWork, cause error) e
 		return in.failUnit(w, history.Unknown, fmt.Errorf("%w; then aborting: %w", cause, err))
 	}
 	w.u.Outcome, w.u.Reason = history.Aborted, Reason(cause)
+	if err := in.afterAbort(ctx, w); err != nil {
+		return err
+	}
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
 	return nil
 }

@@ -167,6 +167,7 @@ func (r *run) startInstance(ctx context.Context, s *slot) error {
 		TransactionTimeout: transactionTimeout,
 		EndTimeout:         endTimeout,
 		TransactionsV1:     r.run.TransactionsV1,
+		Recovery:           r.run.Recovery,
 		ClientOpts: []kgo.Opt{
 			kgo.DialTimeout(r.cfg.ConnectTimeout),
 			kgo.HeartbeatInterval(heartbeatInterval),

@@ -96,9 +96,18 @@ func requireScores(t *testing.T, cfg Config, full bool, rare []engine.Guarantee)
 	}
 	table, err := Run(context.Background(), cfg, run, nil)
 	require.NoError(t, err)
-	require.Len(t, table.Rows, len(cfg.Modes))
 	require.True(t, table.Rows[0].Control)
 	require.True(t, table.Rows[0].ExactlyOnce, "the control keeps exactly-once")
+	if hasDatabase(cfg.Base.Scenario) {
+		require.Len(t, table.Rows, len(cfg.Modes))
+	} else {
+		// The control again, under the other recovery style.
+		require.Len(t, table.Rows, len(cfg.Modes)+1)
+		require.Equal(t, table.Rows[0].Mode, table.Rows[1].Mode)
+		require.True(t, table.Rows[1].Control)
+		require.NotEmpty(t, table.Rows[1].Recovery)
+		require.NotEqual(t, table.Recovery, table.Rows[1].Recovery)
+	}
 	for _, r := range table.Rows {
 		if r.ExactlyOnce {
 			assert.Zero(t, r.Detected+r.Unknown+r.Errors, "%s keeps exactly-once, yet: %+v", r.Mode, r)

@@ -7,6 +7,12 @@
 // keeps exactly-once (engine.Guarantee.KeepsExactlyOnce) must never be
 // caught: any detection of one is a false alarm.
 //
+// Every row runs under one recovery style (Base.Recovery: restart unless
+// the caller picks continue), and the control runs a second time under the
+// other, as the row after it: both ways to recover from a failed commit
+// must keep exactly-once (a scenario with a database, whose instances
+// always restart, has no such row).
+//
 // It owns the measuring and the table; sim runs each seed, and the caller
 // says how (each run needs its own synctest bubble).
 package scoreboard
@@ -113,6 +119,9 @@ func joinModes(gs []engine.Guarantee) string {
 type Row struct {
 	Mode    string `json:"mode"`
 	Control bool   `json:"control,omitempty"`
+	// Recovery is set on the control's second row: the recovery style it
+	// ran under, the other one than the table's.
+	Recovery string `json:"recovery,omitempty"`
 	// ExactlyOnce says the mode keeps exactly-once (the control; modes
 	// like fresh_txn_id that KIP-447 makes safe; db_idempotent beside
 	// db_positions_fenced): any detection is a false alarm.
@@ -159,10 +168,13 @@ type Row struct {
 // Table is a scoreboard: one row per mode, the control first.
 type Table struct {
 	// Scenario is the workload every run used.
-	Scenario string  `json:"scenario"`
-	First    uint64  `json:"first_seed"`
-	Last     uint64  `json:"last_seed"`
-	Swarm    bool    `json:"swarm"`
+	Scenario string `json:"scenario"`
+	First    uint64 `json:"first_seed"`
+	Last     uint64 `json:"last_seed"`
+	Swarm    bool   `json:"swarm"`
+	// Recovery is the recovery style of every row but the control's
+	// second (Row.Recovery).
+	Recovery string  `json:"recovery"`
 	Rows     []Row   `json:"rows"`
 	WallMs   float64 `json:"wall_ms"`
 }
@@ -203,15 +215,18 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 	}
 	start := time.Now()
 	seeds := int(cfg.Last-cfg.First) + 1
-	outcomes := make([][]outcome, len(cfg.Modes))
+	specs := rowSpecs(cfg)
+	outcomes := make([][]outcome, len(specs))
 	var jobs []func()
 	var progressMu sync.Mutex
-	for m, mode := range cfg.Modes {
+	for m, spec := range specs {
+		mode := spec.mode
 		outcomes[m] = make([]outcome, seeds)
 		for i := range seeds {
 			jobs = append(jobs, func() {
 				c := cfg.Base
 				c.Seed, c.Guarantee = cfg.First+uint64(i), mode
+				c.Recovery, c.FixedRecovery = spec.recovery, true
 				began := time.Now()
 				res, err := run(c)
 				if errors.Is(err, sim.ErrInterrupted) {
@@ -232,10 +247,13 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 	}
 	pool.Run(ctx, cfg.Workers, len(jobs), func(i int) { jobs[i]() })
 
-	t := Table{Scenario: cfg.Base.Scenario, First: cfg.First, Last: cfg.Last, Swarm: cfg.Base.Swarm}
-	for m, mode := range cfg.Modes {
-		row := tally(mode, outcomes[m])
-		row.Control = m == 0
+	t := Table{Scenario: cfg.Base.Scenario, First: cfg.First, Last: cfg.Last, Swarm: cfg.Base.Swarm, Recovery: cfg.Base.Recovery.String()}
+	for m, spec := range specs {
+		row := tally(spec.mode, outcomes[m])
+		row.Control = spec.control
+		if spec.recovery != cfg.Base.Recovery {
+			row.Recovery = spec.recovery.String()
+		}
 		t.Rows = append(t.Rows, row)
 	}
 	if cfg.ShrinkRuns > 0 {
@@ -259,6 +277,38 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 	}
 	t.WallMs = ms(time.Since(start))
 	return t, ctx.Err()
+}
+
+// rowSpec is what one row runs: a mode under a recovery style.
+type rowSpec struct {
+	mode     engine.Guarantee
+	recovery engine.Recovery
+	control  bool
+}
+
+// rowSpecs are the table's rows: every mode under the base's recovery
+// style, the control second again under the other style (for a scenario
+// without a database: one with a database always restarts).
+func rowSpecs(cfg Config) []rowSpec {
+	var specs []rowSpec
+	for m, mode := range cfg.Modes {
+		specs = append(specs, rowSpec{mode: mode, recovery: cfg.Base.Recovery, control: m == 0})
+		if m > 0 || hasDatabase(cfg.Base.Scenario) {
+			continue
+		}
+		other := engine.RecoveryContinue
+		if cfg.Base.Recovery == engine.RecoveryContinue {
+			other = engine.RecoveryRestart
+		}
+		specs = append(specs, rowSpec{mode: mode, recovery: other, control: true})
+	}
+	return specs
+}
+
+// hasDatabase says whether scenario's topology writes to a database.
+func hasDatabase(scenario string) bool {
+	sc, err := scenarios.Lookup(scenario)
+	return err == nil && sc.Topology(scenarios.Params{}).Database != nil
 }
 
 // tally makes a mode's row from its runs, in seed order.

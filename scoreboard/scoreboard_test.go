@@ -4,7 +4,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
+
+	"github.com/eosim/eosim/engine"
 )
 
 func TestMedianSeedsToDetection(t *testing.T) {
@@ -58,4 +61,29 @@ func TestMedianSeedsToDetectionProperties(t *testing.T) {
 			t.Fatalf("adding a detection at %d raised the median from %d to %d", i, m, got)
 		}
 	})
+}
+
+// The control runs under both recovery styles: every row under the base's,
+// the control's second row under the other. A scenario with a database,
+// whose instances always restart, has no second row.
+func TestControlRunsUnderBothRecoveryStyles(t *testing.T) {
+	for _, base := range []engine.Recovery{engine.RecoveryRestart, engine.RecoveryContinue} {
+		cfg := DefaultConfig()
+		cfg.Base.Recovery = base
+		specs := rowSpecs(cfg)
+		require.Len(t, specs, len(cfg.Modes)+1)
+		require.Equal(t, rowSpec{mode: engine.ExactlyOnceV2, recovery: base, control: true}, specs[0])
+		require.Equal(t, engine.ExactlyOnceV2, specs[1].mode)
+		require.True(t, specs[1].control)
+		require.NotEqual(t, base, specs[1].recovery)
+		for i, s := range specs[2:] {
+			require.Equal(t, rowSpec{mode: cfg.Modes[i+1], recovery: base}, s)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Base.Scenario = "orders-db"
+	modes, err := ModesFor("orders-db")
+	require.NoError(t, err)
+	cfg.Modes = modes
+	require.Len(t, rowSpecs(cfg), len(modes))
 }

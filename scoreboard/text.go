@@ -22,7 +22,13 @@ func WriteText(w io.Writer, t Table) error {
 	if t.Scenario != "" {
 		scenario = "; scenario " + t.Scenario
 	}
-	fmt.Fprintf(w, "scoreboard: seeds %d-%d, faults %s%s\n\n", t.First, t.Last, faults, scenario)
+	recovery := ""
+	if t.Recovery != "" && t.Recovery != engine.RecoveryRestart.String() {
+		// Named when it is not the default (the control's second row
+		// names its own).
+		recovery = "; recovery " + t.Recovery
+	}
+	fmt.Fprintf(w, "scoreboard: seeds %d-%d, faults %s%s%s\n\n", t.First, t.Last, faults, scenario, recovery)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "mode\tdetected\trate\tmedian seeds to detection\tfirst seed\twall to first\tminimal faults\tanomaly kinds")
 	for _, r := range t.Rows {
@@ -85,6 +91,8 @@ func cells(r Row, mode string) []string {
 // every detection is a false alarm: fresh_txn_id with why it is safe.
 func note(r Row) string {
 	switch {
+	case r.Control && r.Recovery != "":
+		return "control, recovery " + r.Recovery
 	case r.Control:
 		return "control"
 	case r.ExactlyOnce && r.Mode == string(engine.FreshTransactionalID):

@@ -46,9 +46,17 @@ type Config struct {
 	// from before KIP-890 part 2, whose AddPartitionsToTxn and
 	// AddOffsetsToTxn broker faults can then hit.
 	TransactionsV1 bool
+	// Recovery is how an instance recovers from a commit that failed
+	// without fencing it: a restart (the default) or an abort that carries
+	// on with the same client (engine.Config.Recovery).
+	Recovery engine.Recovery
+	// FixedRecovery keeps Recovery under Swarm, which otherwise picks it
+	// per seed.
+	FixedRecovery bool
 	// Swarm lets each seed pick which fault families are on, their rates,
-	// and the transaction protocol (TigerBeetle's swarm testing); Rates and
-	// TransactionsV1 are then ignored.
+	// the transaction protocol and, unless FixedRecovery, the recovery
+	// style (TigerBeetle's swarm testing); Rates and TransactionsV1 are
+	// then ignored.
 	Swarm bool
 	// ClientLog, when set, receives kgo's debug log of every instance's
 	// clients, each line stamped with the virtual time since the run began
@@ -167,6 +175,10 @@ func (c Config) resolveSwarm() Config {
 			c.Rates.Database = 0
 		}
 		c.TransactionsV1 = derive(c.Seed, "protocol")%2 == 0
+		if !c.FixedRecovery {
+			// A stream of its own: the seed's other draws stay as they were.
+			c.Recovery = engine.Recoveries()[derive(c.Seed, "recovery")%uint64(len(engine.Recoveries()))]
+		}
 		if c.Rates.Cluster > 0 {
 			c.Brokers = 3 // moves need somewhere to move to
 		}

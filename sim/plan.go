@@ -25,6 +25,9 @@ type Plan struct {
 	Guarantee  string  `json:"guarantee,omitempty"`
 	// TransactionsV1 selects the transaction protocol before KIP-890.
 	TransactionsV1 bool `json:"transactions_v1,omitempty"`
+	// Recovery is the recovery style (engine.Recovery), empty for a
+	// restart.
+	Recovery string `json:"recovery,omitempty"`
 	// Expect is what replaying the plan must give; empty for a plan that
 	// only records a run.
 	Expect *Expectation   `json:"expect,omitempty"`
@@ -61,6 +64,9 @@ func PlanOf(cfg Config, sched faults.Schedule, res *Result) Plan {
 		Instances: cfg.Instances, Brokers: cfg.Brokers, Guarantee: string(cfg.Guarantee), Faults: sched.Faults,
 		TransactionsV1: cfg.TransactionsV1,
 	}
+	if cfg.Recovery != engine.RecoveryRestart {
+		p.Recovery = cfg.Recovery.String()
+	}
 	if p.Faults == nil {
 		p.Faults = []faults.Fault{}
 	}
@@ -82,6 +88,11 @@ func ParsePlan(data []byte) (Plan, error) {
 	}
 	if p.Guarantee != "" {
 		if _, err := engine.ParseGuarantee(p.Guarantee); err != nil {
+			return Plan{}, fmt.Errorf("%w: %w", faults.ErrInvalid, err)
+		}
+	}
+	if p.Recovery != "" {
+		if _, err := engine.ParseRecovery(p.Recovery); err != nil {
 			return Plan{}, fmt.Errorf("%w: %w", faults.ErrInvalid, err)
 		}
 	}
@@ -107,7 +118,7 @@ var ErrPlanConflict = errors.New("conflicts with the plan")
 
 // Apply returns cfg with the plan's parameters and schedule. explicit names
 // the parameters the caller set on purpose (flag names: seed, scenario,
-// orders, partitions, instances, guarantee); one that disagrees with the
+// orders, partitions, instances, guarantee, recovery); one that disagrees with the
 // plan is an error rather than silently overridden.
 func (p Plan) Apply(cfg Config, explicit map[string]bool) (Config, error) {
 	var errs []error
@@ -141,6 +152,10 @@ func (p Plan) Apply(cfg Config, explicit map[string]bool) (Config, error) {
 	}
 	if p.TransactionsV1 {
 		cfg.TransactionsV1 = true
+	}
+	if p.Recovery != "" {
+		r, _ := engine.ParseRecovery(p.Recovery) // ParsePlan checked it
+		set("recovery", r, cfg.Recovery, func() { cfg.Recovery, cfg.FixedRecovery = r, true })
 	}
 	s := p.Schedule()
 	cfg.Schedule = &s

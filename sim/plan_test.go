@@ -29,6 +29,57 @@ func TestPlanRoundTrip(t *testing.T) {
 	require.NoError(t, back.Expect.Check(res))
 }
 
+// A run under RecoveryContinue writes its recovery style down, and its plan
+// replays under it, even under swarm (which would otherwise draw one); a
+// restart, the default, leaves the field out, so older plans read the same.
+func TestPlanKeepsTheRecoveryStyle(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Recovery = engine.RecoveryContinue
+	plan := PlanOf(cfg, faults.Schedule{}, nil)
+	require.Contains(t, string(plan.MarshalIndent()), `"recovery": "continue"`)
+	back, err := ParsePlan(plan.MarshalIndent())
+	require.NoError(t, err)
+	require.Equal(t, plan, back)
+	def := DefaultConfig()
+	def.Swarm = true
+	got, err := back.Apply(def, nil)
+	require.NoError(t, err)
+	require.Equal(t, engine.RecoveryContinue, got.Recovery)
+	for seed := range uint64(20) {
+		got.Seed = seed
+		require.Equal(t, engine.RecoveryContinue, got.resolveSwarm().Recovery, "seed %d", seed)
+	}
+	_, err = back.Apply(DefaultConfig(), map[string]bool{"recovery": true})
+	require.ErrorIs(t, err, ErrPlanConflict)
+	require.ErrorContains(t, err, "-recovery restart conflicts with the plan (continue)")
+
+	restart := PlanOf(DefaultConfig(), faults.Schedule{}, nil)
+	require.NotContains(t, string(restart.MarshalIndent()), "recovery")
+	got, err = restart.Apply(DefaultConfig(), nil)
+	require.NoError(t, err)
+	require.Equal(t, engine.RecoveryRestart, got.Recovery)
+}
+
+// Swarm draws the recovery style from a stream of its own: both styles
+// come up, and every other draw of a seed is what it was without it.
+func TestSwarmDrawsTheRecoveryStyleApart(t *testing.T) {
+	seen := map[engine.Recovery]int{}
+	for seed := range uint64(40) {
+		cfg := DefaultConfig()
+		cfg.Seed, cfg.Swarm = seed, true
+		drawn := cfg.resolveSwarm()
+		seen[drawn.Recovery]++
+		fixed := cfg
+		fixed.FixedRecovery = true
+		kept := fixed.resolveSwarm()
+		require.Equal(t, engine.RecoveryRestart, kept.Recovery, "seed %d: FixedRecovery keeps the given style", seed)
+		kept.Recovery, kept.FixedRecovery = drawn.Recovery, false
+		require.Equal(t, drawn, kept, "seed %d: the draw moved another parameter", seed)
+	}
+	require.Positive(t, seen[engine.RecoveryRestart])
+	require.Positive(t, seen[engine.RecoveryContinue])
+}
+
 func TestPlainScheduleIsAPlan(t *testing.T) {
 	plan, err := ParsePlan([]byte(`{"faults": [{"step": 2, "kind": "shutdown", "instance": "a", "restart_after": 1}]}`))
 	require.NoError(t, err)
@@ -42,6 +93,7 @@ func TestParsePlanRejects(t *testing.T) {
 	for name, tc := range map[string]struct{ json, want string }{
 		"typo":            {`{"ordrs": 5, "faults": []}`, `unknown field "ordrs"`},
 		"bad guarantee":   {`{"guarantee": "exactly_twice", "faults": []}`, `unknown guarantee "exactly_twice"`},
+		"bad recovery":    {`{"recovery": "pray", "faults": []}`, `unknown recovery "pray"`},
 		"bad verdict":     {`{"expect": {"verdict": "maybe"}, "faults": []}`, `"maybe" is not pass, fail or unknown`},
 		"bad fault":       {`{"faults": [{"step": 0, "kind": "crash", "instance": "a", "point": "nowhere"}]}`, `unknown crash point "nowhere"`},
 		"trailing":        {`{"faults": []} x`, "trailing data"},

@@ -389,6 +389,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		// does, or Go would order the two.
 		TransactionTimeout: 23456*time.Millisecond + time.Duration(s.name[0]-'a')*17*time.Millisecond,
 		TransactionsV1:     w.cfg.TransactionsV1,
+		Recovery:           w.cfg.Recovery,
 		Database:           w.dbPath,
 		DBHook:             w.dbHook(s),
 		ClientOpts: append(deterministicOpts(1+int(s.name[0]-'a')),

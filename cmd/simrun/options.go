@@ -213,7 +213,7 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 type rawFlags struct {
 	seed                                     *uint64
 	seeds, scenario, guarantee, modes, shard *string
-	bootstrap, focus                         *string
+	bootstrap, focus, recovery               *string
 	help                                     *bool
 }
 
@@ -243,7 +243,8 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.StringVar(&o.cfg.DatabaseFile, "db", "", "keep the run's SQLite database at `file` for inspection (one run of a scenario with a database; a previous run's database there is replaced, any other file refused)")
 	fs.StringVar(&o.cfg.Checkers, "checkers", "", "judge runs by the scenario's own checkers (`scenario`, the default), by the generic oracle alone (oracle: the topology run serially over the committed input, compared with every topic it writes), or by both (all)")
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn)")
-	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates and the transaction protocol")
+	raw.recovery = fs.String("recovery", "restart", "after a commit that failed without fencing the instance: `restart` the instance (as Kafka Streams does), or abort and carry on with the same client (continue, as franz-go documents); -swarm picks one per seed unless this is given")
+	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates, the transaction protocol and the recovery style")
 	raw.focus = fs.String("focus", "", "draw every fault from these `cells` of the fault space, comma-separated, at a high rate, in place of the rates (e.g. 'broker-error Produce TRANSACTION_ABORTABLE,pause 30000ms at after-produce'; -coverage names them all)")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
 	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`, before the run starts (so a run that never ends can still be replayed)")
@@ -287,6 +288,13 @@ func (o *options) pickGuaranteeAndSeeds(raw rawFlags) error {
 		o.cfg.Guarantee = g
 	} else {
 		o.cfg.Guarantee = defaultGuarantee(o.cfg.Scenario, o.cfg.Guarantee)
+	}
+	if o.set["recovery"] {
+		r, err := engine.ParseRecovery(*raw.recovery)
+		if err != nil {
+			return fmt.Errorf("-recovery: %w", err)
+		}
+		o.cfg.Recovery, o.cfg.FixedRecovery = r, true
 	}
 	var err error
 	o.firstSeed, o.lastSeed = *raw.seed, *raw.seed
@@ -610,6 +618,7 @@ func (o options) replayCommand(seed uint64) string {
 	add("brokers", strconv.Itoa(c.Brokers), c.Brokers != def.Brokers && !c.Swarm)
 	add("guarantee", string(c.Guarantee), c.Guarantee != def.Guarantee)
 	add("checkers", c.Checkers, c.Checkers != def.Checkers)
+	add("recovery", c.Recovery.String(), c.Recovery != def.Recovery)
 	if o.schedulePath != "" {
 		parts = append(parts, "-schedule", o.schedulePath)
 	} else {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/sim"
 )
 
@@ -107,6 +108,8 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "1-3", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
 		{[]string{"-scoreboard", "-repeat", "3"}, "-repeat counts the runs of -check-determinism"},
 		{[]string{"-checkers", "nope"}, `checkers "nope": want scenario, oracle or all`},
+		{[]string{"-recovery", "pray"}, `-recovery: unknown recovery "pray" (want one of restart, continue)`},
+		{[]string{"-seeds", "1-3", "-swarm", "-recovery", ""}, `-recovery: unknown recovery ""`},
 		{[]string{"-inputs", "10", "-orders", "10"}, "-inputs and -orders are one flag: give one"},
 		{[]string{"-inputs", "0"}, "inputs: need at least 1"},
 		{[]string{"-scoreboard", "-coverage"}, "-coverage does not go with -scoreboard"},
@@ -187,6 +190,10 @@ func TestReplayCommandNamesWhatDiffers(t *testing.T) {
 		{nil, 2, "go run -tags synctests ./cmd/simrun -seed 2"},
 		{[]string{"-seeds", "1-500", "-swarm"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -swarm"},
 		{[]string{"-pause-rate", "0.1", "-txn-v1"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -pause-rate 0.1 -txn-v1"},
+		{[]string{"-recovery", "continue"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -recovery continue"},
+		{[]string{"-recovery", "restart"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -recovery restart"},
+		// Under -swarm the seed draws the style, unless it was given.
+		{[]string{"-seeds", "1-9", "-swarm", "-recovery", "continue"}, 4, "go run -tags synctests ./cmd/simrun -seed 4 -recovery continue -swarm"},
 		// A scenario's default guarantee is named, so the command replays
 		// the run whatever the scenario's default becomes.
 		{[]string{"-scenario", "orders-db"}, 1, "go run -tags synctests ./cmd/simrun -seed 1 -scenario orders-db -guarantee db_positions_fenced"},
@@ -202,6 +209,27 @@ func TestReplayCommandNamesWhatDiffers(t *testing.T) {
 		o, err := parseOptions(tc.args, &bytes.Buffer{})
 		require.NoError(t, err)
 		require.Equal(t, tc.want, o.replayCommand(tc.seed))
+	}
+}
+
+// -recovery sets the run's recovery style and keeps it under -swarm, which
+// otherwise draws one per seed.
+func TestRecoveryFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		want  engine.Recovery
+		fixed bool
+	}{
+		{nil, engine.RecoveryRestart, false},
+		{[]string{"-seeds", "1-9", "-swarm"}, engine.RecoveryRestart, false},
+		{[]string{"-recovery", "continue"}, engine.RecoveryContinue, true},
+		{[]string{"-seeds", "1-9", "-swarm", "-recovery", "restart"}, engine.RecoveryRestart, true},
+		{[]string{"-scoreboard", "-recovery", "continue"}, engine.RecoveryContinue, true},
+	} {
+		o, err := parseOptions(tc.args, io.Discard)
+		require.NoError(t, err, "%v", tc.args)
+		require.Equal(t, tc.want, o.cfg.Recovery, "%v", tc.args)
+		require.Equal(t, tc.fixed, o.cfg.FixedRecovery, "%v", tc.args)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eosim/eosim/coverage"
+	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
@@ -41,16 +42,23 @@ func paramBlock(o options, res sim.Result) [][2]string {
 	if c.TransactionsV1 {
 		protocol = "transactions v1 (AddPartitionsToTxn, AddOffsetsToTxn)"
 	}
-	return [][2]string{
+	block := [][2]string{
 		{"seed", fmt.Sprint(c.Seed)},
 		{"scenario", fmt.Sprintf("%s: %s, %s, %s, %s", c.Scenario, report.Count(c.Inputs, inputNoun(c.Scenario), inputNoun(c.Scenario)+"s"),
 			report.Count(c.Partitions, "partition", "partitions"), report.Count(c.Instances, "instance", "instances"),
 			report.Count(c.Brokers, "broker", "brokers"))},
 		{"guarantee", string(c.Guarantee)},
 		{"protocol", protocol},
+	}
+	if c.Recovery != engine.RecoveryRestart {
+		// Shown only when it is not the default, so that a default run's
+		// report reads as it did.
+		block = append(block, [2]string{"recovery", c.Recovery.String() + ": after a failed commit, abort and carry on with the same client"})
+	}
+	return append(block, [][2]string{
 		{"faults", faultsLine},
 		{"schedule", scheduleLine(res)},
-	}
+	}...)
 }
 
 // scheduleLine says how many faults of each kind the run's schedule has

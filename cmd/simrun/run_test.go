@@ -140,12 +140,14 @@ func TestScoreboardTableAndJSON(t *testing.T) {
 	require.Equal(t, exitPass, code, out)
 	require.Contains(t, out, "scoreboard: seeds 1-2, faults swarm")
 	require.Regexp(t, `exactly_once_v2 \(control\) +0/2 +0\.0%`, out)
+	require.Regexp(t, `exactly_once_v2 \(control, recovery continue\) +0/2 +0\.0%`, out)
 	require.Regexp(t, `changelog_outside_txn +[12]/2 `, out)
 	require.Contains(t, out, "changelog_outside_txn, seed 1 shrunk to")
 
 	var table struct {
 		Rows []struct {
 			Mode          string `json:"mode"`
+			Recovery      string `json:"recovery"`
 			Detected      int    `json:"detected"`
 			MinimalFaults int    `json:"minimal_faults"`
 		} `json:"rows"`
@@ -153,12 +155,16 @@ func TestScoreboardTableAndJSON(t *testing.T) {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &table))
-	require.Len(t, table.Rows, 2)
+	require.Len(t, table.Rows, 3)
 	require.Equal(t, "exactly_once_v2", table.Rows[0].Mode)
 	require.Zero(t, table.Rows[0].Detected)
-	require.Equal(t, "changelog_outside_txn", table.Rows[1].Mode)
-	require.Positive(t, table.Rows[1].Detected)
-	require.GreaterOrEqual(t, table.Rows[1].MinimalFaults, 0)
+	// The control again, under the other recovery style.
+	require.Equal(t, "exactly_once_v2", table.Rows[1].Mode)
+	require.Equal(t, "continue", table.Rows[1].Recovery)
+	require.Zero(t, table.Rows[1].Detected)
+	require.Equal(t, "changelog_outside_txn", table.Rows[2].Mode)
+	require.Positive(t, table.Rows[2].Detected)
+	require.GreaterOrEqual(t, table.Rows[2].MinimalFaults, 0)
 }
 
 // TestParallelSweepPrintsInSeedOrder: with runs overlapping, the lines and
