@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 
@@ -24,18 +23,8 @@ func wordCount() *Topology {
 				return nil
 			},
 		},
-		{
-			Name: "count", RepartitionSources: []string{"words"}, Stores: []string{"n"}, Sinks: []string{"out"},
-			Process: func(ctx *ProcessContext, rec history.Record) error {
-				n := 0
-				if v, ok := ctx.Get("n", rec.Key); ok {
-					n, _ = strconv.Atoi(v)
-				}
-				ctx.Put("n", rec.Key, strconv.Itoa(n+1))
-				ctx.Forward("out", rec.Key, strconv.Itoa(n+1))
-				return nil
-			},
-		},
+		// Counts per word: counter's processor, on the repartition topic.
+		{Name: "count", RepartitionSources: []string{"words"}, Stores: []string{"n"}, Sinks: []string{"out"}, Process: counter().Process},
 	}}
 }
 
