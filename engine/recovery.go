@@ -115,7 +115,7 @@ func (in *Instance) continueAfter(ctx context.Context, w *unitOfWork, cause erro
 	}
 	in.mu.Unlock()
 	if len(reload) > 0 {
-		in.cl.PauseFetchPartitions(map[string][]int32{in.cfg.Topology.Source: reload})
+		in.cl.PauseFetchPartitions(in.everyConsumed(reload))
 	}
 	w.u.Outcome, w.u.Reason = history.Unknown, Reason(fmt.Errorf("committing: %w", cause))+" ("+ContinuedNote+")"
 	w.continued = fmt.Sprintf("%s: the commit failed (%s); %s on the same client: rewound to the group's committed offsets %s, stores of partitions %v reloaded from their changelogs",
@@ -138,16 +138,16 @@ func (in *Instance) afterAbort(ctx context.Context, w *unitOfWork) error {
 	return nil
 }
 
-// assignedNow returns the assigned source partitions, sorted.
+// assignedNow returns the assigned tasks (partitions), sorted.
 func (in *Instance) assignedNow() []int32 {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return slices.Sorted(maps.Keys(in.assigned))
 }
 
-// rewindToCommitted sets the consumer's position in the assigned source
-// partitions to the group's committed offsets, asked of the broker with
-// RequireStable, and returns the offsets as text.
+// rewindToCommitted sets the consumer's position in the assigned
+// partitions of every consumed topic to the group's committed offsets,
+// asked of the broker with RequireStable, and returns the offsets as text.
 func (in *Instance) rewindToCommitted(ctx context.Context, assigned []int32) (string, error) {
 	if len(assigned) == 0 {
 		return "(none assigned)", nil
@@ -159,20 +159,24 @@ func (in *Instance) rewindToCommitted(ctx context.Context, assigned []int32) (st
 	if err != nil {
 		return "", fmt.Errorf("fetching the committed offsets: %w", err)
 	}
-	topic := in.cfg.Topology.Source
-	set := make(map[int32]kgo.EpochOffset)
+	set := make(map[string]map[int32]kgo.EpochOffset)
 	var parts []string
-	for _, p := range assigned {
-		o, ok := resp.Lookup(topic, p)
-		if !ok || o.At < 0 {
-			parts = append(parts, fmt.Sprintf("%s/%d:none", topic, p))
-			continue
+	for _, topic := range in.consumed {
+		for _, p := range assigned {
+			o, ok := resp.Lookup(topic, p)
+			if !ok || o.At < 0 {
+				parts = append(parts, fmt.Sprintf("%s/%d:none", topic, p))
+				continue
+			}
+			if set[topic] == nil {
+				set[topic] = make(map[int32]kgo.EpochOffset)
+			}
+			set[topic][p] = kgo.EpochOffset{Epoch: o.LeaderEpoch, Offset: o.At}
+			parts = append(parts, fmt.Sprintf("%s/%d:%d", topic, p, o.At))
 		}
-		set[p] = kgo.EpochOffset{Epoch: o.LeaderEpoch, Offset: o.At}
-		parts = append(parts, fmt.Sprintf("%s/%d:%d", topic, p, o.At))
 	}
 	if len(set) > 0 {
-		in.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{topic: set})
+		in.cl.SetOffsets(set)
 	}
 	return strings.Join(parts, ","), nil
 }

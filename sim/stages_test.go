@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/scenarios"
@@ -77,4 +78,22 @@ func TestWordCountMistakesCaught(t *testing.T) {
 			require.Contains(t, res.Report.Kinds(), tc.kind)
 		})
 	}
+}
+
+// TestWordCountContinuesAfterAnAnswerLost: under RecoveryContinue an
+// EndTxn whose answer is lost (the transaction committed) is aborted and
+// the instance carries on, rewound to what the group committed on every
+// topic it reads, the repartition topic too; the oracle passes.
+func TestWordCountContinuesAfterAnAnswerLost(t *testing.T) {
+	cfg := wordCountConfig(engine.ExactlyOnceV2, 1)
+	cfg.Swarm, cfg.Recovery = false, engine.RecoveryContinue
+	cfg.Schedule = &faults.Schedule{Faults: []faults.Fault{{Step: 4, Kind: faults.Drop, Instance: "a", Request: "EndTxn"}}}
+	res := runInBubble(t, cfg)
+	requireFired(t, res, "a")
+	requirePass(t, res)
+	require.Empty(t, restartNotes(res.History, "a"))
+	notes := continuedNotes(res.History, "a")
+	require.Len(t, notes, 1, "a did not abort and continue")
+	repartition := engine.RepartitionTopic(cfg.AppID(), scenarios.WordsRepartition)
+	require.Contains(t, notes[0], repartition+"/", "the rewind covers the repartition topic")
 }
