@@ -114,5 +114,9 @@ func TestRegisterAppRefusesBrokenTopologies(t *testing.T) {
 	require.ErrorContains(t, RegisterApp(unknownStore), `app "test-unknown-store": a serial run of its topology: processing in[`)
 	require.ErrorContains(t, RegisterApp(unknownStore), `write to unknown store "nowhere"`)
 
-	require.NoError(t, RegisterApp(WordCount()), "the two-stage scenario is well formed and deterministic")
+	require.Contains(t, Names(), WordCountName, "word count is built in")
+	require.ErrorIs(t, RegisterApp(WordCount()), ErrRegistered)
+	wordCount := WordCount()
+	wordCount.Name = "test-wordcount"
+	require.NoError(t, RegisterApp(wordCount), "the two-stage scenario is well formed and deterministic")
 }

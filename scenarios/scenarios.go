@@ -81,6 +81,9 @@ func init() {
 			panic(err)
 		}
 	}
+	if err := RegisterApp(WordCount()); err != nil {
+		panic(err)
+	}
 }
 
 // Names lists the scenarios, sorted.

@@ -90,8 +90,18 @@ func requireReplays(t *testing.T, label string, first, again Result) bool {
 	}
 	i, a, b := history.FirstDifference(first.History, again.History)
 	dumpHistories(t, first.History, again.History)
-	t.Fatalf("%s gave two histories; first difference at event %d:\n%s\n%s\nreplay: go run -tags synctests ./cmd/simrun -seed %d -swarm -check-determinism -repeat 6",
-		label, i, a, b, first.Config.Seed)
+	flags := fmt.Sprintf("-seed %d", first.Config.Seed)
+	if first.Config.Scenario != DefaultConfig().Scenario {
+		flags += " -scenario " + first.Config.Scenario
+	}
+	if first.Config.Inputs != DefaultConfig().Inputs {
+		flags += fmt.Sprintf(" -inputs %d", first.Config.Inputs)
+	}
+	if first.Config.Swarm {
+		flags += " -swarm"
+	}
+	t.Fatalf("%s gave two histories; first difference at event %d:\n%s\n%s\nreplay: go run -tags synctests ./cmd/simrun %s -check-determinism -repeat 6",
+		label, i, a, b, flags)
 	return false
 }
 
