@@ -26,8 +26,12 @@
 //   - Stores are restored from their changelog only once no transaction is
 //     open on it (last stable offset equal to the high watermark); records of
 //     an open transaction would otherwise commit below the offset read to.
-//   - Partitions are paused when assigned and resumed once their stores are
-//     loaded; the step that resumes them does not poll.
+//   - Partitions are paused when assigned and resumed once kgo has fetched
+//     the group's offsets for the assignment and their stores are loaded;
+//     the step that resumes them does not poll.
+//   - Each fetch lists its partitions by lag, not in kgo's map-made order: a
+//     partition whose first batch exceeds the per-partition limit is answered
+//     only when it comes first.
 //   - After a rebalance handled between units, an empty transaction is ended:
 //     GroupTransactSession remembers a revoke until its next End, and an eager
 //     balancer revokes on every join.

@@ -55,6 +55,13 @@ type Config struct {
 	// world come to rest there, so that which fetches have landed does not
 	// depend on which goroutine the scheduler ran first.
 	BeforePoll func()
+	// AfterFlush, if set, is called on the unit's goroutine after each
+	// flush of the unit's records, before it buffers more. A simulator
+	// lets the world come to rest there: the producer's loop, woken by the
+	// answer that ended the flush, may still be draining, and records
+	// buffered meanwhile would go in a request of their own, cut where the
+	// scheduler switched goroutines.
+	AfterFlush func()
 	// SessionTimeout is the group session timeout (default 10s).
 	SessionTimeout time.Duration
 	// TransactionTimeout must exceed SessionTimeout, or a survivor's commit
@@ -339,6 +346,12 @@ func (in *Instance) groupOpts() []kgo.Opt {
 func (in *Instance) newClients(opts []kgo.Opt) error {
 	g := in.cfg.Guarantee
 	var err error
+	// Nothing leaves before produceSync's Flush: otherwise kgo's sink may
+	// send what is buffered so far while a unit is still producing (as a
+	// connection opens, or a batch fills), and how a unit's records were
+	// split into requests and batches, and so what a size-limited fetch
+	// of them returns, would follow the goroutine schedule.
+	opts = append(opts, kgo.ManualFlushing())
 	switch {
 	case g.transactional():
 		in.txnID = in.cfg.AppID + "-" + in.cfg.Name

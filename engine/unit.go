@@ -218,7 +218,7 @@ func (in *Instance) process(ctx context.Context, r *kgo.Record, w *unitOfWork) (
 		return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, pc.err)
 	}
 	if in.cfg.Guarantee.sinksOutsideTransaction() {
-		sent, err := produceSync(ctx, in.side, toKgo(pc.forwards))
+		sent, err := produceSync(ctx, in.side, toKgo(pc.forwards), in.afterFlush())
 		w.u.SideEffects = append(w.u.SideEffects, sent...)
 		if err != nil {
 			return nil, fmt.Errorf("side-effect send: %w", err)
@@ -255,6 +255,17 @@ func (in *Instance) overlay(w *unitOfWork, store string, p int32, base *storePar
 	return view
 }
 
+// afterFlush is Config.AfterFlush for a topology with repartition topics,
+// whose records a size-limited fetch reads back during the run: there how
+// a unit's records were cut into requests and batches changes what a unit
+// downstream finds. Elsewhere only readers that read to the end see them.
+func (in *Instance) afterFlush() func() {
+	if len(in.repartitions) == 0 {
+		return nil
+	}
+	return in.cfg.AfterFlush
+}
+
 // produce sends the unit's outputs and changelog records and waits for them.
 func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
 	var out, changelog []history.Record
@@ -269,7 +280,7 @@ func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
 		}
 	}
 	if in.cfg.Guarantee.changelogOutsideTransaction() {
-		sent, err := produceSync(ctx, in.side, toKgo(changelog))
+		sent, err := produceSync(ctx, in.side, toKgo(changelog), in.afterFlush())
 		w.u.SideEffects = append(w.u.SideEffects, sent...)
 		if err != nil {
 			return fmt.Errorf("producing the changelog: %w", err)
@@ -277,7 +288,7 @@ func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
 		changelog = nil
 	}
 	out = append(out, changelog...)
-	sent, err := produceSync(ctx, in.cl, toKgo(out))
+	sent, err := produceSync(ctx, in.cl, toKgo(out), in.afterFlush())
 	w.u.Produced = append(w.u.Produced, sent...)
 	if err != nil {
 		return fmt.Errorf("producing: %w", err)
@@ -523,8 +534,9 @@ func toKgo(rs []history.Record) []*kgo.Record {
 // several brokers at one instant reach the cluster in an order Go's
 // scheduler picks, and a fault aimed at "the next Produce" would hit a
 // different one from run to run. (Partition p of every topic shares a
-// leader, so each flush is one request.)
-func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record) ([]history.Record, error) {
+// leader, so each flush is one request.) afterFlush, if set, is called
+// after each flush (see Config.AfterFlush).
+func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record, afterFlush func()) ([]history.Record, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
@@ -555,6 +567,9 @@ func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record) ([]histo
 			mu.Lock()
 			errs = errors.Join(errs, err)
 			mu.Unlock()
+		}
+		if afterFlush != nil {
+			afterFlush()
 		}
 	}
 	mu.Lock()

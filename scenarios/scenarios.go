@@ -81,8 +81,10 @@ func init() {
 			panic(err)
 		}
 	}
-	if err := RegisterApp(WordCount()); err != nil {
-		panic(err)
+	for _, a := range []App{WordCount(), EOSTest()} {
+		if err := RegisterApp(a); err != nil {
+			panic(err)
+		}
 	}
 }
 

@@ -15,11 +15,6 @@ import (
 // second stage counts each word in a store and forwards the new count.
 // Every word's counts are then 1, 2, …, n whatever order its records reach
 // the second stage in, so the generic oracle judges it exactly.
-//
-// It is not registered as a built-in scenario yet: a run of it does not
-// replay exactly (what a poll finds of a repartition topic, written while
-// it is read, still depends on the goroutine schedule), and eosim promises
-// that every scenario it lists does. Register it (RegisterApp) to run it.
 const (
 	WordCountName    = "wordcount"
 	LinesTopic       = "lines"

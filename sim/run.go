@@ -377,6 +377,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		StateDir: filepath.Join(w.stateDir, s.name), Recorder: w.log,
 		CrashHook:        func(at engine.CrashSite) bool { return w.crashHere(s, at) },
 		BeforePoll:       w.settleAround,
+		AfterFlush:       w.settleAround,
 		StaticMembership: true,
 		// Per-instance session and transaction timeouts: two members that
 		// last heartbeated (or began a transaction) at one instant would
@@ -394,14 +395,6 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		DBHook:             w.dbHook(s),
 		ClientOpts: append(deterministicOpts(1+int(s.name[0]-'a')),
 			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),
-			// No batch an instance writes is larger than what a fetch
-			// takes of one partition: a broker answers a partition whose
-			// first batch is larger only when it comes first in the
-			// response (KIP-74), so a repartition topic's one batch per
-			// transaction would make what a fetch returns depend on the
-			// order of the partitions in the request. (kgo's least is
-			// 512 bytes.)
-			kgo.ProducerBatchMaxBytes(max(512, w.fetchPartitionBytes())),
 			// Distinct heartbeat periods: two members that rejoined
 			// together would otherwise heartbeat at the same virtual
 			// instants forever, and Go would order their requests.

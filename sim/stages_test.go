@@ -20,10 +20,18 @@ import (
 
 // wordCountConfig is a swarm run of the two-stage word count scenario.
 func wordCountConfig(g engine.Guarantee, seed uint64) Config {
+	return multiStageConfig(scenarios.WordCountName, g, seed)
+}
+
+// multiStageConfig is a swarm run of 400 inputs of a multi-stage scenario.
+func multiStageConfig(scenario string, g engine.Guarantee, seed uint64) Config {
 	cfg := DefaultConfig()
-	cfg.Scenario, cfg.Guarantee, cfg.Seed, cfg.Swarm, cfg.Inputs = scenarios.WordCountName, g, seed, true, 400
+	cfg.Scenario, cfg.Guarantee, cfg.Seed, cfg.Swarm, cfg.Inputs = scenario, g, seed, true, 400
 	return cfg
 }
+
+// multiStageScenarios are the built-in scenarios of several stages.
+var multiStageScenarios = []string{scenarios.WordCountName, scenarios.EOSTestName}
 
 // TestWordCountPassesAndPurges: under exactly_once_v2 and swarm faults,
 // the two-stage topology passes the oracle; its second stage consumed the
@@ -51,22 +59,28 @@ func TestWordCountPassesAndPurges(t *testing.T) {
 	require.Positive(t, purged, "committed repartition records were purged")
 }
 
-// TestWordCountMistakesCaught: the oracle catches at_least_once and the
+// TestMultiStageMistakesCaught: the oracle catches at_least_once and the
 // multi-stage mistake, purging repartition records before the unit that
 // consumed them commits (the unit then aborts, and what it purged is never
-// processed).
-func TestWordCountMistakesCaught(t *testing.T) {
-	for _, tc := range []struct {
-		g    engine.Guarantee
-		kind string
-	}{
-		{engine.AtLeastOnce, invariants.OracleUnexpected},
-		{engine.PurgeUncommitted, invariants.OracleLost},
-	} {
-		t.Run(string(tc.g), func(t *testing.T) {
-			res := runInBubble(t, wordCountConfig(tc.g, 1))
-			require.Equal(t, invariants.Fail, res.Verdict())
-			require.Contains(t, res.Report.Kinds(), tc.kind)
+// processed), in every multi-stage scenario; the correct engine passes the
+// same seed.
+func TestMultiStageMistakesCaught(t *testing.T) {
+	for _, scenario := range multiStageScenarios {
+		for _, tc := range []struct {
+			g    engine.Guarantee
+			kind string
+		}{
+			{engine.AtLeastOnce, invariants.OracleUnexpected},
+			{engine.PurgeUncommitted, invariants.OracleLost},
+		} {
+			t.Run(scenario+"/"+string(tc.g), func(t *testing.T) {
+				res := runInBubble(t, multiStageConfig(scenario, tc.g, 1))
+				require.Equal(t, invariants.Fail, res.Verdict())
+				require.Contains(t, res.Report.Kinds(), tc.kind)
+			})
+		}
+		t.Run(scenario+"/"+string(engine.ExactlyOnceV2), func(t *testing.T) {
+			requirePass(t, runInBubble(t, multiStageConfig(scenario, engine.ExactlyOnceV2, 1)))
 		})
 	}
 }
@@ -89,24 +103,27 @@ func TestWordCountContinuesAfterAnAnswerLost(t *testing.T) {
 	require.Contains(t, notes[0], repartition+"/", "the rewind covers the repartition topic")
 }
 
-// TestWordCountReplays runs word count seeds twice each, on one processor
-// and on two, and requires one History. Before its fetches had an order of
-// their own, kgo's map-made order decided which repartition partition a
-// unit found records in, and most seeds parted within a few runs.
-func TestWordCountReplays(t *testing.T) {
+// TestMultiStageReplays runs seeds of every multi-stage scenario twice
+// each, on one processor and on two, and requires one History. Before its
+// fetches had an order of their own, kgo's map-made order decided which
+// repartition partition a unit found records in, and most word count seeds
+// parted within a few runs.
+func TestMultiStageReplays(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	seeds := uint64(6)
+	seeds := uint64(4)
 	if testing.Short() {
-		seeds = 2
+		seeds = 1
 	}
-	for seed := uint64(1); seed <= seeds; seed++ {
-		cfg := wordCountConfig(engine.ExactlyOnceV2, seed)
-		prev := runtime.GOMAXPROCS(1)
-		first := runInBubble(t, cfg)
-		runtime.GOMAXPROCS(2)
-		second := runInBubble(t, cfg)
-		runtime.GOMAXPROCS(prev)
-		requireReplays(t, fmt.Sprintf("word count swarm seed %d", seed), first, second)
-		requirePass(t, first)
+	for _, scenario := range multiStageScenarios {
+		for seed := uint64(1); seed <= seeds; seed++ {
+			cfg := multiStageConfig(scenario, engine.ExactlyOnceV2, seed)
+			prev := runtime.GOMAXPROCS(1)
+			first := runInBubble(t, cfg)
+			runtime.GOMAXPROCS(2)
+			second := runInBubble(t, cfg)
+			runtime.GOMAXPROCS(prev)
+			requireReplays(t, fmt.Sprintf("%s swarm seed %d", scenario, seed), first, second)
+			requirePass(t, first)
+		}
 	}
 }
