@@ -13,7 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -45,6 +47,17 @@ type entry struct {
 	control bool
 }
 
+// tp names one partition of a topic.
+type tp struct {
+	topic     string
+	partition int32
+}
+
+// bounds are the high watermark (end) and last stable offset of partitions.
+type bounds struct {
+	end, stable map[tp]int64
+}
+
 // Read returns both views of the partitions of topic from the given offsets
 // (all partitions from 0 when from is nil) to the current end.
 func Read(ctx context.Context, opts []kgo.Opt, topic string, from map[int32]int64) (View, error) {
@@ -53,47 +66,89 @@ func Read(ctx context.Context, opts []kgo.Opt, topic string, from map[int32]int6
 		return View{}, err
 	}
 	defer closeAdm()
-	end, stable, err := ends(ctx, adm, topic)
+	b, err := ends(ctx, adm, topic)
 	if err != nil {
 		return View{}, err
 	}
-	if from == nil {
-		from = make(map[int32]int64, len(end))
-		for p := range end {
-			from[p] = 0
+	var at map[tp]int64
+	if from != nil {
+		at = make(map[tp]int64, len(from))
+		for p, f := range from {
+			at[tp{topic, p}] = f
 		}
 	}
-	v := View{End: end, Stable: stable}
-
-	log, err := consume(ctx, opts, topic, from, end, kgo.ReadUncommitted())
+	committed, uncommitted, err := read(ctx, opts, b, at)
 	if err != nil {
-		return View{}, fmt.Errorf("reading %s read_uncommitted: %w", topic, err)
+		return View{}, err
 	}
-	lastVisible := make(map[int32]int64)
-	for p, es := range log {
-		for _, e := range es {
-			if !e.control {
-				v.Uncommitted = append(v.Uncommitted, Convert(e.rec))
-			}
-		}
-		if last, ok := lastCommittedEntry(es, stable[p]); ok {
-			lastVisible[p] = last + 1
-		}
+	v := View{
+		Committed: committed[topic], Uncommitted: uncommitted[topic],
+		End: make(map[int32]int64, len(b.end)), Stable: make(map[int32]int64, len(b.stable)),
 	}
-	rc, err := consume(ctx, opts, topic, from, lastVisible, kgo.ReadCommitted())
-	if err != nil {
-		return View{}, fmt.Errorf("reading %s read_committed: %w", topic, err)
+	for k, o := range b.end {
+		v.End[k.partition] = o
 	}
-	for _, es := range rc {
-		for _, e := range es {
-			if !e.control {
-				v.Committed = append(v.Committed, Convert(e.rec))
-			}
-		}
+	for k, o := range b.stable {
+		v.Stable[k.partition] = o
 	}
-	sortRecords(v.Committed)
-	sortRecords(v.Uncommitted)
 	return v, nil
+}
+
+// read reads the partitions of b from the given offsets (every partition
+// of b from 0 when from is nil) to their end, with one read_uncommitted
+// and one read_committed consumer for all of them, and returns each
+// topic's committed and uncommitted records in (partition, offset) order.
+func read(ctx context.Context, opts []kgo.Opt, b bounds, from map[tp]int64) (committed, uncommitted map[string][]history.Record, err error) {
+	if from == nil {
+		from = make(map[tp]int64, len(b.end))
+		for k := range b.end {
+			from[k] = 0
+		}
+	}
+	log, err := consume(ctx, opts, from, b.end, kgo.ReadUncommitted())
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s read_uncommitted: %w", topicsOf(from), err)
+	}
+	lastVisible := make(map[tp]int64)
+	for k, es := range log {
+		if last, ok := lastCommittedEntry(es, b.stable[k]); ok {
+			lastVisible[k] = last + 1
+		}
+	}
+	rc, err := consume(ctx, opts, from, lastVisible, kgo.ReadCommitted())
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s read_committed: %w", topicsOf(from), err)
+	}
+	return records(rc), records(log), nil
+}
+
+// records returns the data records of es (control records left out) by
+// topic, each topic's in (partition, offset) order.
+func records(es map[tp][]entry) map[string][]history.Record {
+	out := make(map[string][]history.Record)
+	for k, es := range es {
+		for _, e := range es {
+			if !e.control {
+				out[k.topic] = append(out[k.topic], Convert(e.rec))
+			}
+		}
+	}
+	for _, rs := range out {
+		sortRecords(rs)
+	}
+	return out
+}
+
+// topicsOf names the topics of the partitions in ps, sorted, for messages.
+func topicsOf[V any](ps map[tp]V) string {
+	var ts []string
+	for k := range ps {
+		if !slices.Contains(ts, k.topic) {
+			ts = append(ts, k.topic)
+		}
+	}
+	slices.Sort(ts)
+	return strings.Join(ts, ", ")
 }
 
 // Tail says how ReadTail treats a transaction open on the partition.
@@ -121,18 +176,19 @@ func ReadTail(ctx context.Context, opts []kgo.Opt, topic string, partition int32
 		return nil, 0, err
 	}
 	defer closeAdm()
-	end, stable, err := ends(ctx, adm, topic)
+	b, err := ends(ctx, adm, topic)
 	if err != nil {
 		return nil, 0, err
 	}
-	upto := end[partition]
-	if stable[partition] < end[partition] {
+	at := tp{topic, partition}
+	upto := b.end[at]
+	if b.stable[at] < b.end[at] {
 		switch how {
 		case TailWhenStable:
 			return nil, 0, fmt.Errorf("%s[%d]: stable offset %d below end %d: %w",
-				topic, partition, stable[partition], end[partition], ErrOpenTransaction)
+				topic, partition, b.stable[at], b.end[at], ErrOpenTransaction)
 		case TailToStable:
-			upto = stable[partition]
+			upto = b.stable[at]
 		}
 	}
 	if from >= upto {
@@ -188,19 +244,24 @@ func isCommitMarker(r *kgo.Record) bool {
 
 // consume reads [from, to) of each partition with the given isolation level,
 // control records included.
-func consume(ctx context.Context, opts []kgo.Opt, topic string, from, to map[int32]int64, iso kgo.IsolationLevel) (map[int32][]entry, error) {
-	want := make(map[int32]kgo.Offset)
-	for p, f := range from {
-		if to[p] > f {
-			want[p] = kgo.NewOffset().At(f)
+func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo.IsolationLevel) (map[tp][]entry, error) {
+	want := make(map[string]map[int32]kgo.Offset)
+	remaining := 0
+	for k, f := range from {
+		if to[k] > f {
+			if want[k.topic] == nil {
+				want[k.topic] = make(map[int32]kgo.Offset)
+			}
+			want[k.topic][k.partition] = kgo.NewOffset().At(f)
+			remaining++
 		}
 	}
-	out := make(map[int32][]entry)
-	if len(want) == 0 {
+	out := make(map[tp][]entry)
+	if remaining == 0 {
 		return out, nil
 	}
 	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), opts...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: want}),
+		kgo.ConsumePartitions(want),
 		kgo.FetchIsolationLevel(iso),
 		kgo.KeepControlRecords(),
 	)...)
@@ -208,8 +269,7 @@ func consume(ctx context.Context, opts []kgo.Opt, topic string, from, to map[int
 		return nil, fmt.Errorf("creating reader: %w", err)
 	}
 	defer cl.Close()
-	remaining := len(want)
-	done := make(map[int32]bool)
+	done := make(map[tp]bool)
 	for remaining > 0 {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
@@ -223,12 +283,13 @@ func consume(ctx context.Context, opts []kgo.Opt, topic string, from, to map[int
 			return nil, ferr
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			if done[r.Partition] || r.Offset >= to[r.Partition] {
+			k := tp{r.Topic, r.Partition}
+			if done[k] || r.Offset >= to[k] {
 				return
 			}
-			out[r.Partition] = append(out[r.Partition], entry{rec: r, control: r.Attrs.IsControl()})
-			if r.Offset >= to[r.Partition]-1 {
-				done[r.Partition] = true
+			out[k] = append(out[k], entry{rec: r, control: r.Attrs.IsControl()})
+			if r.Offset >= to[k]-1 {
+				done[k] = true
 				remaining--
 			}
 		})
@@ -247,42 +308,45 @@ func NewAdmin(opts []kgo.Opt) (*kadm.Client, func(), error) {
 }
 
 // ends lists the high watermark and last stable offset of every partition
-// of topic. A leader that just moved answers NOT_LEADER_FOR_PARTITION until
+// of topics. A leader that just moved answers NOT_LEADER_FOR_PARTITION until
 // the client's metadata catches up, so retriable answers are retried a few
 // times, a moment apart.
-func ends(ctx context.Context, adm *kadm.Client, topic string) (end, stable map[int32]int64, err error) {
+func ends(ctx context.Context, adm *kadm.Client, topics ...string) (bounds, error) {
 	const attempts = 10
 	for try := 1; ; try++ {
-		end, stable, err = listEnds(ctx, adm, topic)
+		b, err := listEnds(ctx, adm, topics)
 		if err == nil || !kerr.IsRetriable(err) || try == attempts || ctx.Err() != nil {
-			return end, stable, err
+			return b, err
 		}
 		time.Sleep(time.Duration(try) * 50 * time.Millisecond)
 	}
 }
 
-func listEnds(ctx context.Context, adm *kadm.Client, topic string) (end, stable map[int32]int64, err error) {
-	hw, err := adm.ListEndOffsets(ctx, topic)
+func listEnds(ctx context.Context, adm *kadm.Client, topics []string) (bounds, error) {
+	names := strings.Join(topics, ", ")
+	hw, err := adm.ListEndOffsets(ctx, topics...)
 	if err == nil {
 		err = hw.Error()
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing end offsets of %s: %w", topic, err)
+		return bounds{}, fmt.Errorf("listing end offsets of %s: %w", names, err)
 	}
-	lso, err := adm.ListCommittedOffsets(ctx, topic)
+	lso, err := adm.ListCommittedOffsets(ctx, topics...)
 	if err == nil {
 		err = lso.Error()
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing stable offsets of %s: %w", topic, err)
+		return bounds{}, fmt.Errorf("listing stable offsets of %s: %w", names, err)
 	}
-	end, stable = make(map[int32]int64), make(map[int32]int64)
-	hw.Each(func(o kadm.ListedOffset) { end[o.Partition] = o.Offset })
-	lso.Each(func(o kadm.ListedOffset) { stable[o.Partition] = o.Offset })
-	if len(end) == 0 {
-		return nil, nil, fmt.Errorf("topic %s has no partitions", topic)
+	b := bounds{end: make(map[tp]int64), stable: make(map[tp]int64)}
+	hw.Each(func(o kadm.ListedOffset) { b.end[tp{o.Topic, o.Partition}] = o.Offset })
+	lso.Each(func(o kadm.ListedOffset) { b.stable[tp{o.Topic, o.Partition}] = o.Offset })
+	for _, t := range topics {
+		if _, ok := hw[t]; !ok || len(hw[t]) == 0 {
+			return bounds{}, fmt.Errorf("topic %s has no partitions", t)
+		}
 	}
-	return end, stable, nil
+	return b, nil
 }
 
 // Convert turns a kgo record into the History's form.
