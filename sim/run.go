@@ -248,6 +248,9 @@ type world struct {
 	// polled hears from a unit that has polled its records and waits,
 	// before it begins its transaction, for the world to settle.
 	polled chan chan struct{}
+	// partitionBytes is FetchPartitionBytes of the run's input, worked out
+	// once it is produced: every start would otherwise copy the History.
+	partitionBytes int32
 	// clientLog is Config.ClientLog, one line at a time.
 	clientLog io.Writer
 	// interrupt is Run's context, looked at, never waited on.
@@ -305,6 +308,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		return nil, fmt.Errorf("producing input: %w", err)
 	}
 	w.settle()
+	w.partitionBytes = FetchPartitionBytes(w.log.History().Inputs(), cfg.Batch)
 	for _, name := range cfg.InstanceNames() {
 		s := &slot{name: name}
 		w.slots = append(w.slots, s)
@@ -394,7 +398,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		Database:           w.dbPath,
 		DBHook:             w.dbHook(s),
 		ClientOpts: append(deterministicOpts(1+int(s.name[0]-'a')),
-			kgo.FetchMaxPartitionBytes(w.fetchPartitionBytes()),
+			kgo.FetchMaxPartitionBytes(w.partitionBytes),
 			// Distinct heartbeat periods: two members that rejoined
 			// together would otherwise heartbeat at the same virtual
 			// instants forever, and Go would order their requests.
@@ -434,11 +438,6 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 	w.sleep(time.Millisecond)
 	w.settle()
 	return nil
-}
-
-// fetchPartitionBytes is FetchPartitionBytes of the run's input.
-func (w *world) fetchPartitionBytes() int32 {
-	return FetchPartitionBytes(w.log.History().Inputs(), w.cfg.Batch)
 }
 
 // FetchPartitionBytes is between one and two input batches of batch
