@@ -18,6 +18,20 @@ func checkTorn(_ Spec, run Run) Result {
 		if !u.Transactional || (u.Outcome != history.Committed && u.Outcome != history.Unknown) {
 			continue
 		}
+		// Counted first; the records are gathered only for an anomaly.
+		nShown, nHidden := 0, 0
+		for _, r := range u.Produced {
+			switch vis, known := v.visible(r); {
+			case !known:
+			case vis:
+				nShown++
+			default:
+				nHidden++
+			}
+		}
+		if nHidden == 0 || (u.Outcome == history.Unknown && nShown == 0) {
+			continue
+		}
 		var shown, hidden []history.Record
 		for _, r := range u.Produced {
 			switch vis, known := v.visible(r); {
@@ -27,9 +41,6 @@ func checkTorn(_ Spec, run Run) Result {
 			default:
 				hidden = append(hidden, r)
 			}
-		}
-		if len(hidden) == 0 || (u.Outcome == history.Unknown && len(shown) == 0) {
-			continue
 		}
 		res.Anomalies = append(res.Anomalies, Anomaly{
 			Kind: TornTransaction,
