@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"time"
 
 	"github.com/eosim/eosim/internal/bubble"
@@ -33,6 +34,9 @@ func main() {
 	if !ok {
 		os.Exit(code)
 	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	bubble.Main(func(enter bubble.Enter) int {
 		// Ctrl-C cancels the runs in flight; a sweep keeps what finished.
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -40,6 +44,14 @@ func main() {
 		return run(ctx, o, enter, os.Stdout, os.Stderr)
 	})
 }
+
+// gcPercent is simrun's GOGC unless the environment sets one. A run builds
+// its whole world afresh (clients, logs, the History) and drops it at the
+// end, so the collector's work follows how often it runs: at 200 rather
+// than Go's 100, a sweep of default runs took 23% less CPU for 14% more
+// peak memory (seeds 1-60, two at once: 8.1 s to 6.2 s of CPU, 47 to 53 MB),
+// a swarm sweep 15% less (seeds 1-100: 18.7 s to 15.8 s, 47 to 57 MB).
+const gcPercent = 200
 
 // setup parses the command line and checks the build. When the program
 // should stop before running anything (help, bad input, a build without
