@@ -10,9 +10,11 @@
 package topicread
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -123,18 +125,45 @@ func read(ctx context.Context, opts []kgo.Opt, b bounds, from map[tp]int64) (com
 }
 
 // records returns the data records of es (control records left out) by
-// topic, each topic's in (partition, offset) order.
+// topic, each topic's in (partition, offset) order. A partition's entries
+// come in offset order, as fetched; taken partition by partition they need
+// no sort, and each topic's slice is sized once: a snapshot holds thousands
+// of records, and growing and sorting them was half of its cost.
 func records(es map[tp][]entry) map[string][]history.Record {
-	out := make(map[string][]history.Record)
-	for k, es := range es {
-		for _, e := range es {
+	keys := slices.SortedFunc(maps.Keys(es), func(a, b tp) int {
+		if c := cmp.Compare(a.topic, b.topic); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.partition, b.partition)
+	})
+	n := make(map[string]int)
+	for _, k := range keys {
+		for _, e := range es[k] {
 			if !e.control {
-				out[k.topic] = append(out[k.topic], Convert(e.rec))
+				n[k.topic]++
 			}
 		}
 	}
+	out := make(map[string][]history.Record, len(n))
+	for _, k := range keys {
+		if n[k.topic] == 0 {
+			continue // control records only: no slice, as when nothing was read
+		}
+		rs, ok := out[k.topic]
+		if !ok {
+			rs = make([]history.Record, 0, n[k.topic])
+		}
+		for _, e := range es[k] {
+			if !e.control {
+				rs = append(rs, Convert(e.rec))
+			}
+		}
+		out[k.topic] = rs
+	}
 	for _, rs := range out {
-		sortRecords(rs)
+		if !slices.IsSortedFunc(rs, compareRecords) {
+			sortRecords(rs)
+		}
 	}
 	return out
 }
@@ -359,6 +388,14 @@ func Convert(r *kgo.Record) history.Record {
 		hr.Headers = append(hr.Headers, history.Header{Key: h.Key, Value: string(h.Value)})
 	}
 	return hr
+}
+
+// compareRecords orders records of one topic by partition, then offset.
+func compareRecords(a, b history.Record) int {
+	if c := cmp.Compare(a.Partition, b.Partition); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Offset, b.Offset)
 }
 
 func sortRecords(rs []history.Record) {
