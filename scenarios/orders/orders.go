@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/history"
@@ -44,14 +46,79 @@ type Order struct {
 
 // Decode parses an order record's value.
 func Decode(value string) (Order, error) {
-	var o Order
-	if err := json.Unmarshal([]byte(value), &o); err != nil {
-		return Order{}, fmt.Errorf("decoding order: %w", err)
+	o, ok := decodeEncoded(value)
+	if !ok {
+		if err := json.Unmarshal([]byte(value), &o); err != nil {
+			return Order{}, fmt.Errorf("decoding order: %w", err)
+		}
 	}
 	if o.ID == "" || o.Product == "" {
 		return Order{}, fmt.Errorf("decoding order %q: missing order or product id", value)
 	}
 	return o, nil
+}
+
+// decodeEncoded parses, without reflection, the one form Encode writes:
+// {"order_id":"…","product_id":"…","customer_id":"…","quantity":N} with
+// strings that need no unescaping. ok is false for anything else, which
+// Decode leaves to encoding/json; where ok is true, the Order is the one
+// encoding/json would give (FuzzDecodeEncoded). A run decodes every order
+// several times (the topology, then the checkers' model), and encoding/json
+// took 2.4 µs and 9 allocations for each.
+func decodeEncoded(v string) (o Order, ok bool) {
+	fields := [...]struct {
+		prefix string
+		to     *string
+	}{{`{"order_id":"`, &o.ID}, {`,"product_id":"`, &o.Product}, {`,"customer_id":"`, &o.Customer}}
+	for _, f := range fields {
+		if v, ok = strings.CutPrefix(v, f.prefix); !ok {
+			return Order{}, false
+		}
+		end := strings.IndexByte(v, '"')
+		if end < 0 || !plainJSONString(v[:end]) {
+			return Order{}, false
+		}
+		*f.to, v = v[:end], v[end+1:]
+	}
+	if v, ok = strings.CutPrefix(v, `,"quantity":`); !ok {
+		return Order{}, false
+	}
+	num, ok := strings.CutSuffix(v, "}")
+	if !ok || !canonicalInt(num) {
+		return Order{}, false
+	}
+	q, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		return Order{}, false
+	}
+	o.Quantity = q
+	return o, true
+}
+
+// plainJSONString reports whether s, the body of a JSON string, decodes to
+// itself: valid UTF-8, no escapes, no control characters.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}
+
+// canonicalInt reports whether s is a JSON integer: an optional minus, then
+// 0 or digits not starting with 0.
+func canonicalInt(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Encode renders an order as its record value.
