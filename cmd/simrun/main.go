@@ -54,9 +54,11 @@ const gcPercent = 200
 // memoryLimit bounds, softly, the memory that gcPercent adds: a 200-seed
 // scoreboard peaked at 114 MB at GOGC 200. Scoreboards of seeds 1-40 peaked
 // at 70 MB at GOGC 100, 95 MB at 200, and 89 MB at 200 under this limit.
-// It holds for runs of at most limitInputs inputs: a larger run keeps more
-// than this alive by itself, and under the limit the collector would never
-// rest.
+//
+// Both hold for runs of at most limitInputs inputs only. A larger run keeps
+// more than the limit alive by itself, and under it the collector would
+// never rest; and at GOGC 200 without it, a run of 100,000 orders peaked at
+// 1017 MB instead of 751 MB.
 const (
 	memoryLimit = 80 << 20
 	limitInputs = 10_000
@@ -65,11 +67,11 @@ const (
 // tuneGC sets gcPercent and memoryLimit for runs of inputs inputs, unless
 // the environment sets GOGC (or, for the limit, GOMEMLIMIT).
 func tuneGC(inputs int) {
-	if os.Getenv("GOGC") != "" {
+	if os.Getenv("GOGC") != "" || inputs > limitInputs {
 		return
 	}
 	debug.SetGCPercent(gcPercent)
-	if os.Getenv("GOMEMLIMIT") == "" && inputs <= limitInputs {
+	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
 }
