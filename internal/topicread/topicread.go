@@ -117,11 +117,30 @@ func read(ctx context.Context, opts []kgo.Opt, b bounds, from map[tp]int64) (com
 			lastVisible[k] = last + 1
 		}
 	}
+	// Converted before the second pass, so that the first's records, and
+	// the fetch buffers they point into, are not kept through it.
+	uncommitted = records(log)
 	rc, err := consume(ctx, opts, from, lastVisible, kgo.ReadCommitted())
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s read_committed: %w", topicsOf(from), err)
 	}
-	return records(rc), records(log), nil
+	return records(rc), uncommitted, nil
+}
+
+// of is b restricted to the partitions of topic.
+func (b bounds) of(topic string) bounds {
+	out := bounds{end: make(map[tp]int64), stable: make(map[tp]int64)}
+	for k, o := range b.end {
+		if k.topic == topic {
+			out.end[k] = o
+		}
+	}
+	for k, o := range b.stable {
+		if k.topic == topic {
+			out.stable[k] = o
+		}
+	}
+	return out
 }
 
 // records returns the data records of es (control records left out) by
