@@ -346,11 +346,11 @@ func (in *Instance) groupOpts() []kgo.Opt {
 func (in *Instance) newClients(opts []kgo.Opt) error {
 	g := in.cfg.Guarantee
 	var err error
-	// Nothing leaves before produceSync's Flush: otherwise kgo's sink may
-	// send what is buffered so far while a unit is still producing (as a
-	// connection opens, or a batch fills), and how a unit's records were
-	// split into requests and batches, and so what a size-limited fetch
-	// of them returns, would follow the goroutine schedule.
+	// Nothing leaves before produceSync's Flush, neither on kgo's linger
+	// timer nor as a batch fills. This alone does not fix where a unit's
+	// records are cut into requests: the producer loop woken by the answer
+	// to one flush may still drain what the unit buffers next, which only
+	// a settle after the flush rules out (Config.AfterFlush).
 	opts = append(opts, kgo.ManualFlushing())
 	switch {
 	case g.transactional():

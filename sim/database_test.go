@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -195,11 +194,7 @@ func TestDatabaseRunsReplay(t *testing.T) {
 		for _, seed := range []uint64{3, 7} {
 			cfg := DefaultConfig()
 			cfg.Scenario, cfg.Guarantee, cfg.Inputs, cfg.Seed, cfg.Swarm = "orders-db", g, 400, seed, true
-			prev := runtime.GOMAXPROCS(1)
-			first := runInBubble(t, cfg)
-			runtime.GOMAXPROCS(2)
-			second := runInBubble(t, cfg)
-			runtime.GOMAXPROCS(prev)
+			first, second := runOnOneAndTwo(t, cfg)
 			requireReplays(t, fmt.Sprintf("%s seed %d", g, seed), first, second)
 			require.NotEmpty(t, events(first.History, history.KindDB, "a"), "no database transaction recorded")
 		}

@@ -29,11 +29,7 @@ func TestSameSeedSameHistory(t *testing.T) {
 	for seed := 1; seed <= seeds; seed++ {
 		cfg := DefaultConfig()
 		cfg.Seed = uint64(seed)
-		prev := runtime.GOMAXPROCS(1)
-		first := runInBubble(t, cfg)
-		runtime.GOMAXPROCS(2)
-		second := runInBubble(t, cfg)
-		runtime.GOMAXPROCS(prev)
+		first, second := runOnOneAndTwo(t, cfg)
 		requireReplays(t, fmt.Sprintf("seed %d", seed), first, second)
 		require.Equal(t, invariants.Pass, first.Verdict(), "seed %d: %v", seed, first.Report.Anomalies)
 	}
@@ -78,6 +74,17 @@ func TestSwarmSeedsThatDivergedRepeat(t *testing.T) {
 		}
 		require.Equal(t, invariants.Pass, first.Verdict(), "swarm seed %d: %v", seed, first.Report.Anomalies)
 	}
+}
+
+// runOnOneAndTwo runs cfg twice, on one processor and then on two: the
+// pair a replay test compares.
+func runOnOneAndTwo(t *testing.T, cfg Config) (first, second Result) {
+	t.Helper()
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	first = runInBubble(t, cfg)
+	runtime.GOMAXPROCS(2)
+	return first, runInBubble(t, cfg)
 }
 
 // requireReplays fails t unless two runs of one seed gave one History,

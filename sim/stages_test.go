@@ -4,7 +4,6 @@ package sim
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -117,11 +116,7 @@ func TestMultiStageReplays(t *testing.T) {
 	for _, scenario := range multiStageScenarios {
 		for seed := uint64(1); seed <= seeds; seed++ {
 			cfg := multiStageConfig(scenario, engine.ExactlyOnceV2, seed)
-			prev := runtime.GOMAXPROCS(1)
-			first := runInBubble(t, cfg)
-			runtime.GOMAXPROCS(2)
-			second := runInBubble(t, cfg)
-			runtime.GOMAXPROCS(prev)
+			first, second := runOnOneAndTwo(t, cfg)
 			requireReplays(t, fmt.Sprintf("%s swarm seed %d", scenario, seed), first, second)
 			requirePass(t, first)
 		}
