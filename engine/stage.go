@@ -27,6 +27,15 @@ type Stage struct {
 	RepartitionSources []string
 	// Stores are the stage's own stores; no other stage may name them.
 	Stores []string
+	// Cached names the stores among Stores that have a record cache, as
+	// Kafka Streams' stores have one by default: a unit writes a cached
+	// store's changelog once per key it changed, with the key's last value,
+	// instead of once per write. Reads and forwards are not cached (as with
+	// a cached store in Kafka Streams' Processor API): only the changelog
+	// is coalesced, so its committed history of a key is a subsequence of
+	// what an uncached run writes (the oracle judges it so, see
+	// invariants.Spec.CachedTopics).
+	Cached []string
 	// Sinks are output topics: a record forwarded to one keeps the
 	// partition of the record being processed.
 	Sinks []string
@@ -92,6 +101,16 @@ func (t *Topology) SinkTopics() []string {
 	var out []string
 	for _, s := range t.stages() {
 		out = append(out, s.Sinks...)
+	}
+	return out
+}
+
+// CachedStores are the stores of every stage that have a record cache, in
+// stage order.
+func (t *Topology) CachedStores() []string {
+	var out []string
+	for _, s := range t.stages() {
+		out = append(out, s.Cached...)
 	}
 	return out
 }
@@ -185,6 +204,11 @@ func (t *Topology) validateStages() error {
 				return fmt.Errorf("topology: store %q in stages %s and %s (a store belongs to one stage)", st, other, name)
 			}
 			stores[st] = name
+		}
+		for _, c := range s.Cached {
+			if !slices.Contains(s.Stores, c) {
+				return fmt.Errorf("topology: stage %s caches store %q, which is not one of its stores", name, c)
+			}
 		}
 		for _, sk := range s.Sinks {
 			if other, ok := sinks[sk]; ok && other != name {

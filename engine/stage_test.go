@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -65,6 +66,9 @@ func TestValidateStages(t *testing.T) {
 			{Name: "a", Sources: []string{"in"}, RepartitionSources: []string{"r2"}, Repartitions: []string{"r1"}, Process: proc},
 			{Name: "b", RepartitionSources: []string{"r1"}, Repartitions: []string{"r2"}, Process: proc},
 		}, wantErr: "topology: a cycle through repartition topics: [a b a]"},
+		{name: "caches a store it does not have", stages: []Stage{
+			{Name: "a", Sources: []string{"in"}, Stores: []string{"s"}, Cached: []string{"t"}, Sinks: []string{"o"}, Process: proc},
+		}, wantErr: `topology: stage a caches store "t", which is not one of its stores`},
 		{name: "self loop", stages: []Stage{
 			{Name: "a", Sources: []string{"in"}, RepartitionSources: []string{"r"}, Repartitions: []string{"r"}, Sinks: []string{"o"}, Process: proc},
 		}, wantErr: "topology: a cycle through repartition topics: [a a]"},
@@ -141,4 +145,29 @@ func TestProcessContextRepartition(t *testing.T) {
 	pc.err = nil
 	pc.Forward("out", "k", "v")
 	require.EqualError(t, pc.err, `forward to "out", which is not a sink of stage split`)
+}
+
+// TestChangelogRecordsCached: a cached store's changelog has one record per
+// partition and key a unit wrote, at its first write, with its last value;
+// an uncached store's has every write.
+func TestChangelogRecordsCached(t *testing.T) {
+	stage := &Stage{Stores: []string{"c", "u"}, Cached: []string{"c"}}
+	v := func(s string) *string { return &s }
+	pcs := []*ProcessContext{
+		{partition: 0, stage: stage, writeLog: []storeWrite{{"c", "a", v("1")}, {"u", "a", v("1")}}},
+		{partition: 1, stage: stage, writeLog: []storeWrite{{"c", "a", v("7")}}},
+		{partition: 0, stage: stage, writeLog: []storeWrite{{"c", "b", v("1")}, {"c", "a", v("2")}, {"u", "a", v("2")}}},
+		{partition: 0, stage: stage, writeLog: []storeWrite{{"c", "b", nil}}},
+	}
+	var got []string
+	for _, r := range changelogRecords("app", pcs) {
+		got = append(got, fmt.Sprintf("%s[%d] %s=%s", r.Topic, r.Partition, r.Key, r.Value))
+	}
+	assert.Equal(t, []string{
+		"app-c-changelog[0] a=2",
+		"app-u-changelog[0] a=1",
+		"app-c-changelog[1] a=7",
+		"app-c-changelog[0] b=", // deleted: a tombstone
+		"app-u-changelog[0] a=2",
+	}, got)
 }

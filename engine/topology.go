@@ -78,10 +78,13 @@ type ProcessContext struct {
 	// partition counts.
 	repartitions map[string]repartitionTopic
 	stores       map[string]*storePartition
-	writes       map[string]map[string]*string // store → key → value (nil: delete)
-	writeLog     []storeWrite
-	forwards     []history.Record
-	err          error
+	// earlier holds, per store, what the unit's earlier records of this
+	// partition wrote (nil: deleted), which the store does not hold yet.
+	earlier  map[string]map[string]*string
+	writes   map[string]map[string]*string // store → key → value (nil: delete)
+	writeLog []storeWrite
+	forwards []history.Record
+	err      error
 }
 
 type storeWrite struct {
@@ -95,6 +98,12 @@ func (c *ProcessContext) Partition() int32 { return c.partition }
 // Get returns a store entry, seeing the unit's own earlier writes.
 func (c *ProcessContext) Get(store, key string) (string, bool) {
 	if w, ok := c.writes[store][key]; ok {
+		if w == nil {
+			return "", false
+		}
+		return *w, true
+	}
+	if w, ok := c.earlier[store][key]; ok {
 		if w == nil {
 			return "", false
 		}

@@ -69,11 +69,20 @@ type unitOfWork struct {
 	u    *history.Unit
 	recs []*kgo.Record
 	pcs  []*ProcessContext
+	// written is what the unit's processed records wrote, per store
+	// partition and key (nil: deleted), for the records after them to see.
+	written map[storePartitionID]map[string]*string
 	// retried: the unit is retry_ambiguous_commit's second go at recs.
 	retried bool
 	// continued, when set, is the note that the unit's commit failed and
 	// the instance aborted and continued (RecoveryContinue).
 	continued string
+}
+
+// storePartitionID names one partition of a store.
+type storePartitionID struct {
+	store     string
+	partition int32
 }
 
 // ReasonSessionAborted is the reason of a unit whose transaction kgo's
@@ -205,17 +214,34 @@ func (in *Instance) process(ctx context.Context, r *kgo.Record, w *unitOfWork) (
 		partition:    r.Partition,
 		stage:        stage,
 		repartitions: in.repartitions,
-		stores:       make(map[string]*storePartition),
+		stores:       make(map[string]*storePartition, len(stage.Stores)),
 		writes:       make(map[string]map[string]*string),
+		earlier:      make(map[string]map[string]*string, len(stage.Stores)),
 	}
 	for _, store := range stage.Stores {
-		pc.stores[store] = in.overlay(w, store, r.Partition, in.stores[store][r.Partition])
+		sp := in.stores[store][r.Partition]
+		if sp == nil {
+			sp = newStorePartition()
+		}
+		pc.stores[store] = sp
+		pc.earlier[store] = w.written[storePartitionID{store, r.Partition}]
 	}
 	if err := stage.Process(pc, topicread.Convert(r)); err != nil {
 		return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
 	}
 	if pc.err != nil {
 		return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, pc.err)
+	}
+	// The records after this one in the unit see its writes.
+	for _, wr := range pc.writeLog {
+		id := storePartitionID{wr.store, r.Partition}
+		if w.written[id] == nil {
+			if w.written == nil {
+				w.written = make(map[storePartitionID]map[string]*string)
+			}
+			w.written[id] = make(map[string]*string)
+		}
+		w.written[id][wr.key] = wr.value
 	}
 	if in.cfg.Guarantee.sinksOutsideTransaction() {
 		sent, err := produceSync(ctx, in.side, toKgo(pc.forwards), in.afterFlush())
@@ -226,33 +252,6 @@ func (in *Instance) process(ctx context.Context, r *kgo.Record, w *unitOfWork) (
 		pc.forwards = nil
 	}
 	return pc, nil
-}
-
-// overlay returns the store partition as the unit's earlier records left it,
-// so that two records of one unit see each other's writes.
-func (in *Instance) overlay(w *unitOfWork, store string, p int32, base *storePartition) *storePartition {
-	view := newStorePartition()
-	if base != nil {
-		for k, v := range base.data {
-			view.data[k] = v
-		}
-	}
-	for _, pc := range w.pcs {
-		if pc.partition != p {
-			continue
-		}
-		for _, wr := range pc.writeLog {
-			if wr.store != store {
-				continue
-			}
-			if wr.value == nil {
-				delete(view.data, wr.key)
-			} else {
-				view.data[wr.key] = *wr.value
-			}
-		}
-	}
-	return view
 }
 
 // afterFlush is Config.AfterFlush for a topology with repartition topics,
@@ -268,17 +267,11 @@ func (in *Instance) afterFlush() func() {
 
 // produce sends the unit's outputs and changelog records and waits for them.
 func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
-	var out, changelog []history.Record
+	var out []history.Record
 	for _, pc := range w.pcs {
 		out = append(out, pc.forwards...)
-		for _, wr := range pc.writeLog {
-			r := history.Record{Topic: ChangelogTopic(in.cfg.AppID, wr.store), Partition: pc.partition, Key: wr.key}
-			if wr.value != nil {
-				r.Value = *wr.value
-			}
-			changelog = append(changelog, r)
-		}
 	}
+	changelog := changelogRecords(in.cfg.AppID, w.pcs)
 	if in.cfg.Guarantee.changelogOutsideTransaction() {
 		sent, err := produceSync(ctx, in.side, toKgo(changelog), in.afterFlush())
 		w.u.SideEffects = append(w.u.SideEffects, sent...)
@@ -294,6 +287,41 @@ func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
 		return fmt.Errorf("producing: %w", err)
 	}
 	return nil
+}
+
+// changelogRecords are the changelog records of a unit's store writes, in
+// the order they were made; a cached store (Stage.Cached) writes one record
+// per partition and key, at the key's first write, with its last value.
+func changelogRecords(appID string, pcs []*ProcessContext) []history.Record {
+	type cachedKey struct {
+		store, key string
+		partition  int32
+	}
+	var at map[cachedKey]int // a cached key's place in out
+	var out []history.Record
+	for _, pc := range pcs {
+		for _, wr := range pc.writeLog {
+			r := history.Record{Topic: ChangelogTopic(appID, wr.store), Partition: pc.partition, Key: wr.key}
+			if wr.value != nil {
+				r.Value = *wr.value
+			}
+			if !slices.Contains(pc.stage.Cached, wr.store) {
+				out = append(out, r)
+				continue
+			}
+			k := cachedKey{wr.store, wr.key, pc.partition}
+			if i, ok := at[k]; ok {
+				out[i] = r
+				continue
+			}
+			if at == nil {
+				at = make(map[cachedKey]int)
+			}
+			at[k] = len(out)
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // applyWrites folds the unit's store writes into the stores and moves each

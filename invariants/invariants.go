@@ -28,6 +28,12 @@ type Spec struct {
 	// MoreTopics are the application's other sinks and changelogs, which
 	// only the oracle judges.
 	MoreTopics []string
+	// CachedTopics are the changelogs, among the topics above, of stores
+	// with a record cache: a unit writes each key it changed once, with its
+	// last value, so the oracle judges each key's committed values as a
+	// part of the serial run's, in order, ending with its last
+	// (compareCachedPartition), not record by record.
+	CachedTopics []string
 	// InputID returns the identity of an input record (an order id).
 	InputID func(history.Record) (string, error)
 	// OutputFor returns the identity of the input an output record answers.

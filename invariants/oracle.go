@@ -132,8 +132,12 @@ func compareTopics(spec Spec, snap history.Snapshot) ([]Anomaly, error) {
 			}
 		}
 		slices.Sort(parts)
+		compare := comparePartition
+		if slices.Contains(spec.CachedTopics, t) {
+			compare = compareCachedPartition
+		}
 		for _, p := range parts {
-			as = append(as, comparePartition(fmt.Sprintf("%s[%d]", t, p), got[p], want[p])...)
+			as = append(as, compare(fmt.Sprintf("%s[%d]", t, p), got[p], want[p])...)
 		}
 	}
 	return as, nil
@@ -222,6 +226,54 @@ func content(r history.Record) string {
 func comparePartition(where string, got, want []history.Record) []Anomaly {
 	dup, unexpected, lost := diffMultisets(got, want, content)
 	return oracleAnomalies(where, "records", dup, unexpected, lost,
+		func(a *Anomaly, rs []history.Record) { a.Records = rs })
+}
+
+// compareCachedPartition compares one partition of a cached store's
+// changelog (Spec.CachedTopics), where a unit writes a key once with its
+// last value: per key, the committed values (got, in offset order) must be
+// the serial run's values (want, every write in order) with some left out,
+// and end with the serial run's last. A value the serial run never writes
+// for the key is unexpected; one it writes only earlier than the value
+// committed before it (the key's state went back, or was written twice) is
+// a duplicate; a key that does not end where the serial run's does has
+// lost the serial run's last write (shown as evidence).
+func compareCachedPartition(where string, got, want []history.Record) []Anomaly {
+	gotBy, wantBy := make(map[string][]history.Record), make(map[string][]history.Record)
+	var keys []string // first seen in got, then in want
+	for _, r := range got {
+		if len(gotBy[r.Key]) == 0 {
+			keys = append(keys, r.Key)
+		}
+		gotBy[r.Key] = append(gotBy[r.Key], r)
+	}
+	for _, r := range want {
+		if len(gotBy[r.Key]) == 0 && len(wantBy[r.Key]) == 0 {
+			keys = append(keys, r.Key)
+		}
+		wantBy[r.Key] = append(wantBy[r.Key], r)
+	}
+	var dup, unexpected, lost []history.Record
+	for _, k := range keys {
+		g, w := gotBy[k], wantBy[k]
+		next := 0 // the first of w not yet matched
+		for _, r := range g {
+			c := content(r)
+			i := slices.IndexFunc(w[next:], func(x history.Record) bool { return content(x) == c })
+			switch {
+			case i >= 0:
+				next += i + 1
+			case slices.ContainsFunc(w[:next], func(x history.Record) bool { return content(x) == c }):
+				dup = append(dup, r)
+			default:
+				unexpected = append(unexpected, r)
+			}
+		}
+		if len(w) > 0 && (len(g) == 0 || content(g[len(g)-1]) != content(w[len(w)-1])) {
+			lost = append(lost, w[len(w)-1])
+		}
+	}
+	return oracleAnomalies(where, "cached changelog records", dup, unexpected, lost,
 		func(a *Anomaly, rs []history.Record) { a.Records = rs })
 }
 

@@ -192,14 +192,24 @@ func (s appScenario) Spec(p Params) invariants.Spec {
 		}
 	}
 	return invariants.Spec{
-		InputTopic:  source,
-		OutputTopic: written[0],
-		MoreTopics:  written[1:],
+		InputTopic:   source,
+		OutputTopic:  written[0],
+		MoreTopics:   written[1:],
+		CachedTopics: cachedTopics(t, p.AppID),
 		Oracle: func(inputs []history.Record) ([]history.Record, error) {
 			return engine.RunSerial(s.Topology(p), p.AppID, p.Partitions, inputs)
 		},
 		Checkers: names,
 	}
+}
+
+// cachedTopics are the changelogs of t's stores that have a record cache.
+func cachedTopics(t *engine.Topology, appID string) []string {
+	var out []string
+	for _, store := range t.CachedStores() {
+		out = append(out, engine.ChangelogTopic(appID, store))
+	}
+	return out
 }
 
 // Produce writes the app's input in batches of p.Batch records per

@@ -51,6 +51,7 @@ func wordCountTopology(prefix string) *engine.Topology {
 			Name:               "count",
 			RepartitionSources: []string{WordsRepartition},
 			Stores:             []string{CountsStore},
+			Cached:             []string{CountsStore},
 			Sinks:              []string{prefix + WordCountsTopic},
 			Process: func(ctx *engine.ProcessContext, rec history.Record) error {
 				n := int64(0)
