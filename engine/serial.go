@@ -55,10 +55,17 @@ func RunSerial(t *Topology, appID string, partitions int, inputs []history.Recor
 		for _, name := range st.RepartitionSources {
 			in = append(in, sourceOrder([]string{RepartitionTopic(appID, name)}, written[RepartitionTopic(appID, name)])...)
 		}
+		// One context serves every record of the stage, emptied between
+		// them: a serial run makes hundreds of thousands.
+		pc := &ProcessContext{
+			stage: st, repartitions: reps,
+			stores: make(map[string]*storePartition, len(st.Stores)), writes: make(map[string]map[string]*string, len(st.Stores)),
+		}
 		for _, r := range in {
-			pc := &ProcessContext{
-				partition: r.Partition, stage: st, repartitions: reps,
-				stores: make(map[string]*storePartition), writes: make(map[string]map[string]*string),
+			pc.partition, pc.err = r.Partition, nil
+			pc.forwards, pc.writeLog = pc.forwards[:0], pc.writeLog[:0]
+			for _, m := range pc.writes {
+				clear(m)
 			}
 			for _, s := range st.Stores {
 				if stores[s] == nil {
