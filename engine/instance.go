@@ -184,6 +184,8 @@ type Instance struct {
 	// topology's repartition topics by name.
 	consumed     []string
 	repartitions map[string]repartitionTopic
+	// keyedSinks maps the keyed sinks to their partition counts.
+	keyedSinks map[string]int
 
 	mu       sync.Mutex
 	assigned map[int32]bool // as the group last told us

@@ -37,11 +37,12 @@ func (in *Instance) everyConsumed(ps []int32) map[string][]int32 {
 }
 
 // learnRepartitions learns the partition counts of a multi-stage topology's
-// repartition topics, which a unit's Repartition hashes keys over. A
-// single-stage topology sends nothing.
+// repartition topics and keyed sinks, which a unit's Repartition and
+// ForwardByKey hash keys over. A topology with neither sends nothing.
 func (in *Instance) learnRepartitions(ctx context.Context) error {
 	in.repartitions = make(map[string]repartitionTopic)
-	var topics []string
+	in.keyedSinks = make(map[string]int)
+	var topics, keyed []string
 	byTopic := make(map[string]string)
 	for _, s := range in.cfg.Topology.stages() {
 		for _, name := range s.Repartitions {
@@ -49,20 +50,35 @@ func (in *Instance) learnRepartitions(ctx context.Context) error {
 			topics = append(topics, t)
 			byTopic[t] = name
 		}
+		keyed = append(keyed, s.KeyedSinks...)
 	}
-	if len(topics) == 0 {
+	if len(topics)+len(keyed) == 0 {
 		return nil
 	}
-	details, err := kadm.NewClient(in.cl).ListTopics(ctx, topics...)
+	details, err := kadm.NewClient(in.cl).ListTopics(ctx, append(topics, keyed...)...)
 	if err != nil {
-		return fmt.Errorf("learning the repartition topics: %w", err)
+		return fmt.Errorf("learning the repartition topics and keyed sinks: %w", err)
 	}
-	for _, t := range topics {
+	partitions := func(t, what string) (int, error) {
 		d, ok := details[t]
 		if !ok || d.Err != nil || len(d.Partitions) == 0 {
-			return fmt.Errorf("repartition topic %s: missing (create it with the sources' partition count): %v", t, d.Err)
+			return 0, fmt.Errorf("%s %s: missing (create it with the sources' partition count): %v", what, t, d.Err)
 		}
-		in.repartitions[byTopic[t]] = repartitionTopic{topic: t, partitions: len(d.Partitions)}
+		return len(d.Partitions), nil
+	}
+	for _, t := range topics {
+		n, err := partitions(t, "repartition topic")
+		if err != nil {
+			return err
+		}
+		in.repartitions[byTopic[t]] = repartitionTopic{topic: t, partitions: n}
+	}
+	for _, t := range keyed {
+		n, err := partitions(t, "keyed sink")
+		if err != nil {
+			return err
+		}
+		in.keyedSinks[t] = n
 	}
 	return nil
 }

@@ -38,12 +38,16 @@ func RunSerial(t *Topology, appID string, partitions int, inputs []history.Recor
 		return nil, err
 	}
 	reps := make(map[string]repartitionTopic)
+	keyed := make(map[string]int)
 	for _, st := range order {
+		if partitions < 1 && len(st.Repartitions)+len(st.KeyedSinks) > 0 {
+			return nil, fmt.Errorf("a serial run of a topology with repartition topics or keyed sinks needs their partition count")
+		}
 		for _, name := range st.Repartitions {
-			if partitions < 1 {
-				return nil, fmt.Errorf("a serial run of a topology with repartition topics needs their partition count")
-			}
 			reps[name] = repartitionTopic{topic: RepartitionTopic(appID, name), partitions: partitions}
+		}
+		for _, t := range st.KeyedSinks {
+			keyed[t] = partitions
 		}
 	}
 	stores := make(map[string]map[int32]*storePartition)
@@ -58,7 +62,7 @@ func RunSerial(t *Topology, appID string, partitions int, inputs []history.Recor
 		// One context serves every record of the stage, emptied between
 		// them: a serial run makes hundreds of thousands.
 		pc := &ProcessContext{
-			stage: st, repartitions: reps,
+			stage: st, repartitions: reps, keyedSinks: keyed,
 			stores: make(map[string]*storePartition, len(st.Stores)), writes: make(map[string]map[string]*string, len(st.Stores)),
 		}
 		for _, r := range in {

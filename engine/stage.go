@@ -39,6 +39,11 @@ type Stage struct {
 	// Sinks are output topics: a record forwarded to one keeps the
 	// partition of the record being processed.
 	Sinks []string
+	// KeyedSinks name the sinks, among Sinks, that the stage writes by key
+	// (ProcessContext.ForwardByKey): a record goes to the partition its key
+	// hashes to, as Kafka Streams' to() with the default partitioner
+	// writes, whatever partition the record being processed came from.
+	KeyedSinks []string
 	// Repartitions name the repartition topics the stage writes
 	// (ProcessContext.Repartition): a record goes to the partition its key
 	// hashes to, so that a later stage sees every record of a key in one
@@ -204,6 +209,11 @@ func (t *Topology) validateStages() error {
 				return fmt.Errorf("topology: store %q in stages %s and %s (a store belongs to one stage)", st, other, name)
 			}
 			stores[st] = name
+		}
+		for _, k := range s.KeyedSinks {
+			if !slices.Contains(s.Sinks, k) {
+				return fmt.Errorf("topology: stage %s writes %q by key, which is not one of its sinks", name, k)
+			}
 		}
 		for _, c := range s.Cached {
 			if !slices.Contains(s.Stores, c) {

@@ -69,6 +69,9 @@ func TestValidateStages(t *testing.T) {
 		{name: "caches a store it does not have", stages: []Stage{
 			{Name: "a", Sources: []string{"in"}, Stores: []string{"s"}, Cached: []string{"t"}, Sinks: []string{"o"}, Process: proc},
 		}, wantErr: `topology: stage a caches store "t", which is not one of its stores`},
+		{name: "a keyed sink that is no sink", stages: []Stage{
+			{Name: "a", Sources: []string{"in"}, Sinks: []string{"o"}, KeyedSinks: []string{"p"}, Process: proc},
+		}, wantErr: `topology: stage a writes "p" by key, which is not one of its sinks`},
 		{name: "self loop", stages: []Stage{
 			{Name: "a", Sources: []string{"in"}, RepartitionSources: []string{"r"}, Repartitions: []string{"r"}, Sinks: []string{"o"}, Process: proc},
 		}, wantErr: "topology: a cycle through repartition topics: [a a]"},
@@ -145,6 +148,39 @@ func TestProcessContextRepartition(t *testing.T) {
 	pc.err = nil
 	pc.Forward("out", "k", "v")
 	require.EqualError(t, pc.err, `forward to "out", which is not a sink of stage split`)
+}
+
+// TestProcessContextForwardByKey: a keyed sink takes records in the
+// partition their key hashes to, and only through ForwardByKey; a serial
+// run writes it the same way.
+func TestProcessContextForwardByKey(t *testing.T) {
+	st := &Stage{Name: "s", Sinks: []string{"out", "byKey"}, KeyedSinks: []string{"byKey"}}
+	pc := &ProcessContext{partition: 2, stage: st, keyedSinks: map[string]int{"byKey": 8}}
+	pc.ForwardByKey("byKey", "k", "v")
+	require.NoError(t, pc.err)
+	assert.Equal(t, []history.Record{{Topic: "byKey", Partition: KeyPartition("k", 8), Key: "k", Value: "v"}}, pc.forwards)
+
+	pc.Forward("byKey", "k", "v")
+	require.EqualError(t, pc.err, `forward to "byKey", which stage s writes by key (ForwardByKey)`)
+	pc.err = nil
+	pc.ForwardByKey("out", "k", "v")
+	require.EqualError(t, pc.err, `forward by key to "out", which is not a keyed sink of stage s`)
+
+	// Lines keyed l0..l2, each echoed by its first word.
+	echo := &Topology{Stages: []Stage{{Name: "echo", Sources: []string{"in"}, Sinks: []string{"out"}, KeyedSinks: []string{"out"},
+		Process: func(ctx *ProcessContext, rec history.Record) error {
+			ctx.ForwardByKey("out", strings.Fields(rec.Value)[0], rec.Key)
+			return nil
+		}}}}
+	require.NoError(t, echo.Validate())
+	got, err := RunSerial(echo, "app", 4, []history.Record{in(0, 0, "l0", "a b"), in(1, 0, "l1", "b"), in(3, 0, "l2", "zz")})
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	for _, r := range got {
+		assert.Equal(t, KeyPartition(r.Key, 4), r.Partition, "record %v", r)
+	}
+	_, err = RunSerial(echo, "app", 0, nil)
+	require.ErrorContains(t, err, "needs their partition count")
 }
 
 // TestChangelogRecordsCached: a cached store's changelog has one record per

@@ -77,7 +77,9 @@ type ProcessContext struct {
 	// repartitions maps the stage's repartition names to their topics and
 	// partition counts.
 	repartitions map[string]repartitionTopic
-	stores       map[string]*storePartition
+	// keyedSinks maps the topology's keyed sinks to their partition counts.
+	keyedSinks map[string]int
+	stores     map[string]*storePartition
 	// earlier holds, per store, what the unit's earlier records of this
 	// partition wrote (nil: deleted), which the store does not hold yet.
 	earlier  map[string]map[string]*string
@@ -143,8 +145,25 @@ func (c *ProcessContext) Forward(topic, key, value string, headers ...history.He
 		c.fail(fmt.Errorf("forward to %q, which is not a sink of %s", topic, c.stage.what()))
 		return
 	}
+	if slices.Contains(c.stage.KeyedSinks, topic) {
+		c.fail(fmt.Errorf("forward to %q, which %s writes by key (ForwardByKey)", topic, c.stage.what()))
+		return
+	}
 	c.forwards = append(c.forwards, history.Record{
 		Topic: topic, Partition: c.partition, Key: key, Value: value, Headers: headers,
+	})
+}
+
+// ForwardByKey sends a record to one of the stage's KeyedSinks, in the
+// partition its key hashes to (KeyPartition).
+func (c *ProcessContext) ForwardByKey(topic, key, value string, headers ...history.Header) {
+	n, ok := c.keyedSinks[topic]
+	if !ok || !slices.Contains(c.stage.KeyedSinks, topic) {
+		c.fail(fmt.Errorf("forward by key to %q, which is not a keyed sink of %s", topic, c.stage.what()))
+		return
+	}
+	c.forwards = append(c.forwards, history.Record{
+		Topic: topic, Partition: KeyPartition(key, n), Key: key, Value: value, Headers: headers,
 	})
 }
 

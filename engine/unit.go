@@ -214,6 +214,7 @@ func (in *Instance) process(ctx context.Context, r *kgo.Record, w *unitOfWork) (
 		partition:    r.Partition,
 		stage:        stage,
 		repartitions: in.repartitions,
+		keyedSinks:   in.keyedSinks,
 		stores:       make(map[string]*storePartition, len(stage.Stores)),
 		writes:       make(map[string]map[string]*string),
 		earlier:      make(map[string]map[string]*string, len(stage.Stores)),
