@@ -104,11 +104,20 @@ const (
 	// owner's committed position is below what is left of the repartition
 	// topic, and the purged records are never processed: lost outputs.
 	PurgeUncommitted Guarantee = "purge_uncommitted"
+	// RepartitionReadUncommitted consumes with
+	// isolation.level=read_uncommitted, as a downstream stage that reads
+	// its repartition topic with a plain consumer does; stores are still
+	// restored read_committed. The sources, written without transactions,
+	// read the same either way: only what the repartition topics hold
+	// changes. Symptom: the second stage processes records of upstream
+	// transactions that aborted, and then, after the upstream retry, the
+	// same input again: duplicate and unexpected outputs.
+	RepartitionReadUncommitted Guarantee = "repartition_read_uncommitted"
 )
 
 // StageMistakes lists the mistake modes that only a multi-stage topology
 // can make.
-func StageMistakes() []Guarantee { return []Guarantee{PurgeUncommitted} }
+func StageMistakes() []Guarantee { return []Guarantee{PurgeUncommitted, RepartitionReadUncommitted} }
 
 // The database guarantees: how a topology with a Database ties its writes
 // to its input positions. The first two keep exactly-once; the others are
@@ -268,7 +277,7 @@ func (g Guarantee) ownOffsets() bool {
 
 // readUncommitted says whether input is read with read_uncommitted.
 func (g Guarantee) readUncommitted() bool {
-	return g == AtLeastOnce || g == ReadUncommitted || g == DBReadUncommitted
+	return g == AtLeastOnce || g == ReadUncommitted || g == DBReadUncommitted || g == RepartitionReadUncommitted
 }
 
 // restore says how a store partition is caught up with its changelog.

@@ -76,3 +76,18 @@ func TestGuaranteeModes(t *testing.T) {
 		})
 	}
 }
+
+// TestStageMistakeProperties: repartition_read_uncommitted consumes
+// read_uncommitted inside transactions but restores read_committed, so it
+// differs from read_uncommitted only where a topology reads what a
+// transaction wrote, its repartition topics.
+func TestStageMistakeProperties(t *testing.T) {
+	g := RepartitionReadUncommitted
+	assert.True(t, g.transactional())
+	assert.True(t, g.readUncommitted())
+	assert.Equal(t, topicread.TailWhenStable, g.restore())
+	assert.False(t, g.KeepsExactlyOnce())
+	parsed, err := ParseGuarantee("repartition_read_uncommitted")
+	require.NoError(t, err)
+	assert.Equal(t, g, parsed)
+}

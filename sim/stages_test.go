@@ -125,10 +125,11 @@ func TestKeyedSinkRuns(t *testing.T) {
 }
 
 // TestMultiStageMistakesCaught: the oracle catches at_least_once and the
-// multi-stage mistake, purging repartition records before the unit that
+// multi-stage mistakes, purging repartition records before the unit that
 // consumed them commits (the unit then aborts, and what it purged is never
-// processed), in every multi-stage scenario; the correct engine passes the
-// same seed.
+// processed) and reading repartition topics read_uncommitted (records of
+// aborted upstream transactions are processed), in every multi-stage
+// scenario; the correct engine passes the same seed.
 func TestMultiStageMistakesCaught(t *testing.T) {
 	for _, scenario := range multiStageScenarios {
 		for _, tc := range []struct {
@@ -137,6 +138,7 @@ func TestMultiStageMistakesCaught(t *testing.T) {
 		}{
 			{engine.AtLeastOnce, invariants.OracleUnexpected},
 			{engine.PurgeUncommitted, invariants.OracleLost},
+			{engine.RepartitionReadUncommitted, invariants.OracleUnexpected},
 		} {
 			t.Run(scenario+"/"+string(tc.g), func(t *testing.T) {
 				res := runInBubble(t, multiStageConfig(scenario, tc.g, 1))
