@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/eosim/eosim/history"
 )
@@ -118,6 +119,41 @@ func (c *ProcessContext) Get(store, key string) (string, bool) {
 	}
 	v, ok := sp.data[key]
 	return v, ok
+}
+
+// PrefixScan returns the entries of store whose keys start with prefix,
+// sorted by key, seeing the unit's own earlier writes (Kafka Streams'
+// prefixScan). A processor that must find every entry of a group (a join's
+// records waiting for their other side) keys them group+separator+id and
+// scans: one key per entry keeps each write independent of the order
+// the entries came in, which a list under the group's key would not.
+func (c *ProcessContext) PrefixScan(store, prefix string) []history.KV {
+	sp, ok := c.stores[store]
+	if !ok {
+		c.fail(fmt.Errorf("scan of unknown store %q", store))
+		return nil
+	}
+	seen := make(map[string]bool)
+	var out []history.KV
+	// The record's own writes, then the unit's earlier records', then the
+	// store: the first layer that has a key decides it.
+	for _, layer := range []map[string]*string{c.writes[store], c.earlier[store]} {
+		for k, w := range layer {
+			if strings.HasPrefix(k, prefix) && !seen[k] {
+				seen[k] = true
+				if w != nil {
+					out = append(out, history.KV{Key: k, Value: *w})
+				}
+			}
+		}
+	}
+	for k, v := range sp.data {
+		if strings.HasPrefix(k, prefix) && !seen[k] {
+			out = append(out, history.KV{Key: k, Value: v})
+		}
+	}
+	slices.SortFunc(out, func(a, b history.KV) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }
 
 // Put writes a store entry.

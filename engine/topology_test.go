@@ -200,3 +200,32 @@ func TestProcessContextForwardToNonSink(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessContextPrefixScan: a scan sees the store and the unit's own
+// writes over it (a put shadows, a delete hides), sorted by key, and only
+// keys with the prefix.
+func TestProcessContextPrefixScan(t *testing.T) {
+	pc := newTestContext(0, map[string]string{"c1/p3": "30", "c1/p1": "10", "c2/p2": "20", "c1/p5": "50"})
+	pc.Put("s", "c1/p2", "22")
+	pc.Put("s", "c1/p3", "33")
+	pc.Delete("s", "c1/p5")
+	pc.Put("s", "c2/p9", "90")
+	assert.Equal(t, []history.KV{{Key: "c1/p1", Value: "10"}, {Key: "c1/p2", Value: "22"}, {Key: "c1/p3", Value: "33"}}, pc.PrefixScan("s", "c1/"))
+	assert.Empty(t, pc.PrefixScan("s", "c3/"))
+	require.NoError(t, pc.err)
+	assert.Nil(t, pc.PrefixScan("missing", ""))
+	assert.EqualError(t, pc.err, `scan of unknown store "missing"`)
+
+	// The unit's earlier records' writes lie between the store and the
+	// record's own: they shadow the store and are shadowed by the record.
+	pc = newTestContext(0, map[string]string{"c1/p1": "10", "c1/p2": "20", "c1/p3": "30"})
+	drop, earlier2, earlier4 := (*string)(nil), "21", "41"
+	pc.earlier = map[string]map[string]*string{"s": {"c1/p1": drop, "c1/p2": &earlier2, "c1/p4": &earlier4}}
+	pc.Put("s", "c1/p4", "42")
+	assert.Equal(t, []history.KV{{Key: "c1/p2", Value: "21"}, {Key: "c1/p3", Value: "30"}, {Key: "c1/p4", Value: "42"}}, pc.PrefixScan("s", "c1/"))
+	v, ok := pc.Get("s", "c1/p2")
+	assert.True(t, ok)
+	assert.Equal(t, "21", v)
+	_, ok = pc.Get("s", "c1/p1")
+	assert.False(t, ok, "deleted by an earlier record")
+}

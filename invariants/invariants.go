@@ -22,9 +22,13 @@ import (
 // topics hold its input, output and state, how to identify the input an
 // output answers, and the model fold of the state store.
 type Spec struct {
-	InputTopic     string
-	OutputTopic    string
-	ChangelogTopic string
+	InputTopic string
+	// MoreInputTopics are the application's other input topics (a join's
+	// second side): the oracle runs its serial reference over the committed
+	// input of all of them. Every other checker reads InputTopic only.
+	MoreInputTopics []string
+	OutputTopic     string
+	ChangelogTopic  string
 	// MoreTopics are the application's other sinks and changelogs, which
 	// only the oracle judges.
 	MoreTopics []string
@@ -65,12 +69,18 @@ type Spec struct {
 // changelogs the application has.
 func (s Spec) Topics() []string {
 	var ts []string
-	for _, t := range append([]string{s.InputTopic, s.OutputTopic, s.ChangelogTopic}, s.MoreTopics...) {
+	for _, t := range slices.Concat(s.InputTopics(), []string{s.OutputTopic, s.ChangelogTopic}, s.MoreTopics) {
 		if t != "" {
 			ts = append(ts, t)
 		}
 	}
 	return ts
+}
+
+// InputTopics are the application's input topics: InputTopic, then
+// MoreInputTopics.
+func (s Spec) InputTopics() []string {
+	return append([]string{s.InputTopic}, s.MoreInputTopics...)
 }
 
 // DatabaseSpec tells the database checkers where an application writes:

@@ -103,7 +103,11 @@ func compareWithOracle(spec Spec, snap history.Snapshot) oracleDiff {
 // compareTopics compares every topic the serial run writes with what
 // read_committed shows.
 func compareTopics(spec Spec, snap history.Snapshot) ([]Anomaly, error) {
-	want, err := spec.Oracle(snap.Committed[spec.InputTopic])
+	var inputs []history.Record
+	for _, t := range spec.InputTopics() {
+		inputs = append(inputs, snap.Committed[t]...)
+	}
+	want, err := spec.Oracle(inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +115,7 @@ func compareTopics(spec Spec, snap history.Snapshot) ([]Anomaly, error) {
 	for _, r := range want {
 		wantBy[r.Topic] = append(wantBy[r.Topic], r)
 	}
-	topics := slices.DeleteFunc(spec.Topics(), func(t string) bool { return t == spec.InputTopic })
+	topics := slices.DeleteFunc(spec.Topics(), func(t string) bool { return slices.Contains(spec.InputTopics(), t) })
 	for t := range wantBy {
 		if !slices.Contains(topics, t) {
 			topics = append(topics, t)

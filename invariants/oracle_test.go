@@ -94,6 +94,25 @@ func TestOracleUnknown(t *testing.T) {
 	require.Contains(t, rep.Unknown[OracleDuplicate], "bad input")
 }
 
+// TestOracleReadsEveryInputTopic: the serial run gets the committed input
+// of InputTopic and of MoreInputTopics (a join's two sides), and no input
+// topic is compared as if the application wrote it.
+func TestOracleReadsEveryInputTopic(t *testing.T) {
+	order := history.Record{Topic: orders, Partition: 0, Offset: 0, Key: "p", Value: "o1:1"}
+	customer := history.Record{Topic: "customers", Partition: 0, Offset: 0, Key: "c", Value: "gold"}
+	s := testSpec()
+	s.MoreInputTopics = []string{"customers"}
+	var got []history.Record
+	s.Oracle = func(in []history.Record) ([]history.Record, error) {
+		got = in
+		return nil, nil
+	}
+	require.Equal(t, []string{orders, "customers", notes, stock}, s.Topics())
+	rep := Check(s, oracleRun(true, order, customer), OracleCheckers()...)
+	require.Equal(t, Pass, rep.Verdict, "the inputs are not outputs: %v", rep.Anomalies)
+	require.ElementsMatch(t, []history.Record{order, customer}, got)
+}
+
 // TestOracleCountsProperty: whatever the committed records, each content
 // is reported as often as its counts differ, and a run equal to the serial
 // one passes.

@@ -263,8 +263,8 @@ func (r *run) describeGroup(ctx context.Context) error {
 // inputDone reports whether the group has committed offsets at the end of
 // every input partition.
 func (r *run) inputDone(ctx context.Context) (bool, error) {
-	topic := r.scenario.Spec(r.params).InputTopic
-	ends, err := r.adm.ListEndOffsets(ctx, topic)
+	spec := r.scenario.Spec(r.params)
+	ends, err := r.adm.ListEndOffsets(ctx, spec.InputTopics()...)
 	if err == nil {
 		err = ends.Error()
 	}
@@ -283,7 +283,7 @@ func (r *run) inputDone(ctx context.Context) (bool, error) {
 		if o.Offset == 0 {
 			return
 		}
-		c, ok := offs.Lookup(topic, o.Partition)
+		c, ok := offs.Lookup(o.Topic, o.Partition)
 		done = done && ok && c.At >= o.Offset
 	})
 	return done, nil

@@ -28,8 +28,15 @@ type App struct {
 	// a run on a shared cluster keeps its topics apart.
 	Topology func(prefix string) *engine.Topology
 	// Input returns n input records drawn from seed, in the order they are
-	// written; each goes to the source partition its key hashes to.
+	// written; each goes to the partition of its topic its key hashes to
+	// (Partition).
 	Input func(seed uint64, n int) []Input
+	// Partition, when set, is the partition among n of an input record's
+	// key; by default FNV-1a, as orders partitions by product. An app whose
+	// stage joins a source with a repartition topic sets engine.KeyPartition
+	// (murmur2, as repartition records are written): a join's two sides
+	// must be co-partitioned, or a key's records meet in no task.
+	Partition func(key string, n int) int32
 	// Varying, for a topology with a Database, names the columns whose
 	// values differ between two runs that did the same (an autoincrement
 	// id, the unit that wrote a row): the oracle leaves them out.
@@ -41,7 +48,12 @@ type App struct {
 }
 
 // Input is one input record of an App.
-type Input struct{ Key, Value string }
+type Input struct {
+	// Topic is the source topic it is written to, without the run's topic
+	// prefix; empty means the topology's first (SourceTopics).
+	Topic      string
+	Key, Value string
+}
 
 // RegisterApp registers a as a scenario.
 func RegisterApp(a App) error {
@@ -81,11 +93,19 @@ func (a App) checkDeterministic() error {
 	}
 	const partitions = 4
 	var inputs []history.Record
-	next := make(map[int32]int64)
+	type place struct {
+		topic     string
+		partition int32
+	}
+	next := make(map[place]int64)
 	for _, in := range a.Input(1, determinismSample) {
-		p := keyPartition(in.Key, partitions)
-		inputs = append(inputs, history.Record{Topic: t.SourceTopics()[0], Partition: p, Offset: next[p], Key: in.Key, Value: in.Value})
-		next[p]++
+		topic, err := a.inputTopic(t, "", in)
+		if err != nil {
+			return err
+		}
+		at := place{topic, a.partition(in.Key, partitions)}
+		inputs = append(inputs, history.Record{Topic: topic, Partition: at.partition, Offset: next[at], Key: in.Key, Value: in.Value})
+		next[at]++
 	}
 	first, err := engine.RunSerial(t, "determinism", partitions, inputs)
 	if err != nil {
@@ -102,6 +122,26 @@ func (a App) checkDeterministic() error {
 		}
 	}
 	return nil
+}
+
+// inputTopic is the topic of t, a topology built with prefix, that input
+// in goes to; a topic t does not read is an error.
+func (a App) inputTopic(t *engine.Topology, prefix string, in Input) (string, error) {
+	if in.Topic == "" {
+		return t.SourceTopics()[0], nil
+	}
+	if !slices.Contains(t.SourceTopics(), prefix+in.Topic) {
+		return "", fmt.Errorf("an input record names topic %q, which is not a source of its topology (%v)", in.Topic, t.SourceTopics())
+	}
+	return prefix + in.Topic, nil
+}
+
+// partition is the partition among n of an input record keyed key.
+func (a App) partition(key string, n int) int32 {
+	if a.Partition != nil {
+		return a.Partition(key, n)
+	}
+	return keyPartition(key, n)
 }
 
 func sameRecord(a, b history.Record) bool {
@@ -180,7 +220,8 @@ func (s appScenario) Spec(p Params) invariants.Spec {
 	for _, c := range slices.Concat(invariants.OracleCheckers(), s.a.appCheckers()) {
 		names = append(names, c.Name)
 	}
-	source := t.SourceTopics()[0]
+	sources := t.SourceTopics()
+	source := sources[0]
 	if t.Database != nil {
 		return invariants.Spec{
 			InputTopic: source,
@@ -192,10 +233,11 @@ func (s appScenario) Spec(p Params) invariants.Spec {
 		}
 	}
 	return invariants.Spec{
-		InputTopic:   source,
-		OutputTopic:  written[0],
-		MoreTopics:   written[1:],
-		CachedTopics: cachedTopics(t, p.AppID),
+		InputTopic:      source,
+		MoreInputTopics: sources[1:],
+		OutputTopic:     written[0],
+		MoreTopics:      written[1:],
+		CachedTopics:    cachedTopics(t, p.AppID),
 		Oracle: func(inputs []history.Record) ([]history.Record, error) {
 			return engine.RunSerial(s.Topology(p), p.AppID, p.Partitions, inputs)
 		},
@@ -214,14 +256,29 @@ func cachedTopics(t *engine.Topology, appID string) []string {
 
 // Produce writes the app's input in batches of p.Batch records per
 // partition, as orders.Produce does, and records an input event per record.
+// The inputs of several source topics are written one topic after the
+// other, in SourceTopics order: all of them are written before the run
+// processes any, so which side of a join comes first is the run's doing.
 func (s appScenario) Produce(ctx context.Context, opts []kgo.Opt, p Params, rec history.Recorder) error {
-	topic := s.Topology(p).SourceTopics()[0]
-	byPartition := make([][]*kgo.Record, p.Partitions)
-	for _, in := range s.a.Input(p.Seed, p.Inputs) {
-		part := keyPartition(in.Key, p.Partitions)
-		byPartition[part] = append(byPartition[part], &kgo.Record{Topic: topic, Partition: part, Key: []byte(in.Key), Value: []byte(in.Value)})
+	t := s.Topology(p)
+	byTopic := make(map[string][][]*kgo.Record)
+	for _, topic := range t.SourceTopics() {
+		byTopic[topic] = make([][]*kgo.Record, p.Partitions)
 	}
-	return orders.ProduceByPartition(ctx, opts, byPartition, p.Batch, rec)
+	for _, in := range s.a.Input(p.Seed, p.Inputs) {
+		topic, err := s.a.inputTopic(t, p.TopicPrefix, in)
+		if err != nil {
+			return fmt.Errorf("app %q: %w", s.a.Name, err)
+		}
+		part := s.a.partition(in.Key, p.Partitions)
+		byTopic[topic][part] = append(byTopic[topic][part], &kgo.Record{Topic: topic, Partition: part, Key: []byte(in.Key), Value: []byte(in.Value)})
+	}
+	for _, topic := range t.SourceTopics() {
+		if err := orders.ProduceByPartition(ctx, opts, byTopic[topic], p.Batch, rec); err != nil {
+			return fmt.Errorf("writing %s: %w", topic, err)
+		}
+	}
+	return nil
 }
 
 // keyPartition is the partition of key among n: FNV-1a, as orders

@@ -120,3 +120,23 @@ func TestRegisterAppRefusesBrokenTopologies(t *testing.T) {
 	wordCount.Name = "test-wordcount"
 	require.NoError(t, RegisterApp(wordCount), "the two-stage scenario is well formed and deterministic")
 }
+
+// TestAppOfTwoInputs: an app whose topology reads two source topics names
+// the first as its input and the other as more input, which the oracle
+// reads too; an input record naming a topic the topology does not read is
+// refused in one line.
+func TestAppOfTwoInputs(t *testing.T) {
+	sc, err := Lookup(JoinName)
+	require.NoError(t, err)
+	p := Params{AppID: "app", TopicPrefix: "run-", Partitions: 2}
+	spec := sc.Spec(p)
+	require.Equal(t, "run-"+PurchasesTopic, spec.InputTopic)
+	require.Equal(t, []string{"run-" + CustomersTopic}, spec.MoreInputTopics)
+	require.Subset(t, spec.Topics(), []string{"run-" + PurchasesTopic, "run-" + CustomersTopic, "run-" + EnrichedTopic,
+		engine.ChangelogTopic("app", CustomersStore), engine.ChangelogTopic("app", WaitingPurchases)})
+	require.Contains(t, sc.Topics(p), engine.RepartitionTopic("app", RekeyedPurchases))
+
+	stray := echoApp("test-stray-topic")
+	stray.Input = func(uint64, int) []Input { return []Input{{Topic: "elsewhere", Key: "k", Value: "v"}} }
+	require.EqualError(t, RegisterApp(stray), `app "test-stray-topic": an input record names topic "elsewhere", which is not a source of its topology ([in])`)
+}

@@ -81,7 +81,7 @@ func init() {
 			panic(err)
 		}
 	}
-	for _, a := range []App{WordCount(), EOSTest()} {
+	for _, a := range []App{WordCount(), EOSTest(), Join()} {
 		if err := RegisterApp(a); err != nil {
 			panic(err)
 		}

@@ -469,9 +469,9 @@ func (w *world) describeGroup(ctx context.Context) (bool, error) {
 // inputDone reports whether the group has committed offsets at the end of
 // every input partition.
 func (w *world) inputDone(ctx context.Context) (bool, error) {
-	topic := w.scenario.Spec(w.params).InputTopic
+	spec := w.scenario.Spec(w.params)
 	if w.db != nil {
-		done, err := w.dbInputDone(ctx, topic)
+		done, err := w.dbInputDone(ctx, spec.InputTopic)
 		if err != nil {
 			if kerr.IsRetriable(err) {
 				return false, nil
@@ -480,7 +480,7 @@ func (w *world) inputDone(ctx context.Context) (bool, error) {
 		}
 		return done, nil
 	}
-	ends, err := w.adm.ListEndOffsets(ctx, topic)
+	ends, err := w.adm.ListEndOffsets(ctx, spec.InputTopics()...)
 	if err == nil {
 		err = ends.Error()
 	}
@@ -501,7 +501,7 @@ func (w *world) inputDone(ctx context.Context) (bool, error) {
 		if o.Offset == 0 {
 			return // an empty partition has nothing to commit
 		}
-		c, ok := offs.Lookup(topic, o.Partition)
+		c, ok := offs.Lookup(o.Topic, o.Partition)
 		done = done && ok && c.At >= o.Offset
 	})
 	if !done {

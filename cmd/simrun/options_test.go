@@ -157,7 +157,7 @@ func TestHelpShowsExamples(t *testing.T) {
 	require.Contains(t, stdout.String(), "Examples:")
 	require.Contains(t, stdout.String(), "-check-determinism")
 	for _, flag := range []string{"-wall-limit duration", "-repeat int", "4 stuck", "130 interrupted",
-		"-db file", "-database-rate float", "-scenario orders-db -db run.db", "the workload: eostest, orders, orders-db, wordcount",
+		"-db file", "-database-rate float", "-scenario orders-db -db run.db", "the workload: eostest, join, orders, orders-db, wordcount",
 		"orders: exactly_once_v2, at_least_once,", "; orders-db: db_positions_fenced, db_idempotent,"} {
 		require.Contains(t, stdout.String(), flag)
 	}
