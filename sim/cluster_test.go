@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -138,6 +139,73 @@ func TestRestartBringsLeadersAndEpochsBack(t *testing.T) {
 					require.GreaterOrEqual(t, now.epoch, was.epoch, "t[%d]'s epoch went back", p)
 					if !replay {
 						require.Equal(t, was.epoch, now.epoch, "t[%d]'s epoch moved though its snapshot held it", p)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestRestartKeepsTheEndOfAPurgedPartition: a partition whose records
+// DeleteRecords removed to the end (as a repartition partition is purged
+// once all of it is committed) keeps its log end offset over a broker
+// restart, as Kafka's does (it never deletes a log's active segment), with
+// or without kfake's snapshot. Upstream kfake brought it back empty at
+// offset 0, below the group's committed offset, and consumers then
+// reported lost records on every restart (join swarm seed 16 under
+// at_least_once).
+func TestRestartKeepsTheEndOfAPurgedPartition(t *testing.T) {
+	for _, replay := range []bool{false, true} {
+		t.Run(map[bool]string{false: "from the snapshot", true: "replaying the log"}[replay], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				c, err := NewCluster(1, map[string]int32{"t": 2}, kfake.DataDir(dir))
+				require.NoError(t, err)
+				defer c.Close()
+				cl, err := kgo.NewClient(append(c.ClientOpts(), kgo.DefaultProduceTopic("t"), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+				require.NoError(t, err)
+				ctx := context.Background()
+				for p := range int32(2) {
+					for range 5 {
+						require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Partition: p, Value: []byte("x")}).FirstErr())
+					}
+				}
+				cl.Close()
+				adm, closeAdm, err := c.admin()
+				require.NoError(t, err)
+				var purge kadm.Offsets
+				purge.AddOffset("t", 0, 5, -1) // all of t[0]
+				purge.AddOffset("t", 1, 3, -1) // part of t[1]
+				resp, err := adm.DeleteRecords(ctx, purge)
+				require.NoError(t, err)
+				require.NoError(t, resp.Error())
+				closeAdm()
+
+				before := c.leaderships()
+				c.Fake.Close()
+				if replay {
+					snapshots, err := filepath.Glob(filepath.Join(dir, "*", "*", "snapshot.json"))
+					require.NoError(t, err)
+					for _, f := range snapshots {
+						require.NoError(t, os.Remove(f))
+					}
+				}
+				require.NoError(t, c.start(before))
+
+				adm, closeAdm, err = c.admin()
+				require.NoError(t, err)
+				defer closeAdm()
+				ends, err := adm.ListEndOffsets(ctx, "t")
+				require.NoError(t, err)
+				starts, err := adm.ListStartOffsets(ctx, "t")
+				require.NoError(t, err)
+				for p, want := range map[int32][2]int64{0: {5, 5}, 1: {0, 5}} {
+					end, _ := ends.Lookup("t", p)
+					start, _ := starts.Lookup("t", p)
+					require.NoError(t, end.Err)
+					require.Equal(t, want[1], end.Offset, "t[%d]'s log end offset", p)
+					if p == 0 {
+						require.Equal(t, want[0], start.Offset, "t[0]'s log start offset")
 					}
 				}
 			})

@@ -556,6 +556,7 @@ func (pd *partData) searchOffset(o int64) (segIdx, metaIdx int, found, atEnd boo
 func (c *Cluster) trimLeft(pd *partData) {
 	// Trim batchMeta segments, deleting fully-trimmed segment + index files.
 	pdir := partDir(c.storageDir, pd.t, pd.p)
+	hadSegments := len(pd.segments) > 0 // eosim
 outer:
 	for len(pd.segments) > 0 {
 		seg := &pd.segments[0]
@@ -580,6 +581,9 @@ outer:
 	if len(pd.segments) == 0 {
 		pd.closeActiveFiles(false)
 		pd.rolledAt = time.Now()
+		if hadSegments {
+			c.persistLogStart(pd) // eosim: keep the log end offset over a restart
+		}
 	}
 	pd.rebuildMaxTimestampMeta()
 	pd.trimAbortedTxns()

@@ -1,5 +1,7 @@
 package kfake
 
+import "path/filepath"
+
 // eosim: this file is eosim's addition to kfake (see README.eosim.md).
 
 // maxCoordinatorGenerations bounds how far MoveCoordinators looks ahead for
@@ -58,4 +60,41 @@ func (c *Cluster) MoveCoordinators(keys ...string) (nodes []int32, moved bool) {
 		moved = true
 	})
 	return nodes, moved
+}
+
+// logStartFileName is the file in a partition's directory that keeps its
+// log start offset once DeleteRecords has trimmed every segment.
+const logStartFileName = "log-start-offset.json"
+
+// persistLogStart records pd's log start offset when trimLeft has removed
+// all of pd's segments. Upstream loses it then: recovery rebuilds the log
+// end offset from the segments left, none, and the partition restarts at
+// offset 0 below the offsets its consumers committed. Kafka never deletes
+// a log's active segment and keeps the log start offset in its
+// log-start-offset-checkpoint file, so its log end offset survives a
+// restart.
+func (c *Cluster) persistLogStart(pd *partData) {
+	path := filepath.Join(partDir(c.storageDir, pd.t, pd.p), logStartFileName)
+	if err := writeJSONFile(c.fs, path, pd.logStartOffset); err != nil {
+		c.cfg.logger.Logf(LogLevelWarn, "partition %s-%d: persisting the log start offset: %v", pd.t, pd.p, err)
+	}
+}
+
+// loadLogStart brings back, after pd's segments are loaded, the log start
+// offset persistLogStart recorded: when no batch survived it is also the
+// log end offset, the high watermark and the last stable offset.
+func (c *Cluster) loadLogStart(pd *partData, fsys fs, pdir string) error {
+	var start int64
+	ok, err := readJSONFile(fsys, filepath.Join(pdir, logStartFileName), &start)
+	if err != nil || !ok {
+		return err
+	}
+	if pd.hasBatches() {
+		pd.logStartOffset = max(pd.logStartOffset, min(start, pd.highWatermark))
+		return nil
+	}
+	pd.logStartOffset = start
+	pd.highWatermark = start
+	pd.recalculateLSO()
+	return nil
 }

@@ -1197,13 +1197,19 @@ func (c *Cluster) loadPartition(fsys fs, dir, topic string, part int32, pd *part
 		var snap persistPartSnapshot
 		if err := json.Unmarshal(snapData, &snap); err == nil && snap.Version <= currentPersistVersion {
 			if snapshotMatchesSegments(snap, segFiles, fsys, pdir) {
-				return c.loadPartitionFromSnapshot(pd, snap, segFiles, fsys, pdir)
+				if err := c.loadPartitionFromSnapshot(pd, snap, segFiles, fsys, pdir); err != nil {
+					return err
+				}
+				return c.loadLogStart(pd, fsys, pdir) // eosim
 			}
 		}
 	}
 
 	// Full replay - scan all segments
-	return c.loadPartitionFullReplay(pd, segFiles, fsys, pdir, crashAbortedMu, crashAbortedPIDs)
+	if err := c.loadPartitionFullReplay(pd, segFiles, fsys, pdir, crashAbortedMu, crashAbortedPIDs); err != nil {
+		return err
+	}
+	return c.loadLogStart(pd, fsys, pdir) // eosim: the log start offset of a partition trimmed whole
 }
 
 func snapshotMatchesSegments(snap persistPartSnapshot, segFiles []int64, fsys fs, pdir string) bool {
