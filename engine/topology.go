@@ -185,9 +185,7 @@ func (c *ProcessContext) Forward(topic, key, value string, headers ...history.He
 		c.fail(fmt.Errorf("forward to %q, which %s writes by key (ForwardByKey)", topic, c.stage.what()))
 		return
 	}
-	c.forwards = append(c.forwards, history.Record{
-		Topic: topic, Partition: c.partition, Key: key, Value: value, Headers: headers,
-	})
+	c.emit(topic, c.partition, key, value, headers)
 }
 
 // ForwardByKey sends a record to one of the stage's KeyedSinks, in the
@@ -198,9 +196,7 @@ func (c *ProcessContext) ForwardByKey(topic, key, value string, headers ...histo
 		c.fail(fmt.Errorf("forward by key to %q, which is not a keyed sink of %s", topic, c.stage.what()))
 		return
 	}
-	c.forwards = append(c.forwards, history.Record{
-		Topic: topic, Partition: KeyPartition(key, n), Key: key, Value: value, Headers: headers,
-	})
+	c.emit(topic, KeyPartition(key, n), key, value, headers)
 }
 
 // Repartition sends a record to the stage's repartition topic name, in the
@@ -211,8 +207,13 @@ func (c *ProcessContext) Repartition(name, key, value string, headers ...history
 		c.fail(fmt.Errorf("repartition to %q, which %s does not write", name, c.stage.what()))
 		return
 	}
+	c.emit(rt.topic, KeyPartition(key, rt.partitions), key, value, headers)
+}
+
+// emit buffers a record the unit will produce.
+func (c *ProcessContext) emit(topic string, partition int32, key, value string, headers []history.Header) {
 	c.forwards = append(c.forwards, history.Record{
-		Topic: rt.topic, Partition: KeyPartition(key, rt.partitions), Key: key, Value: value, Headers: headers,
+		Topic: topic, Partition: partition, Key: key, Value: value, Headers: headers,
 	})
 }
 

@@ -1,7 +1,6 @@
 package invariants
 
 import (
-	"slices"
 	"strconv"
 	"testing"
 
@@ -51,20 +50,7 @@ func TestOracleCachedChangelog(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := Check(cachedSpec(want...), oracleRun(true, tc.committed...), OracleCheckers()...)
-			var kinds []string
-			var records [][]history.Record
-			for _, an := range rep.Anomalies {
-				kinds = append(kinds, an.Kind)
-				records = append(records, an.Records)
-			}
-			slices.Sort(kinds)
-			require.Equal(t, tc.kinds, kinds)
-			for _, rs := range tc.records {
-				require.Contains(t, records, rs)
-			}
-			if tc.kinds == nil {
-				require.Equal(t, Pass, rep.Verdict)
-			}
+			requireOracleReport(t, rep, tc.kinds, tc.records)
 		})
 	}
 	// The same records, judged record by record, are lost writes.

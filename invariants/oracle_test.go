@@ -58,23 +58,31 @@ func TestOracleCheckers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := Check(oracleSpec(tc.want...), oracleRun(true, tc.committed...), OracleCheckers()...)
-			var kinds []string
-			var records [][]history.Record
-			for _, an := range rep.Anomalies {
-				kinds = append(kinds, an.Kind)
-				records = append(records, an.Records)
-			}
-			slices.Sort(kinds)
-			wantKinds := slices.Clone(tc.kinds)
-			slices.Sort(wantKinds)
-			require.Equal(t, wantKinds, kinds)
-			for _, rs := range tc.records {
-				require.Contains(t, records, rs)
-			}
-			if tc.kinds == nil {
-				require.Equal(t, Pass, rep.Verdict)
-			}
+			requireOracleReport(t, rep, tc.kinds, tc.records)
 		})
+	}
+}
+
+// requireOracleReport requires rep to have anomalies of kinds (in any
+// order), among them one with each of records as evidence, and to pass
+// when kinds is empty.
+func requireOracleReport(t *testing.T, rep Report, kinds []string, records [][]history.Record) {
+	t.Helper()
+	var gotKinds []string
+	var gotRecords [][]history.Record
+	for _, an := range rep.Anomalies {
+		gotKinds = append(gotKinds, an.Kind)
+		gotRecords = append(gotRecords, an.Records)
+	}
+	slices.Sort(gotKinds)
+	wantKinds := slices.Clone(kinds)
+	slices.Sort(wantKinds)
+	require.Equal(t, wantKinds, gotKinds)
+	for _, rs := range records {
+		require.Contains(t, gotRecords, rs)
+	}
+	if len(kinds) == 0 {
+		require.Equal(t, Pass, rep.Verdict)
 	}
 }
 
