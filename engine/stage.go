@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/eosim/eosim/history"
 )
 
@@ -69,13 +67,47 @@ func RepartitionTopic(appID, name string) string {
 	return appID + "-" + name + "-repartition"
 }
 
-// keyPartitioner hashes keys as Kafka's default partitioner does (murmur2).
-var keyPartitioner = kgo.StickyKeyPartitioner(nil).ForTopic("")
-
 // KeyPartition is the partition among n that a repartition record of key
-// goes to: murmur2 of the key, as Kafka's default partitioner computes it.
+// goes to: murmur2 of the key, as Kafka's default partitioner (and kgo's
+// StickyKeyPartitioner) computes it, without the record kgo's partitioner
+// would need allocated for every key.
 func KeyPartition(key string, n int) int32 {
-	return int32(keyPartitioner.Partition(&kgo.Record{Key: []byte(key)}, n))
+	return int32(int(murmur2(key)&0x7fffffff) % n)
+}
+
+// murmur2 is Kafka's murmur2 hash (Utils.murmur2), as kgo computes it.
+func murmur2(key string) uint32 {
+	const (
+		seed uint32 = 0x9747b28c
+		m    uint32 = 0x5bd1e995
+		r           = 24
+	)
+	b := key
+	h := seed ^ uint32(len(b))
+	for len(b) >= 4 {
+		k := uint32(b[3])<<24 | uint32(b[2])<<16 | uint32(b[1])<<8 | uint32(b[0])
+		b = b[4:]
+		k *= m
+		k ^= k >> r
+		k *= m
+		h *= m
+		h ^= k
+	}
+	switch len(b) {
+	case 3:
+		h ^= uint32(b[2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(b[1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(b[0])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return h
 }
 
 // stages is t as stages: its Stages, or the single stage its Source,

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"pgregory.net/rapid"
 
 	"github.com/eosim/eosim/history"
 )
@@ -104,6 +106,27 @@ func TestKeyPartition(t *testing.T) {
 			assert.Equal(t, p, KeyPartition(key, n), "a key's partition is a function of the key")
 		}
 	}
+}
+
+// TestKeyPartitionIsKafkas: KeyPartition puts every key where kgo's
+// default (murmur2) partitioner does, and murmur2 gives the values of
+// Kafka's own test (UtilsTest.testMurmur2).
+func TestKeyPartitionIsKafkas(t *testing.T) {
+	for key, want := range map[string]int32{
+		"21": -973932308, "foobar": -790332482, "a-little-bit-long-string": -985981536,
+		"a-little-bit-longer-string": -1486304829, "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
+		"abc": 479470107,
+	} {
+		assert.Equal(t, want, int32(murmur2(key)), "murmur2(%q)", key)
+	}
+	kafka := kgo.StickyKeyPartitioner(nil).ForTopic("")
+	rapid.Check(t, func(t *rapid.T) {
+		key := rapid.String().Draw(t, "key")
+		n := rapid.IntRange(1, 1000).Draw(t, "partitions")
+		if got, want := KeyPartition(key, n), int32(kafka.Partition(&kgo.Record{Key: []byte(key)}, n)); got != want {
+			t.Fatalf("KeyPartition(%q, %d) = %d, kgo's partitioner %d", key, n, got, want)
+		}
+	})
 }
 
 func TestRunSerialStages(t *testing.T) {
