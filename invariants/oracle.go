@@ -185,8 +185,24 @@ func compareTables(spec Spec, snap history.Snapshot) ([]Anomaly, error) {
 // want missing from got (as many as are missing), each in order of first
 // appearance.
 func diffMultisets[T any](got, want []T, key func(T) string) (dup, unexpected, lost []T) {
-	gotBy, wantBy := make(map[string][]T), make(map[string][]T)
-	var order []string // keys, first seen in got, then in want
+	order, gotBy, wantBy := groupBy(got, want, key)
+	for _, k := range order {
+		switch g, w := len(gotBy[k]), len(wantBy[k]); {
+		case g > w && w == 0:
+			unexpected = append(unexpected, gotBy[k]...)
+		case g > w:
+			dup = append(dup, gotBy[k]...)
+		case g < w:
+			lost = append(lost, wantBy[k][:w-g]...)
+		}
+	}
+	return dup, unexpected, lost
+}
+
+// groupBy groups got and want by key, each group in its slice's order,
+// and lists the keys as first seen in got, then in want.
+func groupBy[T any](got, want []T, key func(T) string) (order []string, gotBy, wantBy map[string][]T) {
+	gotBy, wantBy = make(map[string][]T), make(map[string][]T)
 	for _, x := range got {
 		k := key(x)
 		if len(gotBy[k]) == 0 {
@@ -201,17 +217,7 @@ func diffMultisets[T any](got, want []T, key func(T) string) (dup, unexpected, l
 		}
 		wantBy[k] = append(wantBy[k], x)
 	}
-	for _, k := range order {
-		switch g, w := len(gotBy[k]), len(wantBy[k]); {
-		case g > w && w == 0:
-			unexpected = append(unexpected, gotBy[k]...)
-		case g > w:
-			dup = append(dup, gotBy[k]...)
-		case g < w:
-			lost = append(lost, wantBy[k][:w-g]...)
-		}
-	}
-	return dup, unexpected, lost
+	return order, gotBy, wantBy
 }
 
 // content is a record without its place: what the serial run and the
@@ -259,37 +265,28 @@ func comparePartition(where string, got, want []history.Record) []Anomaly {
 // a duplicate; a key that does not end where the serial run's does has
 // lost the serial run's last write (shown as evidence).
 func compareCachedPartition(where string, got, want []history.Record) []Anomaly {
-	gotBy, wantBy := make(map[string][]history.Record), make(map[string][]history.Record)
-	var keys []string // first seen in got, then in want
-	for _, r := range got {
-		if len(gotBy[r.Key]) == 0 {
-			keys = append(keys, r.Key)
-		}
-		gotBy[r.Key] = append(gotBy[r.Key], r)
-	}
-	for _, r := range want {
-		if len(gotBy[r.Key]) == 0 && len(wantBy[r.Key]) == 0 {
-			keys = append(keys, r.Key)
-		}
-		wantBy[r.Key] = append(wantBy[r.Key], r)
-	}
+	keys, gotBy, wantBy := groupBy(got, want, func(r history.Record) string { return r.Key })
 	var dup, unexpected, lost []history.Record
 	for _, k := range keys {
 		g, w := gotBy[k], wantBy[k]
-		next := 0 // the first of w not yet matched
+		ws := make([]string, len(w)) // w's contents, each worked out once
+		for i, x := range w {
+			ws[i] = content(x)
+		}
+		next, last := 0, "" // the first of w not yet matched; g's last content
 		for _, r := range g {
-			c := content(r)
-			i := slices.IndexFunc(w[next:], func(x history.Record) bool { return content(x) == c })
+			last = content(r)
+			i := slices.Index(ws[next:], last)
 			switch {
 			case i >= 0:
 				next += i + 1
-			case slices.ContainsFunc(w[:next], func(x history.Record) bool { return content(x) == c }):
+			case slices.Contains(ws[:next], last):
 				dup = append(dup, r)
 			default:
 				unexpected = append(unexpected, r)
 			}
 		}
-		if len(w) > 0 && (len(g) == 0 || content(g[len(g)-1]) != content(w[len(w)-1])) {
+		if len(w) > 0 && (len(g) == 0 || last != ws[len(ws)-1]) {
 			lost = append(lost, w[len(w)-1])
 		}
 	}

@@ -18,28 +18,26 @@ func checkTorn(_ Spec, run Run) Result {
 		if !u.Transactional || (u.Outcome != history.Committed && u.Outcome != history.Unknown) {
 			continue
 		}
-		// Counted first; the records are gathered only for an anomaly.
-		nShown, nHidden := 0, 0
+		// Hidden records are rare: they are gathered, the visible ones
+		// only counted until there is an anomaly to show them in.
+		var hidden []history.Record
+		nShown := 0
 		for _, r := range u.Produced {
 			switch vis, known := v.visible(r); {
 			case !known:
 			case vis:
 				nShown++
 			default:
-				nHidden++
+				hidden = append(hidden, r)
 			}
 		}
-		if nHidden == 0 || (u.Outcome == history.Unknown && nShown == 0) {
+		if len(hidden) == 0 || (u.Outcome == history.Unknown && nShown == 0) {
 			continue
 		}
-		var shown, hidden []history.Record
+		shown := make([]history.Record, 0, nShown)
 		for _, r := range u.Produced {
-			switch vis, known := v.visible(r); {
-			case !known:
-			case vis:
+			if vis, known := v.visible(r); known && vis {
 				shown = append(shown, r)
-			default:
-				hidden = append(hidden, r)
 			}
 		}
 		res.Anomalies = append(res.Anomalies, Anomaly{

@@ -122,16 +122,7 @@ func TestRestartBringsLeadersAndEpochsBack(t *testing.T) {
 				before := c.leaderships()
 				require.Equal(t, int32(0), before["t"][1].leader)
 				require.Greater(t, before["t"][1].epoch, before["t"][0].epoch, "the moves did not raise t[1]'s epoch")
-				c.Fake.Close()
-				if replay {
-					snapshots, err := filepath.Glob(filepath.Join(dir, "*", "*", "snapshot.json"))
-					require.NoError(t, err)
-					require.NotEmpty(t, snapshots)
-					for _, f := range snapshots {
-						require.NoError(t, os.Remove(f))
-					}
-				}
-				require.NoError(t, c.start(before))
+				restartFromDisk(t, c, dir, replay)
 				after := c.leaderships()
 				for p, was := range before["t"] {
 					now := after["t"][p]
@@ -144,6 +135,25 @@ func TestRestartBringsLeadersAndEpochsBack(t *testing.T) {
 			})
 		})
 	}
+}
+
+// restartFromDisk stops c's brokers and starts them again from their data
+// directory dir, with the leaders and epochs they had. With replay, kfake's
+// snapshots are removed first, so that the brokers rebuild their state from
+// the logs alone, as after a crash.
+func restartFromDisk(t *testing.T, c *Cluster, dir string, replay bool) {
+	t.Helper()
+	before := c.leaderships()
+	c.Fake.Close()
+	if replay {
+		snapshots, err := filepath.Glob(filepath.Join(dir, "*", "*", "snapshot.json"))
+		require.NoError(t, err)
+		require.NotEmpty(t, snapshots)
+		for _, f := range snapshots {
+			require.NoError(t, os.Remove(f))
+		}
+	}
+	require.NoError(t, c.start(before))
 }
 
 // TestRestartKeepsTheEndOfAPurgedPartition: a partition whose records
@@ -181,16 +191,7 @@ func TestRestartKeepsTheEndOfAPurgedPartition(t *testing.T) {
 				require.NoError(t, resp.Error())
 				closeAdm()
 
-				before := c.leaderships()
-				c.Fake.Close()
-				if replay {
-					snapshots, err := filepath.Glob(filepath.Join(dir, "*", "*", "snapshot.json"))
-					require.NoError(t, err)
-					for _, f := range snapshots {
-						require.NoError(t, os.Remove(f))
-					}
-				}
-				require.NoError(t, c.start(before))
+				restartFromDisk(t, c, dir, replay)
 
 				adm, closeAdm, err = c.admin()
 				require.NoError(t, err)

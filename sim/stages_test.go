@@ -113,9 +113,22 @@ func TestKeyedSinkRuns(t *testing.T) {
 	requirePass(t, res)
 	out := res.Snapshot.Committed["by-word"]
 	require.NotEmpty(t, out)
+	linePartition := make(map[string]int32) // a line's key → the partition it was read from
+	for _, in := range res.History.Inputs() {
+		linePartition[in.Key] = in.Partition
+	}
+	moved := 0
 	for _, r := range out {
 		require.Equal(t, engine.KeyPartition(r.Key, DefaultConfig().Partitions), r.Partition, "record %v", r)
+		p, ok := linePartition[r.Value]
+		require.True(t, ok, "record %v echoes no input line", r)
+		if p != r.Partition {
+			moved++
+		}
 	}
+	// Not vacuous: were the sink written in the input's partition, no
+	// record would have moved.
+	require.Greater(t, moved, len(out)/2, "records that left their line's partition")
 
 	caught := false
 	for seed := uint64(1); seed <= 5 && !caught; seed++ {
