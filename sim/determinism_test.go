@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/eosim/eosim/engine"
 	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/history"
 	"github.com/eosim/eosim/invariants"
@@ -76,6 +77,39 @@ func TestSwarmSeedsThatDivergedRepeat(t *testing.T) {
 	}
 }
 
+// TestRequestsRetriedTogetherReplay replays the runs in which one client
+// retried two requests at one virtual instant, both having failed with the
+// connection they were queued on; their goroutines raced to write to the
+// new connection, and about half of all processes gave each History:
+//   - orders-db 405: a heartbeat and an OffsetFetch a fault holds for 25s,
+//     behind which the heartbeat is late and the member's session expires;
+//   - orders 190 under offsets_after_commit: a heartbeat and an EndTxn.
+//
+// The retry backoff now differs by the call path that retries.
+func TestRequestsRetriedTogetherReplay(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	for _, c := range []struct {
+		scenario  string
+		guarantee engine.Guarantee
+		seed      uint64
+	}{
+		{"orders-db", "db_positions_fenced", 405},
+		{"orders", "offsets_after_commit", 190},
+	} {
+		cfg := DefaultConfig()
+		cfg.Scenario, cfg.Guarantee, cfg.Seed, cfg.Swarm = c.scenario, c.guarantee, c.seed, true
+		first := runInBubble(t, cfg)
+		for run := 2; run <= 6; run++ {
+			prev := runtime.GOMAXPROCS(1 + run%2)
+			again := runInBubble(t, cfg)
+			runtime.GOMAXPROCS(prev)
+			if !requireReplays(t, fmt.Sprintf("%s swarm seed %d, run %d", c.scenario, c.seed, run), first, again) {
+				break
+			}
+		}
+	}
+}
+
 // runOnOneAndTwo runs cfg twice, on one processor and then on two: the
 // pair a replay test compares.
 func runOnOneAndTwo(t *testing.T, cfg Config) (first, second Result) {
@@ -100,6 +134,9 @@ func requireReplays(t *testing.T, label string, first, again Result) bool {
 	flags := fmt.Sprintf("-seed %d", first.Config.Seed)
 	if first.Config.Scenario != DefaultConfig().Scenario {
 		flags += " -scenario " + first.Config.Scenario
+	}
+	if first.Config.Guarantee != DefaultConfig().Guarantee {
+		flags += " -guarantee " + string(first.Config.Guarantee)
 	}
 	if first.Config.Inputs != DefaultConfig().Inputs {
 		flags += fmt.Sprintf(" -inputs %d", first.Config.Inputs)

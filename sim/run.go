@@ -355,15 +355,9 @@ func (w *world) awaitGroup(ctx context.Context, n int) error {
 // instance i).
 func deterministicOpts(slot int) []kgo.Opt {
 	return []kgo.Opt{
-		// kgo jitters its retry backoff; a fixed ladder keeps retries
-		// on the same virtual instants in every run. The ladder is off
-		// the driver's 100ms grid and apart per client: a retry (the
-		// group loop's, after a dropped connection) must not come due at
-		// the instant the driver's next round does, or another client's.
-		kgo.RetryBackoffFn(func(tries int) time.Duration {
-			return min(time.Duration(tries)*100*time.Millisecond, time.Second) +
-				time.Duration(slot)*1100*time.Microsecond + 37*time.Microsecond
-		}),
+		// kgo jitters its retry backoff; retryBackoff is a fixed ladder
+		// that keeps retries on the same virtual instants in every run.
+		kgo.RetryBackoffFn(retryBackoff(slot)),
 		// KIP-714 telemetry pushes on its own timers and gzips every push;
 		// compression pools allocate large tables per client. Neither
 		// means anything on an in-memory network; both cost CPU.
