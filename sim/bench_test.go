@@ -35,6 +35,32 @@ func BenchmarkSwarmRun(b *testing.B) {
 	benchmarkRuns(b, cfg)
 }
 
+// BenchmarkScale measures the orders default run as one of its sizes
+// grows, the others at their defaults (1000 orders, 4 partitions, 2
+// instances): how the cost of a run follows the orders, the partitions
+// and the instances.
+func BenchmarkScale(b *testing.B) {
+	for _, size := range []struct {
+		name                          string
+		orders, partitions, instances int
+	}{
+		{"orders=1000", 1000, 4, 2},
+		{"orders=4000", 4000, 4, 2},
+		{"orders=16000", 16000, 4, 2},
+		{"partitions=8", 1000, 8, 2},
+		{"partitions=16", 1000, 16, 2},
+		{"instances=4", 1000, 4, 4},
+		{"instances=8", 1000, 4, 8},
+		{"partitions=16,instances=8", 1000, 16, 8},
+	} {
+		b.Run(size.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Inputs, cfg.Partitions, cfg.Instances = size.orders, size.partitions, size.instances
+			benchmarkRuns(b, cfg)
+		})
+	}
+}
+
 // benchmarkRuns runs cfg with seeds 1, 2, … and reports, besides ns/op and
 // allocs/op, how much virtual time a wall-clock second buys, and the CPU
 // time of a run (cpu-ns/op: every thread of the process, so the garbage
