@@ -53,10 +53,15 @@ type Config struct {
 	// FixedRecovery keeps Recovery under Swarm, which otherwise picks it
 	// per seed.
 	FixedRecovery bool
+	// FixedProtocol keeps TransactionsV1 under Swarm, which otherwise
+	// picks the transaction protocol per seed: a sweep of one protocol
+	// (the correct engine under KIP-890 alone, or the findings of the
+	// protocol before it).
+	FixedProtocol bool
 	// Swarm lets each seed pick which fault families are on, their rates,
-	// the transaction protocol and, unless FixedRecovery, the recovery
-	// style (TigerBeetle's swarm testing); Rates and TransactionsV1 are
-	// then ignored.
+	// unless FixedProtocol the transaction protocol and, unless
+	// FixedRecovery, the recovery style (TigerBeetle's swarm testing);
+	// Rates are then ignored.
 	Swarm bool
 	// ClientLog, when set, receives kgo's debug log of every instance's
 	// clients, each line stamped with the virtual time since the run began
@@ -174,7 +179,9 @@ func (c Config) resolveSwarm() Config {
 		if !c.hasDatabase() {
 			c.Rates.Database = 0
 		}
-		c.TransactionsV1 = derive(c.Seed, "protocol")%2 == 0
+		if !c.FixedProtocol {
+			c.TransactionsV1 = derive(c.Seed, "protocol")%2 == 0
+		}
 		if !c.FixedRecovery {
 			// A stream of its own: the seed's other draws stay as they were.
 			c.Recovery = engine.Recoveries()[derive(c.Seed, "recovery")%uint64(len(engine.Recoveries()))]

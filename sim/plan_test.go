@@ -80,6 +80,28 @@ func TestSwarmDrawsTheRecoveryStyleApart(t *testing.T) {
 	require.Positive(t, seen[engine.RecoveryContinue])
 }
 
+// Swarm picks the transaction protocol per seed unless FixedProtocol
+// keeps the one given; nothing else of the seed's draw moves.
+func TestSwarmKeepsAFixedProtocol(t *testing.T) {
+	seen := map[bool]int{}
+	for seed := range uint64(40) {
+		cfg := DefaultConfig()
+		cfg.Seed, cfg.Swarm = seed, true
+		drawn := cfg.resolveSwarm()
+		seen[drawn.TransactionsV1]++
+		for _, v1 := range []bool{false, true} {
+			fixed := cfg
+			fixed.FixedProtocol, fixed.TransactionsV1 = true, v1
+			kept := fixed.resolveSwarm()
+			require.Equal(t, v1, kept.TransactionsV1, "seed %d: FixedProtocol keeps the given protocol", seed)
+			kept.TransactionsV1, kept.FixedProtocol = drawn.TransactionsV1, false
+			require.Equal(t, drawn, kept, "seed %d: fixing the protocol moved another parameter", seed)
+		}
+	}
+	require.Positive(t, seen[false])
+	require.Positive(t, seen[true])
+}
+
 func TestPlainScheduleIsAPlan(t *testing.T) {
 	plan, err := ParsePlan([]byte(`{"faults": [{"step": 2, "kind": "shutdown", "instance": "a", "restart_after": 1}]}`))
 	require.NoError(t, err)

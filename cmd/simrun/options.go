@@ -242,7 +242,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.Float64Var(&o.cfg.Rates.Database, "database-rate", 0, "chance per instance per step of a database fault: busy, answer lost, slow, or a crash just before or after a database commit (only for a scenario with a database)")
 	fs.StringVar(&o.cfg.DatabaseFile, "db", "", "keep the run's SQLite database at `file` for inspection (one run of a scenario with a database; a previous run's database there is replaced, any other file refused)")
 	fs.StringVar(&o.cfg.Checkers, "checkers", "", "judge runs by the scenario's own checkers (`scenario`, the default), by the generic oracle alone (oracle: the topology run serially over the committed input, compared with every topic it writes), or by both (all)")
-	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn)")
+	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn); -swarm picks one per seed unless this is given (-txn-v1=false: KIP-890 alone)")
 	raw.recovery = fs.String("recovery", "restart", "after a commit that failed without fencing the instance: `restart` the instance (as Kafka Streams does), or abort and carry on with the same client (continue, as franz-go documents); -swarm picks one per seed unless this is given")
 	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates, the transaction protocol and the recovery style")
 	raw.focus = fs.String("focus", "", "draw every fault from these `cells` of the fault space, comma-separated, at a high rate, in place of the rates (e.g. 'broker-error Produce TRANSACTION_ABORTABLE,pause 30000ms at after-produce'; -coverage names them all)")
@@ -296,6 +296,7 @@ func (o *options) pickGuaranteeAndSeeds(raw rawFlags) error {
 		}
 		o.cfg.Recovery, o.cfg.FixedRecovery = r, true
 	}
+	o.cfg.FixedProtocol = o.set["txn-v1"]
 	var err error
 	o.firstSeed, o.lastSeed = *raw.seed, *raw.seed
 	if o.set["seeds"] {
@@ -627,6 +628,9 @@ func (o options) replayCommand(seed uint64) string {
 		}
 		if c.Swarm {
 			parts = append(parts, "-swarm")
+			if c.FixedProtocol {
+				parts = append(parts, "-txn-v1="+strconv.FormatBool(c.TransactionsV1))
+			}
 		} else {
 			rate := func(name string, v, d float64) { add(name, strconv.FormatFloat(v, 'g', -1, 64), v != d) }
 			rate("crash-rate", c.Rates.Crash, def.Rates.Crash)

@@ -194,6 +194,10 @@ func TestReplayCommandNamesWhatDiffers(t *testing.T) {
 		{[]string{"-recovery", "restart"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -recovery restart"},
 		// Under -swarm the seed draws the style, unless it was given.
 		{[]string{"-seeds", "1-9", "-swarm", "-recovery", "continue"}, 4, "go run -tags synctests ./cmd/simrun -seed 4 -recovery continue -swarm"},
+		// So does the protocol: -txn-v1, either way, keeps it.
+		{[]string{"-seeds", "1-9", "-swarm", "-txn-v1=false"}, 4, "go run -tags synctests ./cmd/simrun -seed 4 -swarm -txn-v1=false"},
+		{[]string{"-seeds", "1-9", "-swarm", "-txn-v1"}, 4, "go run -tags synctests ./cmd/simrun -seed 4 -swarm -txn-v1=true"},
+		{[]string{"-txn-v1=false"}, 4, "go run -tags synctests ./cmd/simrun -seed 4"},
 		// A scenario's default guarantee is named, so the command replays
 		// the run whatever the scenario's default becomes.
 		{[]string{"-scenario", "orders-db"}, 1, "go run -tags synctests ./cmd/simrun -seed 1 -scenario orders-db -guarantee db_positions_fenced"},
