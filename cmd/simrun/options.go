@@ -84,7 +84,7 @@ Examples:
   simrun -seeds 1-200 -guarantee at_least_once      watch the checkers catch ALOS
   simrun -seeds 1-500 -swarm                        every fault family, mixed per seed
   simrun -seed 2 -pause-rate 0.1 -broker-rate 0.2   zombies and broker errors
-  simrun -seed 7 -save-schedule s.json              keep a run's fault schedule
+  simrun -seed 7 -save-schedule s.json              keep a run's plan (its schedule, swarm's picks)
   simrun -seed 7 -schedule s.json                   replay it
   simrun -seeds 1-100 -check-determinism            every seed 3 times (GOMAXPROCS alternating),
                                                     hashes compared
@@ -247,7 +247,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates, the transaction protocol and the recovery style")
 	raw.focus = fs.String("focus", "", "draw every fault from these `cells` of the fault space, comma-separated, at a high rate, in place of the rates (e.g. 'broker-error Produce TRANSACTION_ABORTABLE,pause 30000ms at after-produce'; -coverage names them all)")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
-	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's fault schedule to `file.json`, before the run starts (so a run that never ends can still be replayed)")
+	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's plan (its fault schedule and the parameters -swarm picked) to `file.json`, before the run starts (so a run that never ends can still be replayed with -schedule)")
 	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file` (- for standard output)")
 	fs.StringVar(&o.historyTextPath, "history-text", "", "write the run's History as readable text, one event per line, to `file` (- for standard output)")
 	fs.StringVar(&o.clientLogPath, "client-log", "", "write kgo's debug log of every instance's clients, stamped with virtual time, to `file` (for two runs of a seed that part ways)")
@@ -622,6 +622,10 @@ func (o options) replayCommand(seed uint64) string {
 	add("recovery", c.Recovery.String(), c.Recovery != def.Recovery)
 	if o.schedulePath != "" {
 		parts = append(parts, "-schedule", o.schedulePath)
+		if c.TransactionsV1 && o.set["txn-v1"] {
+			// A plain schedule does not name the protocol.
+			parts = append(parts, "-txn-v1")
+		}
 	} else {
 		if len(c.Focus) > 0 {
 			parts = append(parts, "-focus", "'"+strings.Join(c.Focus, ",")+"'")

@@ -237,6 +237,16 @@ func TestRecoveryFlag(t *testing.T) {
 	}
 }
 
+// A plain schedule does not name the protocol: the replay of one run under
+// -txn-v1 keeps the flag.
+func TestReplayOfAScheduleKeepsTheProtocol(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"faults": [{"step": 2, "kind": "shutdown", "instance": "a", "restart_after": 1}]}`), 0o644))
+	o, err := parseOptions([]string{"-seed", "4", "-txn-v1", "-schedule", path}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "go run -tags synctests ./cmd/simrun -seed 4 -schedule "+path+" -txn-v1", o.replayCommand(4))
+}
+
 func TestShardsCoverTheRangeOnce(t *testing.T) {
 	seen := make(map[uint64]int)
 	for i := 1; i <= 4; i++ {

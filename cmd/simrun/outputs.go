@@ -56,19 +56,23 @@ func writeOutputs(o options, res sim.Result, stdout io.Writer) error {
 
 // saveSchedule writes the fault schedule of the options' (first) seed, as
 // sim.Run will follow it, to -save-schedule: written before the run, it is
-// there even when the run never ends.
+// there even when the run never ends. A simulated run's is a plan: with
+// the parameters swarm picked (protocol, recovery, brokers), so that
+// `-schedule file` alone replays it.
 func saveSchedule(o options, stdout io.Writer) error {
 	cfg := o.cfg
 	cfg.Seed = o.firstSeed
-	_, sched, err := cfg.Resolve()
+	resolved, sched, err := cfg.Resolve()
+	out := func() []byte { return sim.PlanOf(resolved, sched, nil).MarshalIndent() }
 	if len(o.bootstrap) > 0 {
 		_, sched, err = live.Resolve(o.liveConfig())
+		out = sched.MarshalIndent
 	}
 	if err != nil {
 		return fmt.Errorf("-save-schedule: %s", oneLine(err))
 	}
 	if err := writeTo(o.saveSchedulePath, stdout, func(w io.Writer) error {
-		_, err := w.Write(sched.MarshalIndent())
+		_, err := w.Write(out())
 		return err
 	}); err != nil {
 		return fmt.Errorf("writing schedule: %w", err)

@@ -53,6 +53,26 @@ func TestSavedScheduleReplaysToTheSameHash(t *testing.T) {
 	require.Contains(t, out, "-schedule "+path)
 }
 
+// A swarm seed's saved schedule is a plan with what the seed picked (3
+// brokers, the protocol before KIP-890, recovery continue for seed 2):
+// -schedule replays it alone.
+func TestSavedSwarmScheduleReplaysAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.json")
+	code, out := simrun(t, "-seed", "2", "-swarm", "-orders", "100", "-save-schedule", path)
+	require.Equal(t, exitPass, code, out)
+	recorded := hashLine.FindStringSubmatch(out)[1]
+	saved, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, field := range []string{`"brokers": 3`, `"transactions_v1": true`, `"recovery": "continue"`, `"orders": 100`} {
+		require.Contains(t, string(saved), field)
+	}
+
+	code, out = simrun(t, "-schedule", path)
+	require.Equal(t, exitPass, code, out)
+	require.Equal(t, recorded, hashLine.FindStringSubmatch(out)[1], "the saved plan did not replay the run")
+	require.Contains(t, out, "protocol      transactions v1")
+}
+
 func TestSweepReportsAnomaliesWithExitOne(t *testing.T) {
 	code, out := simrun(t, "-seeds", "1-3", "-guarantee", "at_least_once", "-crash-rate", "0.3")
 	require.Equal(t, exitAnomaly, code, out)
