@@ -57,6 +57,33 @@ func fromRepoRoot(t *testing.T, file string) string {
 	return filepath.ToSlash(rel)
 }
 
+// TestFindingsAreTheProtocolBeforeKIP890 replays every finding-txn-v1
+// plan, in which the correct engine loses or duplicates records under the
+// transaction protocol before KIP-890, under both recovery styles, then
+// with KIP-890 transactions, where the same faults must pass: the finding
+// is the old protocol's (and its client's), not the engine's or the
+// faults'.
+func TestFindingsAreTheProtocolBeforeKIP890(t *testing.T) {
+	eachPlan(t, "finding-txn-v1-*.json", func(t *testing.T, _ string, plan Plan) {
+		require.True(t, plan.TransactionsV1, "a finding-txn-v1 plan runs the protocol before KIP-890")
+		require.Equal(t, string(engine.ExactlyOnceV2), plan.Guarantee, "a finding is the correct engine's")
+		require.Equal(t, invariants.Fail, plan.Expect.Verdict)
+		for _, recovery := range engine.Recoveries() {
+			p := plan
+			p.Recovery = recovery.String()
+			cfg, err := p.Apply(DefaultConfig(), nil)
+			require.NoError(t, err)
+			require.NoError(t, plan.Expect.Check(runInBubble(t, cfg)), "recovery %s", recovery)
+
+			p.TransactionsV1, p.Expect = false, nil
+			cfg, err = p.Apply(DefaultConfig(), nil)
+			require.NoError(t, err)
+			res := runInBubble(t, cfg)
+			require.Equal(t, invariants.Pass, res.Verdict(), "recovery %s: the same faults break KIP-890 transactions: %v", recovery, res.Report.Anomalies)
+		}
+	})
+}
+
 // TestMistakePlansPassUnderExactlyOnce replays every mistake plan with the
 // correct engine: the faults alone must not break exactly-once, or the plan
 // would blame the mistake for what the harness (or the fake) did. It also
