@@ -132,31 +132,62 @@ func Focus(seed uint64, cells []string, instances []string, steps int, spares ..
 	}
 	rng := rand.New(rand.NewPCG(seed, stream("focus")))
 	var candidates []Fault
+	type at struct {
+		step     int
+		instance string
+	}
+	companions := make(map[at]Fault)
 	for step := range steps {
 		for i, in := range instances {
 			hit, t := rng.Float64() < FocusRate, templates[rng.IntN(len(templates))]
 			restart, index, spare, partition := 1+rng.IntN(maxRestartAfter), rng.IntN(maxIndex), rng.IntN(max(1, len(spares))), int32(rng.IntN(maxPartitions))
+			coincide, t2 := rng.Float64() < CoincideRate, templates[rng.IntN(len(templates))]
 			if !hit || (t.Kind.IsCluster() && i > 0) {
 				continue
 			}
-			f := t
-			f.Step, f.Instance = step, in
-			switch {
-			case f.Kind == Crash || f.Kind == Shutdown:
-				f.RestartAfter = restart
-			case f.Kind == Join:
-				f.Instance = spares[spare]
-			case f.Kind.IsCluster():
-				f.Instance = ""
-				if f.Kind == LeaderMove {
-					f.Partition = partition
-				}
-			}
-			if f.Kind.HasPoint() && f.Point == engine.AfterProcess {
-				f.Index = index
-			}
+			f := place(t, step, in, restart, index, spares, spare, partition)
 			candidates = append(candidates, f)
+			if coincide && f.Instance == in && !t2.Kind.IsCluster() && t2.Kind != Join {
+				companions[at{step, in}] = place(t2, step, in, restart, index, spares, spare, partition)
+			}
 		}
 	}
-	return admit(candidates), nil
+	s := admit(candidates)
+	// A companion goes in beside its fault, after it: armed in that order,
+	// the first fires on the instance's next request and the second on the
+	// one after (an answer lost, then its retry rejected).
+	for i := len(s.Faults) - 1; i >= 0; i-- {
+		f := s.Faults[i]
+		if c, ok := companions[at{f.Step, f.Instance}]; ok && !f.Kind.IsCluster() {
+			s.Faults = slices.Insert(s.Faults, i+1, c)
+		}
+	}
+	return s, nil
+}
+
+// CoincideRate is the chance that a focused fault on an instance brings a
+// second, drawn from the same cells, at the same step and instance: two
+// faults that coincide, which neither the rates nor a focus of one fault
+// per step ever schedule.
+const CoincideRate = 0.25
+
+// place turns a cell's template into the fault at step on instance in.
+func place(t Fault, step int, in string, restart, index int, spares []string, spare int, partition int32) Fault {
+	f := t
+	f.Step, f.Instance = step, in
+	switch {
+	case f.Kind == Crash || f.Kind == Shutdown:
+		f.RestartAfter = restart
+	case f.Kind == Join:
+		f.Instance = spares[spare]
+	case f.Kind.IsCluster():
+		f.Instance = ""
+		if f.Kind == LeaderMove {
+			f.Partition = partition
+		}
+	}
+	if f.Kind.HasPoint() && f.Point == engine.AfterProcess {
+		f.Index = index
+	}
+	return f
 }
