@@ -57,13 +57,13 @@ func fromRepoRoot(t *testing.T, file string) string {
 	return filepath.ToSlash(rel)
 }
 
-// TestFindingsAreTheProtocolBeforeKIP890 replays every finding-txn-v1
-// plan, in which the correct engine loses or duplicates records under the
+// TestTxnV1FindingsPassUnderKIP890 replays every finding-txn-v1 plan, in
+// which the correct engine loses or duplicates records under the
 // transaction protocol before KIP-890, under both recovery styles, then
-// with KIP-890 transactions, where the same faults must pass: the finding
-// is the old protocol's (and its client's), not the engine's or the
-// faults'.
-func TestFindingsAreTheProtocolBeforeKIP890(t *testing.T) {
+// with KIP-890 transactions, where the same faults must pass: what the
+// plan finds lies in the old protocol or its client, not in the engine or
+// the faults.
+func TestTxnV1FindingsPassUnderKIP890(t *testing.T) {
 	eachPlan(t, "finding-txn-v1-*.json", func(t *testing.T, _ string, plan Plan) {
 		require.True(t, plan.TransactionsV1, "a finding-txn-v1 plan runs the protocol before KIP-890")
 		require.Equal(t, string(engine.ExactlyOnceV2), plan.Guarantee, "a finding is the correct engine's")

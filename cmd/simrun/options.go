@@ -245,7 +245,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn); -swarm picks one per seed unless this is given (-txn-v1=false: KIP-890 alone)")
 	raw.recovery = fs.String("recovery", "restart", "after a commit that failed without fencing the instance: `restart` the instance (as Kafka Streams does), or abort and carry on with the same client (continue, as franz-go documents); -swarm picks one per seed unless this is given")
 	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates, the transaction protocol and the recovery style")
-	raw.focus = fs.String("focus", "", "draw every fault from these `cells` of the fault space, comma-separated, at a high rate, in place of the rates (e.g. 'broker-error Produce TRANSACTION_ABORTABLE,pause 30000ms at after-produce'; -coverage names them all)")
+	raw.focus = fs.String("focus", "", "draw every fault from these `cells` of the fault space, comma-separated, at a high rate, in place of the rates, now and then two at one step (e.g. 'broker-error Produce TRANSACTION_ABORTABLE,pause 30000ms at after-produce'; -coverage names them all)")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
 	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's plan (its fault schedule and the parameters -swarm picked) to `file.json`, before the run starts (so a run that never ends can still be replayed with -schedule)")
 	fs.StringVar(&o.historyPath, "history", "", "write the run's History as JSON Lines to `file` (- for standard output)")
