@@ -76,6 +76,11 @@ type Config struct {
 	// a transaction with AddPartitionsToTxn and AddOffsetsToTxn, which
 	// transaction protocol v2 no longer sends.
 	TransactionsV1 bool
+	// KeepClientAfterFailedProduce, under TransactionsV1, keeps the client
+	// after a unit aborted because a send failed, as kgo documents, in
+	// place of restarting the instance (see renewAfterFailedProduce): it
+	// shows kgo v1.22.3's bug, and only tests set it.
+	KeepClientAfterFailedProduce bool
 	// StaticMembership joins the group with the instance name as
 	// group.instance.id, so a restarted instance takes its place at once
 	// instead of waiting for the session of its dead self to expire.

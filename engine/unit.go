@@ -132,7 +132,10 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 	}
 	if err := in.produce(ctx, w); err != nil {
 		if in.cfg.Guarantee != CommitAfterFailedProduce {
-			return res, in.abortUnit(ctx, w, err)
+			if err := in.abortUnit(ctx, w, err); err != nil || !in.renewAfterFailedProduce(w) {
+				return res, err
+			}
+			return res, in.fail(fmt.Errorf("%s: %w", w.u.ID, errSendFailedBeforeKIP890))
 		}
 		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
 			Detail: fmt.Sprintf("%s: a send failed (%s); committing anyway", w.u.ID, Reason(err))})
@@ -504,6 +507,25 @@ func (in *Instance) abortUnit(ctx context.Context, w *unitOfWork, cause error) e
 	}
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindUnit, Instance: in.cfg.Name, Unit: w.u})
 	return nil
+}
+
+// errSendFailedBeforeKIP890 ends an instance whose unit aborted after a
+// failed send under the protocol before KIP-890.
+var errSendFailedBeforeKIP890 = errors.New("a send failed under the transaction protocol before KIP-890: a new client for a new producer epoch")
+
+// renewAfterFailedProduce reports whether the instance must give up its
+// client after a unit aborted because a send failed. Under the protocol
+// before KIP-890 an abort keeps the producer epoch, and kgo v1.22.3
+// rewinds a failed batch's sequence numbers even when an earlier attempt
+// of it was written (a Produce applied, its answer lost, its retry
+// answered TRANSACTION_ABORTABLE): the next transaction's batch would then
+// reuse them, and the broker would take it for a duplicate of the aborted
+// one and drop it (testdata/schedules/finding-txn-v1-*). A new client's
+// InitProducerID bumps the epoch, as Kafka's Java producer does after
+// such an abort (KIP-360). Under KIP-890 every transaction ends with a new
+// epoch already.
+func (in *Instance) renewAfterFailedProduce(w *unitOfWork) bool {
+	return w.u.Transactional && in.cfg.TransactionsV1 && !in.cfg.KeepClientAfterFailedProduce
 }
 
 // failUnit records the unit and marks the instance as needing a restart.

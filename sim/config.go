@@ -46,6 +46,11 @@ type Config struct {
 	// from before KIP-890 part 2, whose AddPartitionsToTxn and
 	// AddOffsetsToTxn broker faults can then hit.
 	TransactionsV1 bool
+	// KeepClientAfterFailedProduce turns off the engine's defence against
+	// kgo's sequence reuse under TransactionsV1
+	// (engine.Config.KeepClientAfterFailedProduce): for the test that
+	// shows the bug.
+	KeepClientAfterFailedProduce bool
 	// Recovery is how an instance recovers from a commit that failed
 	// without fencing it: a restart (the default) or an abort that carries
 	// on with the same client (engine.Config.Recovery).

@@ -57,28 +57,34 @@ func fromRepoRoot(t *testing.T, file string) string {
 	return filepath.ToSlash(rel)
 }
 
-// TestTxnV1FindingsPassUnderKIP890 replays every finding-txn-v1 plan, in
-// which the correct engine loses or duplicates records under the
-// transaction protocol before KIP-890, under both recovery styles, then
-// with KIP-890 transactions, where the same faults must pass: what the
-// plan finds lies in the old protocol or its client, not in the engine or
-// the faults.
-func TestTxnV1FindingsPassUnderKIP890(t *testing.T) {
-	eachPlan(t, "finding-txn-v1-*.json", func(t *testing.T, _ string, plan Plan) {
-		require.True(t, plan.TransactionsV1, "a finding-txn-v1 plan runs the protocol before KIP-890")
-		require.Equal(t, string(engine.ExactlyOnceV2), plan.Guarantee, "a finding is the correct engine's")
-		require.Equal(t, invariants.Fail, plan.Expect.Verdict)
+// TestTxnV1SequenceReuse replays the plan in which kgo v1.22.3, under the
+// transaction protocol before KIP-890, reuses the sequence numbers of a
+// batch that was written (its answer lost) and then failed
+// TRANSACTION_ABORTABLE, under both recovery styles: with the engine's
+// defence off (the client kept, as kgo documents), a committed
+// transaction loses its records; with it (a new client, a new epoch), and
+// under KIP-890 (a new epoch every transaction), the run passes.
+func TestTxnV1SequenceReuse(t *testing.T) {
+	eachPlan(t, "eos-txn-v1-produce-answer-lost-then-abortable.json", func(t *testing.T, _ string, plan Plan) {
+		require.True(t, plan.TransactionsV1)
 		for _, recovery := range engine.Recoveries() {
 			p := plan
-			p.Recovery = recovery.String()
+			p.Recovery, p.Expect = recovery.String(), nil
 			cfg, err := p.Apply(DefaultConfig(), nil)
 			require.NoError(t, err)
-			require.NoError(t, plan.Expect.Check(runInBubble(t, cfg)), "recovery %s", recovery)
+			bug := cfg
+			bug.KeepClientAfterFailedProduce = true
+			res := runInBubble(t, bug)
+			require.Equal(t, invariants.Fail, res.Verdict(), "recovery %s: kgo's way passed", recovery)
+			require.Subset(t, res.Report.Kinds(), []string{"lost-output", "torn-transaction"}, "recovery %s", recovery)
 
-			p.TransactionsV1, p.Expect = false, nil
+			res = runInBubble(t, cfg)
+			require.Equal(t, invariants.Pass, res.Verdict(), "recovery %s: the engine's defence: %v", recovery, res.Report.Anomalies)
+
+			p.TransactionsV1 = false
 			cfg, err = p.Apply(DefaultConfig(), nil)
 			require.NoError(t, err)
-			res := runInBubble(t, cfg)
+			res = runInBubble(t, cfg)
 			require.Equal(t, invariants.Pass, res.Verdict(), "recovery %s: the same faults break KIP-890 transactions: %v", recovery, res.Report.Anomalies)
 		}
 	})

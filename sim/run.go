@@ -386,11 +386,12 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		// 20s after it is written): a transaction begun and produced at
 		// one instant must not time out at the instant its held produce
 		// does, or Go would order the two.
-		TransactionTimeout: 23456*time.Millisecond + time.Duration(s.name[0]-'a')*17*time.Millisecond,
-		TransactionsV1:     w.cfg.TransactionsV1,
-		Recovery:           w.cfg.Recovery,
-		Database:           w.dbPath,
-		DBHook:             w.dbHook(s),
+		TransactionTimeout:           23456*time.Millisecond + time.Duration(s.name[0]-'a')*17*time.Millisecond,
+		TransactionsV1:               w.cfg.TransactionsV1,
+		KeepClientAfterFailedProduce: w.cfg.KeepClientAfterFailedProduce,
+		Recovery:                     w.cfg.Recovery,
+		Database:                     w.dbPath,
+		DBHook:                       w.dbHook(s),
 		ClientOpts: append(deterministicOpts(1+int(s.name[0]-'a')),
 			kgo.FetchMaxPartitionBytes(w.partitionBytes),
 			// Distinct heartbeat periods: two members that rejoined
