@@ -520,7 +520,8 @@ var errSendFailedBeforeKIP890 = errors.New("a send failed under the transaction 
 // of it was written (a Produce applied, its answer lost, its retry
 // answered TRANSACTION_ABORTABLE): the next transaction's batch would then
 // reuse them, and the broker would take it for a duplicate of the aborted
-// one and drop it (testdata/schedules/finding-txn-v1-*). A new client's
+// one and drop it
+// (testdata/schedules/eos-txn-v1-produce-answer-lost-then-abortable.json). A new client's
 // InitProducerID bumps the epoch, as Kafka's Java producer does after
 // such an abort (KIP-360). Under KIP-890 every transaction ends with a new
 // epoch already.

@@ -158,7 +158,7 @@ func Focus(seed uint64, cells []string, instances []string, steps int, spares ..
 	// one after (an answer lost, then its retry rejected).
 	for i := len(s.Faults) - 1; i >= 0; i-- {
 		f := s.Faults[i]
-		if c, ok := companions[at{f.Step, f.Instance}]; ok && !f.Kind.IsCluster() {
+		if c, ok := companions[at{f.Step, f.Instance}]; ok {
 			s.Faults = slices.Insert(s.Faults, i+1, c)
 		}
 	}

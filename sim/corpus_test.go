@@ -77,15 +77,19 @@ func TestTxnV1SequenceReuse(t *testing.T) {
 			res := runInBubble(t, bug)
 			require.Equal(t, invariants.Fail, res.Verdict(), "recovery %s: kgo's way passed", recovery)
 			require.Subset(t, res.Report.Kinds(), []string{"lost-output", "torn-transaction"}, "recovery %s", recovery)
+			require.Zero(t, res.Stats.Restarts, "recovery %s: kgo's way keeps the client", recovery)
 
 			res = runInBubble(t, cfg)
 			require.Equal(t, invariants.Pass, res.Verdict(), "recovery %s: the engine's defence: %v", recovery, res.Report.Anomalies)
+			require.Equal(t, len(plan.Faults), res.FaultCounts().Fired, "recovery %s: a fault did not fire: the pass proves nothing", recovery)
+			require.Positive(t, res.Stats.Restarts, "recovery %s: the defence never gave up the client", recovery)
 
 			p.TransactionsV1 = false
 			cfg, err = p.Apply(DefaultConfig(), nil)
 			require.NoError(t, err)
 			res = runInBubble(t, cfg)
 			require.Equal(t, invariants.Pass, res.Verdict(), "recovery %s: the same faults break KIP-890 transactions: %v", recovery, res.Report.Anomalies)
+			require.Equal(t, len(plan.Faults), res.FaultCounts().Fired, "recovery %s: under KIP-890 a fault did not fire", recovery)
 		}
 	})
 }
