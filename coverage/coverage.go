@@ -217,6 +217,10 @@ type Report struct {
 	Cells   int             `json:"cells"`
 	Reached map[Cell]*Count `json:"reached"`
 	Never   []Never         `json:"never_reached"`
+	// Beyond counts the cells reached that are not of the space: those
+	// only a schedule or a focus names (a hold given in milliseconds the
+	// generators never draw, or a band).
+	Beyond int `json:"beyond,omitempty"`
 }
 
 // Never is a cell no fault of the sweep fired in.
@@ -243,6 +247,9 @@ func Summarize(m Map, space []Cell, g engine.Guarantee) Report {
 		n := m[c]
 		if n != nil && n.Fired > 0 {
 			r.Reached[c] = n
+			if !slices.Contains(space, c) {
+				r.Beyond++
+			}
 			continue
 		}
 		drawn := 0
@@ -258,7 +265,11 @@ func Summarize(m Map, space []Cell, g engine.Guarantee) Report {
 // reached.
 func (r Report) Lines() []string {
 	var ls []string
-	ls = append(ls, fmt.Sprintf("coverage: %d of %d cells reached", len(r.Reached), r.Cells))
+	head := fmt.Sprintf("coverage: %d of %d cells reached", len(r.Reached)-r.Beyond, r.Cells)
+	if r.Beyond > 0 {
+		head += fmt.Sprintf(", and %d beyond the generators' space", r.Beyond)
+	}
+	ls = append(ls, head)
 	for _, c := range slices.Sorted(maps.Keys(r.Reached)) {
 		n := r.Reached[c]
 		l := fmt.Sprintf("  %-56s fired %d", c, n.Fired)

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -142,4 +143,16 @@ func TestThenAbortedAndContinued(t *testing.T) {
 		}},
 	}
 	require.Equal(t, &Count{Fired: 1, Then: map[string]int{engine.ContinuedNote: 1}}, Of(res)["drop after EndTxn"])
+}
+
+// A cell only a schedule or a focus names (a band) is reached beyond the
+// space: it is listed, and not counted among the space's cells.
+func TestSummarizeCountsCellsBeyondTheSpace(t *testing.T) {
+	band := CellOf(faults.Fault{Kind: faults.Delay, Request: "EndTxn", Band: faults.PastSession})
+	space := Space(false, engine.ExactlyOnceV2)
+	require.NotContains(t, space, band)
+	r := Summarize(Map{band: {Fired: 2}, space[0]: {Fired: 1}}, space, engine.ExactlyOnceV2)
+	require.Equal(t, 1, r.Beyond)
+	require.Len(t, r.Reached, 2)
+	require.Equal(t, fmt.Sprintf("coverage: 1 of %d cells reached, and 1 beyond the generators' space", len(space)), r.Lines()[0])
 }

@@ -215,6 +215,8 @@ type Instance struct {
 	// every abort since rewinds to the offsets the broker has committed
 	// (see afterAbort). It belongs to the step's goroutine.
 	rewindFromBroker bool
+	// timeouts are the group member's, read from its client (Timeouts).
+	timeouts Timeouts
 }
 
 // New validates cfg and returns an instance that is not started.
@@ -391,6 +393,9 @@ func (in *Instance) newClients(opts []kgo.Opt) error {
 	if err != nil {
 		return fmt.Errorf("starting %s: creating client: %w", in.cfg.Name, err)
 	}
+	in.mu.Lock()
+	in.timeouts = timeoutsOf(in.cl, in.cfg)
+	in.mu.Unlock()
 	if g.sideProducer() {
 		in.side, err = kgo.NewClient(append(in.baseOpts(), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 		if err != nil {

@@ -46,7 +46,12 @@
 //	              is lost, kgo dials again
 //	delay         a kfake ControlKey on the request's key that matches the
 //	              instance's next such request and SleepControl-s it for
-//	              0.5 s, 5 s or 25 s of virtual time; kfake serves the
+//	              0.5 s, 5 s or 25 s of virtual time (the lengths swarm
+//	              draws), any length a schedule gives, or a band: a length
+//	              measured against the holding client's own timeouts, read
+//	              from its kgo client (Band: within-request, past-request,
+//	              past-session, past-txn; a band empty for the request has
+//	              no effect, and says why); kfake serves the
 //	              client's other connections meanwhile, so later requests
 //	              overtake it (those queued behind it on its connection wait:
 //	              kgo sends a member's group and transaction requests on one

@@ -27,6 +27,9 @@ func (f Fault) Cell() string {
 	case Drop:
 		return "drop after " + f.Request
 	case Delay:
+		if f.Band != "" {
+			return fmt.Sprintf("delay %s %s", f.Request, f.Band)
+		}
 		return fmt.Sprintf("delay %s %dms", f.Request, f.DelayMs)
 	case DBSlow:
 		return fmt.Sprintf("db-slow %dms", f.DelayMs)
@@ -82,8 +85,13 @@ func ParseCell(cell string) (Fault, error) {
 		return Fault{Kind: Drop, Request: w[2]}, nil
 	case k == Delay && len(w) == 3:
 		n, ok := ms(w[2], delayChoices)
-		if !slices.Contains(delayable, w[1]) || !ok {
-			return bad(fmt.Sprintf("want delay <one of %s> <%s>ms", strings.Join(delayable, ", "), joinInts(delayChoices)))
+		b, errBand := ParseBand(w[2])
+		if !slices.Contains(delayable, w[1]) || !ok && errBand != nil {
+			return bad(fmt.Sprintf("want delay <one of %s> <%s>ms or delay <request> <%s>",
+				strings.Join(delayable, ", "), joinInts(delayChoices), joinBands("|")))
+		}
+		if errBand == nil {
+			return Fault{Kind: Delay, Request: w[1], Band: b}, nil
 		}
 		return Fault{Kind: Delay, Request: w[1], DelayMs: n}, nil
 	case k == DBSlow && len(w) == 2:
@@ -96,6 +104,14 @@ func ParseCell(cell string) (Fault, error) {
 		return Fault{Kind: k}, nil
 	}
 	return bad("see simrun -coverage for the cells there are")
+}
+
+func joinBands(sep string) string {
+	ss := make([]string, 0, len(Bands()))
+	for _, b := range Bands() {
+		ss = append(ss, string(b))
+	}
+	return strings.Join(ss, sep)
 }
 
 func joinInts(ns []int) string {

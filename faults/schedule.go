@@ -123,6 +123,9 @@ type Fault struct {
 	// DelayMs is how long a Delay holds its request, in virtual
 	// milliseconds.
 	DelayMs int `json:"delay_ms,omitempty"`
+	// Band, in place of DelayMs, holds a Delay's request for a length
+	// measured against the holding client's own timeouts (see Band).
+	Band Band `json:"band,omitempty"`
 }
 
 // String renders a fault on one line.
@@ -147,6 +150,9 @@ func (f Fault) String() string {
 	case Drop:
 		return fmt.Sprintf("step %d: %s's connections dropped after its next %s is sent", f.Step, f.Instance, f.Request)
 	case Delay:
+		if f.Band != "" {
+			return fmt.Sprintf("step %d: %s's next %s held %s at the broker", f.Step, f.Instance, f.Request, f.Band)
+		}
 		return fmt.Sprintf("step %d: %s's next %s held %dms at the broker", f.Step, f.Instance, f.Request, f.DelayMs)
 	case DBBusy:
 		return fmt.Sprintf("step %d: %s's next database transaction finds the database locked", f.Step, f.Instance)
@@ -281,7 +287,7 @@ func (f Fault) validate(instances []string) error {
 		if f.Partition < 0 || (f.Partition != 0 && f.Kind != LeaderMove) {
 			return fmt.Errorf("partition %d: only a leader-move names one, and never a negative one", f.Partition)
 		}
-		if f.Point != "" || f.Request != "" || f.Error != "" || f.PauseMs != 0 || f.DelayMs != 0 {
+		if f.Point != "" || f.Request != "" || f.Error != "" || f.PauseMs != 0 || f.DelayMs != 0 || f.Band != "" {
 			return fmt.Errorf("a %s has only a step (and a partition)", f.Kind)
 		}
 		return nil
@@ -314,8 +320,15 @@ func (f Fault) validate(instances []string) error {
 	if f.PauseMs < 0 || f.PauseMs > maxPauseMs {
 		return fmt.Errorf("pause_ms %d is not in [1, %d]", f.PauseMs, maxPauseMs)
 	}
-	if (f.Kind == Delay || f.Kind == DBSlow) != (f.DelayMs != 0) {
-		return errors.New("delay_ms is set for a delay or a db-slow, and only for those")
+	if f.Band != "" {
+		if f.Kind != Delay || f.DelayMs != 0 {
+			return errors.New("band is set for a delay, and only in place of delay_ms")
+		}
+		if _, err := ParseBand(string(f.Band)); err != nil {
+			return err
+		}
+	} else if (f.Kind == Delay || f.Kind == DBSlow) != (f.DelayMs != 0) {
+		return errors.New("delay_ms (or a band) is set for a delay, delay_ms for a db-slow, and only for those")
 	}
 	if f.DelayMs < 0 || f.DelayMs > maxPauseMs {
 		return fmt.Errorf("delay_ms %d is not in [1, %d]", f.DelayMs, maxPauseMs)

@@ -90,8 +90,16 @@ func (w *world) apply(ctx context.Context, i int, f faults.Fault) error {
 		s.in.DropConnectionsAfter(key)
 		s.drop = &armedFault{index: i, fault: f}
 	case faults.Delay:
+		hold := time.Duration(f.DelayMs) * time.Millisecond
+		if f.Band != "" {
+			var err error
+			if hold, err = f.Band.Hold(s.in.Timeouts(), f.Request); err != nil {
+				w.noEffect(i, err.Error())
+				return nil
+			}
+		}
 		w.armedLine(i)
-		return w.armDelay(i, f, s)
+		return w.armDelay(i, f, s, hold)
 	case faults.DBBusy, faults.DBLost, faults.DBSlow:
 		w.armedLine(i)
 		s.db.Store(&armedDBFault{index: i, fault: f})
@@ -114,6 +122,7 @@ type armedFault struct {
 type armedDelay struct {
 	index int // in the schedule
 	fault faults.Fault
+	hold  time.Duration
 	// fired: the control held a request; done: the control is to let the
 	// next request go and leave (fired, or disarmed).
 	fired, done *atomic.Bool
@@ -122,7 +131,7 @@ type armedDelay struct {
 // armDelay installs a control that holds the instance's next matching
 // request for the fault's delay, in virtual time; kfake serves other
 // connections meanwhile (SleepControl), so later requests overtake it.
-func (w *world) armDelay(i int, f faults.Fault, s *slot) error {
+func (w *world) armDelay(i int, f faults.Fault, s *slot, hold time.Duration) error {
 	key, ok := apiKey(f.Request)
 	if !ok {
 		return fmt.Errorf("fault %s: unknown request", f)
@@ -142,8 +151,7 @@ func (w *world) armDelay(i int, f faults.Fault, s *slot) error {
 		// Off the millisecond grid, and apart per instance: a held request
 		// must not wake at the same virtual instant as another sleeper or
 		// a client timer, or Go would order them.
-		d := time.Duration(f.DelayMs)*time.Millisecond + 137*time.Microsecond +
-			time.Duration(f.Instance[0]-'a')*time.Millisecond
+		d := hold + 137*time.Microsecond + time.Duration(f.Instance[0]-'a')*time.Millisecond
 		held := &heldRequest{until: time.Now().Add(d), release: make(chan struct{})}
 		w.holds.add(held)
 		c.SleepControl(func() {
@@ -161,7 +169,7 @@ func (w *world) armDelay(i int, f faults.Fault, s *slot) error {
 		})
 		return nil, nil, false
 	})
-	w.delays = append(w.delays, armedDelay{index: i, fault: f, fired: fired, done: done})
+	w.delays = append(w.delays, armedDelay{index: i, fault: f, hold: hold, fired: fired, done: done})
 	return nil
 }
 
@@ -350,7 +358,11 @@ func (w *world) checkFired() {
 		if !d.fired.Load() {
 			return false
 		}
-		w.fired(d.index, d.fault.String())
+		did := d.fault.String()
+		if d.fault.Band != "" {
+			did = fmt.Sprintf("held %v", d.hold)
+		}
+		w.fired(d.index, did)
 		return true
 	})
 	for _, s := range w.slots {
