@@ -8,7 +8,8 @@
 # scripts/readme-scoreboard.sh -scenario orders-db). With -checkers NAME
 # (other than scenario), -NAME is added to the marker's name: the orders
 # modes judged by the oracle alone go between <!-- scoreboard-oracle:begin -->
-# and <!-- scoreboard-oracle:end -->.
+# and <!-- scoreboard-oracle:end -->. With -recovery continue, -continue is
+# added the same way (<!-- scoreboard-continue:begin -->).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/simrun
@@ -28,6 +29,11 @@ for i in "${!args[@]}"; do
 done
 for i in "${!args[@]}"; do
 	if [[ ${args[$i]} == -checkers && $((i + 1)) -lt ${#args[@]} && ${args[$((i + 1))]} != scenario ]]; then
+		marker="${marker}-${args[$((i + 1))]}"
+	fi
+done
+for i in "${!args[@]}"; do
+	if [[ ${args[$i]} == -recovery && $((i + 1)) -lt ${#args[@]} && ${args[$((i + 1))]} != restart ]]; then
 		marker="${marker}-${args[$((i + 1))]}"
 	fi
 done

@@ -25,6 +25,7 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 	garbage := write("garbage.json", "{not json")
 	typo := write("typo.json", `{"faults": [{"step": 1, "kind": "crash", "instance": "a", "piont": "after-poll"}]}`)
 	stranger := write("stranger.json", `{"faults": [{"step": 1, "kind": "shutdown", "instance": "z"}]}`)
+	badBand := write("band.json", `{"faults": [{"step": 1, "kind": "delay", "instance": "a", "request": "EndTxn", "band": "past-forever"}]}`)
 	plan := write("plan.json", `{"orders": 20, "faults": []}`)
 	// Moves on the default single broker can never have an effect.
 	coordinator := write("coordinator.json", `{"faults": [{"step": 2, "kind": "coordinator-move", "restart_after": 0}]}`)
@@ -62,6 +63,8 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-schedule", garbage}, "invalid schedule"},
 		{[]string{"-schedule", typo}, `unknown field "piont"`},
 		{[]string{"-schedule", stranger}, `instance "z" is not one of a, b`},
+		{[]string{"-schedule", badBand}, `band "past-forever" is not one of within-request, past-request, past-session, past-txn`},
+		{[]string{"-focus", "delay EndTxn past-forever"}, "or delay <request> <within-request|past-request|past-session|past-txn>"},
 		{[]string{"-seeds", "1-2", "-schedule", garbage}, "-schedule replays one run"},
 		{[]string{"-seeds", "1-2", "-history", "h.jsonl"}, "use them with -seed"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
