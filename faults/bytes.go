@@ -65,6 +65,10 @@ func FromBytes(src *ByteSource, instances []string) Schedule {
 		case Delay:
 			f.Request = delayable[src.IntN(len(delayable))]
 			f.DelayMs = delayChoices[src.IntN(len(delayChoices))]
+		case Rewrite:
+			rws := Rewrites()
+			f.Rewrite = rws[src.IntN(len(rws))]
+			f.Request = rewrites[f.Rewrite][src.IntN(len(rewrites[f.Rewrite]))]
 		case LeaderMove, CoordinatorMove, BrokerRestart:
 			f.Instance, f.RestartAfter = "", 0
 			if f.Kind == LeaderMove {

@@ -57,6 +57,19 @@
 //	              kgo sends a member's group and transaction requests on one
 //	              connection, so a held EndTxn or TxnOffsetCommit keeps its
 //	              heartbeats waiting, while a held Produce is overtaken)
+//	rewrite       kfake RewriteResponses (eosim's addition) sees every
+//	              answer on kfake's run loop with the client id and the
+//	              request; the instance's next answer of the kind that the
+//	              rewrite can change is changed, and the fault fires then:
+//	              throttle (ThrottleMs, on an answer whose throttle the
+//	              client waits out, KIP-219), reorder (every list of
+//	              brokers, topics, partitions and groups reversed: not a
+//	              partition's replicas, not a fetch's aborted
+//	              transactions), partial (a fetch answer keeps one
+//	              partition's records). Answers a group writes once a
+//	              rebalance completes (JoinGroup, SyncGroup) are written
+//	              elsewhere in kfake and cannot be rewritten. Schedules and
+//	              -focus name rewrites; no generator draws them
 //	leader-move   kfake MoveTopicPartition of the partition, in every topic,
 //	              to the broker after its leader (sim refuses a leader or
 //	              coordinator move on one broker: it has nowhere to go)

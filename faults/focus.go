@@ -33,6 +33,8 @@ func (f Fault) Cell() string {
 		return fmt.Sprintf("delay %s %dms", f.Request, f.DelayMs)
 	case DBSlow:
 		return fmt.Sprintf("db-slow %dms", f.DelayMs)
+	case Rewrite:
+		return fmt.Sprintf("rewrite %s %s", f.Request, f.Rewrite)
 	}
 	return string(f.Kind)
 }
@@ -94,6 +96,11 @@ func ParseCell(cell string) (Fault, error) {
 			return Fault{Kind: Delay, Request: w[1], Band: b}, nil
 		}
 		return Fault{Kind: Delay, Request: w[1], DelayMs: n}, nil
+	case k == Rewrite && len(w) == 3:
+		if err := validateRewrite(w[2], w[1]); err != nil {
+			return bad(err.Error())
+		}
+		return Fault{Kind: Rewrite, Request: w[1], Rewrite: w[2]}, nil
 	case k == DBSlow && len(w) == 2:
 		n, ok := ms(w[1], dbSlowChoices)
 		if !ok {

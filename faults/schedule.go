@@ -54,6 +54,10 @@ const (
 	// virtual time while the broker goes on with other connections' requests:
 	// a request overtaken by later ones.
 	Delay Kind = "delay"
+	// Rewrite changes the broker's answer to the instance's next Request
+	// in a way a real broker may and kfake never does (Rewrite names it:
+	// throttle, reorder, partial); it fires at the next answer it changes.
+	Rewrite Kind = "rewrite"
 	// LeaderMove hands the leadership of Partition, in every topic, to the
 	// next broker. It names no instance.
 	LeaderMove Kind = "leader-move"
@@ -81,7 +85,7 @@ const (
 // Kinds lists every kind of fault.
 func Kinds() []Kind {
 	return []Kind{Crash, Shutdown, Expire, Pause, Join, Leave, BrokerError, Drop, Delay, LeaderMove, CoordinatorMove, BrokerRestart,
-		DBBusy, DBLost, DBSlow}
+		DBBusy, DBLost, DBSlow, Rewrite}
 }
 
 // IsDatabase reports whether a kind acts on an instance's database calls.
@@ -126,6 +130,9 @@ type Fault struct {
 	// Band, in place of DelayMs, holds a Delay's request for a length
 	// measured against the holding client's own timeouts (see Band).
 	Band Band `json:"band,omitempty"`
+	// Rewrite names how a Rewrite changes the answer to its Request
+	// (Throttle, Reorder, Partial).
+	Rewrite string `json:"rewrite,omitempty"`
 }
 
 // String renders a fault on one line.
@@ -154,6 +161,8 @@ func (f Fault) String() string {
 			return fmt.Sprintf("step %d: %s's next %s held %s at the broker", f.Step, f.Instance, f.Request, f.Band)
 		}
 		return fmt.Sprintf("step %d: %s's next %s held %dms at the broker", f.Step, f.Instance, f.Request, f.DelayMs)
+	case Rewrite:
+		return fmt.Sprintf("step %d: the answer to %s's next %s rewritten: %s", f.Step, f.Instance, f.Request, f.Rewrite)
 	case DBBusy:
 		return fmt.Sprintf("step %d: %s's next database transaction finds the database locked", f.Step, f.Instance)
 	case DBLost:
@@ -287,7 +296,7 @@ func (f Fault) validate(instances []string) error {
 		if f.Partition < 0 || (f.Partition != 0 && f.Kind != LeaderMove) {
 			return fmt.Errorf("partition %d: only a leader-move names one, and never a negative one", f.Partition)
 		}
-		if f.Point != "" || f.Request != "" || f.Error != "" || f.PauseMs != 0 || f.DelayMs != 0 || f.Band != "" {
+		if f.Point != "" || f.Request != "" || f.Error != "" || f.PauseMs != 0 || f.DelayMs != 0 || f.Band != "" || f.Rewrite != "" {
 			return fmt.Errorf("a %s has only a step (and a partition)", f.Kind)
 		}
 		return nil
@@ -333,7 +342,15 @@ func (f Fault) validate(instances []string) error {
 	if f.DelayMs < 0 || f.DelayMs > maxPauseMs {
 		return fmt.Errorf("delay_ms %d is not in [1, %d]", f.DelayMs, maxPauseMs)
 	}
+	if (f.Kind == Rewrite) != (f.Rewrite != "") {
+		return errors.New("rewrite is set for a rewrite, and only for a rewrite")
+	}
 	switch f.Kind {
+	case Rewrite:
+		if f.Error != "" {
+			return errors.New("a rewrite has no error")
+		}
+		return validateRewrite(f.Rewrite, f.Request)
 	case BrokerError:
 		return validateBrokerError(f.Request, f.Error)
 	case Delay:

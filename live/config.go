@@ -85,7 +85,7 @@ func (c Config) withDefaults() Config {
 
 // simulatorOnly are the fault kinds a client cannot make.
 func simulatorOnly(k faults.Kind) bool {
-	return k == faults.BrokerError || k == faults.Delay || k.IsCluster() || k.IsDatabase()
+	return k == faults.BrokerError || k == faults.Delay || k == faults.Rewrite || k.IsCluster() || k.IsDatabase()
 }
 
 // Resolve returns the run config as Run runs it and the schedule it

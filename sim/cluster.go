@@ -27,6 +27,16 @@ type Cluster struct {
 	brokers int32
 	// opts start the cluster again after a restart.
 	opts []kfake.Opt
+	// rewrite, when set, sees every answer (kfake RewriteResponses),
+	// again after a restart.
+	rewrite func(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response
+}
+
+// RewriteResponses makes fn see, and rewrite, every answer the brokers
+// write, now and after restarts.
+func (c *Cluster) RewriteResponses(fn func(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response) {
+	c.rewrite = fn
+	c.Fake.RewriteResponses(fn)
 }
 
 // NewCluster starts brokers fake brokers with the given topics (name →
@@ -130,6 +140,9 @@ func (c *Cluster) start(before map[string][]leadership) error {
 		return fmt.Errorf("restarting kfake: %w", err)
 	}
 	c.Fake = fake
+	if c.rewrite != nil {
+		fake.RewriteResponses(c.rewrite)
+	}
 	askForCurrentEpoch(fake)
 	for _, t := range c.topics {
 		for p, was := range before[t] {

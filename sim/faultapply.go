@@ -100,6 +100,13 @@ func (w *world) apply(ctx context.Context, i int, f faults.Fault) error {
 		}
 		w.armedLine(i)
 		return w.armDelay(i, f, s, hold)
+	case faults.Rewrite:
+		key, ok := apiKey(f.Request)
+		if !ok {
+			return fmt.Errorf("fault %s: unknown request", f)
+		}
+		w.armedLine(i)
+		w.rewriter.arm(&armedRewrite{index: i, fault: f, key: key})
 	case faults.DBBusy, faults.DBLost, faults.DBSlow:
 		w.armedLine(i)
 		s.db.Store(&armedDBFault{index: i, fault: f})
@@ -365,6 +372,9 @@ func (w *world) checkFired() {
 		w.fired(d.index, did)
 		return true
 	})
+	for _, r := range w.rewriter.takeFired() {
+		w.fired(r.index, r.did)
+	}
 	for _, s := range w.slots {
 		w.checkDropFired(s, s.in)
 		w.checkDBFired(s)
@@ -408,6 +418,7 @@ func (w *world) removeBrokerFaults() {
 		d.done.Store(true) // its control lets the next request go, then goes
 	}
 	w.delays = nil
+	w.rewriter.disarm()
 }
 
 // ownedBy reports whether req comes from the instance: by the

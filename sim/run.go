@@ -237,6 +237,8 @@ type world struct {
 	// requests not yet seen to fire.
 	brokerFaults []armedBrokerFault
 	delays       []armedDelay
+	// rewriter holds the armed rewrites of answers.
+	rewriter rewriter
 	// holds are the requests delays hold at the broker now.
 	holds holds
 	// live are the instances whose writes the driver delivers (settle);
@@ -297,6 +299,10 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		w.closeDatabase()
 		_ = os.RemoveAll(w.stateDir)
 		return nil, err
+	}
+	// Only a schedule with a rewrite puts a hook on every answer.
+	if slices.ContainsFunc(sched.Faults, func(f faults.Fault) bool { return f.Kind == faults.Rewrite }) {
+		w.cluster.RewriteResponses(w.rewriter.rewrite)
 	}
 	w.adm, w.closeAdm, err = topicread.NewAdmin(append(w.cluster.ClientOpts(), deterministicOpts(0)...))
 	if err != nil {

@@ -46,6 +46,9 @@ type (
 		sleeping       map[*clientConn]*bsleep
 		controlSleep   chan sleepChs
 
+		// eosim: see RewriteResponses; set and read on the run loop.
+		rewrite func(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response
+
 		faultsMu  sync.Mutex
 		faults    []*fault
 		faultCond *sync.Cond // broadcast on every fault hit, see FaultHandle.Wait
@@ -776,6 +779,11 @@ outer:
 				}
 			}
 			continue
+		}
+		// eosim: an answer a real broker may give and kfake never
+		// does (RewriteResponses).
+		if c.rewrite != nil && kresp != nil && err == nil {
+			kresp = c.rewrite(creq.cid, creq.kreq, kresp)
 		}
 
 		select {

@@ -1,6 +1,10 @@
 package kfake
 
-import "path/filepath"
+import (
+	"path/filepath"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // eosim: this file is eosim's addition to kfake (see README.eosim.md).
 
@@ -97,4 +101,15 @@ func (c *Cluster) loadLogStart(pd *partData, fsys fs, pdir string) error {
 	pd.highWatermark = start
 	pd.recalculateLSO()
 	return nil
+}
+
+// RewriteResponses makes fn see every answer the cluster writes from its run
+// loop, with the client id and the request answered, and write what fn
+// returns instead (nil fn: none). fn runs on the run loop: it must not block
+// or call back into the cluster. Answers a group writes later (a JoinGroup
+// or SyncGroup parked until the rebalance completes) do not pass through
+// it. eosim rewrites answers the way a real broker may give them and kfake
+// never does: throttled, in another legal order, partial.
+func (c *Cluster) RewriteResponses(fn func(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response) {
+	c.admin(func() { c.rewrite = fn })
 }

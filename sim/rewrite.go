@@ -1,0 +1,177 @@
+package sim
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eosim/eosim/faults"
+)
+
+// rewriter applies the armed Rewrite faults to the brokers' answers, on
+// kfake's run loop (kfake.Cluster.RewriteResponses); the driver arms them
+// and collects those that fired.
+type rewriter struct {
+	mu    sync.Mutex
+	armed []*armedRewrite
+}
+
+// armedRewrite is a Rewrite fault waiting for an answer it can change.
+type armedRewrite struct {
+	index int // in the schedule
+	fault faults.Fault
+	key   int16
+	// did says what the rewrite changed, once it has.
+	did string
+}
+
+func (r *rewriter) arm(a *armedRewrite) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.armed = append(r.armed, a)
+}
+
+// rewrite is the hook: the first armed rewrite of the answering client
+// and request that can change resp changes it, and has fired. Requests
+// are told apart by client id, which every client of an instance carries
+// (its name); the simulator's own clients carry kgo's.
+func (r *rewriter) rewrite(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.armed {
+		if a.did != "" || a.fault.Instance != clientID || req.Key() != a.key {
+			continue
+		}
+		if did := applyRewrite(a.fault.Rewrite, resp); did != "" {
+			a.did = did
+			break
+		}
+	}
+	return resp
+}
+
+// takeFired removes and returns the rewrites that fired, in the order armed.
+func (r *rewriter) takeFired() []*armedRewrite {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var fired []*armedRewrite
+	r.armed = slices.DeleteFunc(r.armed, func(a *armedRewrite) bool {
+		if a.did != "" {
+			fired = append(fired, a)
+		}
+		return a.did != ""
+	})
+	return fired
+}
+
+// disarm takes every rewrite that has not fired off.
+func (r *rewriter) disarm() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.armed = nil
+}
+
+// applyRewrite changes resp as rewrite says, and says how; "" when resp
+// gives it nothing to change (an answer whose throttle the client would
+// not wait out, lists of one, a fetch with records from one partition).
+func applyRewrite(rewrite string, resp kmsg.Response) string {
+	switch rewrite {
+	case faults.Throttle:
+		t, ok := resp.(kmsg.SetThrottleResponse)
+		if !ok {
+			return ""
+		}
+		t.SetThrottle(faults.ThrottleMs)
+		if _, after := resp.(kmsg.ThrottleResponse).Throttle(); !after {
+			t.SetThrottle(0) // the broker, not the client, waits at this version
+			return ""
+		}
+		return fmt.Sprintf("throttled %dms", faults.ThrottleMs)
+	case faults.Reorder:
+		if n := reverseLists(reflect.ValueOf(resp)); n > 0 {
+			return fmt.Sprintf("%d lists reversed", n)
+		}
+	case faults.Partial:
+		if f, ok := resp.(*kmsg.FetchResponse); ok {
+			return keepFirstPartition(f)
+		}
+	}
+	return ""
+}
+
+// orderless are the fields whose presence in a list's elements marks a list
+// of topics, partitions, brokers or groups: lists the protocol gives no
+// order (not a partition's replicas, whose first is the preferred leader,
+// nor a fetch's aborted transactions).
+var orderless = []string{"Topic", "Partition", "NodeID", "Group"}
+
+// reverseLists reverses, in place, every list of v (a response, walked
+// through pointers and structs) whose elements are structs with one of the
+// orderless fields, and counts those of two elements or more.
+func reverseLists(v reflect.Value) int {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return 0
+		}
+		return reverseLists(v.Elem())
+	case reflect.Struct:
+		n := 0
+		for i := range v.NumField() {
+			n += reverseLists(v.Field(i))
+		}
+		return n
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.Struct {
+			return 0
+		}
+		n := 0
+		for i := range v.Len() {
+			n += reverseLists(v.Index(i))
+		}
+		if v.Len() >= 2 && slices.ContainsFunc(orderless, func(name string) bool {
+			_, ok := v.Type().Elem().FieldByName(name)
+			return ok
+		}) {
+			swap := reflect.Swapper(v.Interface())
+			for i, j := 0, v.Len()-1; i < j; i, j = i+1, j-1 {
+				swap(i, j)
+			}
+			n++
+		}
+		return n
+	}
+	return 0
+}
+
+// keepFirstPartition empties every partition of f with records but the
+// first, and says what it kept ("" when at most one partition had any).
+func keepFirstPartition(f *kmsg.FetchResponse) string {
+	kept, emptied := "", 0
+	for ti := range f.Topics {
+		t := &f.Topics[ti]
+		for pi := range t.Partitions {
+			p := &t.Partitions[pi]
+			if len(p.RecordBatches) == 0 {
+				continue
+			}
+			if kept == "" {
+				kept = fmt.Sprintf("%s[%d]", t.Topic, p.Partition)
+				continue
+			}
+			p.RecordBatches, p.AbortedTransactions = nil, nil
+			emptied++
+		}
+	}
+	if emptied == 0 {
+		return ""
+	}
+	others := "partitions"
+	if emptied == 1 {
+		others = "partition"
+	}
+	return fmt.Sprintf("kept the records of %s, emptied %d other %s", kept, emptied, others)
+}

@@ -1,0 +1,92 @@
+package sim
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eosim/eosim/faults"
+)
+
+func TestThrottleRewrite(t *testing.T) {
+	resp := &kmsg.EndTxnResponse{Version: 3}
+	require.Equal(t, "throttled 5000ms", applyRewrite(faults.Throttle, resp))
+	require.EqualValues(t, faults.ThrottleMs, resp.ThrottleMillis)
+
+	// Before version 1 the broker itself waits before it answers: the
+	// client has nothing to wait out, and the rewrite waits for another.
+	old := &kmsg.EndTxnResponse{Version: 0}
+	require.Empty(t, applyRewrite(faults.Throttle, old))
+	require.Zero(t, old.ThrottleMillis)
+}
+
+func TestReorderRewrite(t *testing.T) {
+	topic := func(name string) kmsg.MetadataResponseTopic {
+		return kmsg.MetadataResponseTopic{Topic: kmsg.StringPtr(name), Partitions: []kmsg.MetadataResponseTopicPartition{
+			{Partition: 0, Replicas: []int32{1, 2}}, {Partition: 1, Replicas: []int32{2, 1}},
+		}}
+	}
+	m := &kmsg.MetadataResponse{
+		Brokers: []kmsg.MetadataResponseBroker{{NodeID: 1}, {NodeID: 2}},
+		Topics:  []kmsg.MetadataResponseTopic{topic("a"), topic("b")},
+	}
+	require.Equal(t, "4 lists reversed", applyRewrite(faults.Reorder, m))
+	require.Equal(t, int32(2), m.Brokers[0].NodeID)
+	require.Equal(t, "b", *m.Topics[0].Topic)
+	require.Equal(t, int32(1), m.Topics[0].Partitions[0].Partition)
+	require.Equal(t, []int32{2, 1}, m.Topics[0].Partitions[0].Replicas, "a partition's replicas keep their order: the first is the preferred leader")
+
+	// A fetch's aborted transactions keep theirs, and a list of one
+	// changes nothing.
+	f := &kmsg.FetchResponse{Topics: []kmsg.FetchResponseTopic{{Topic: "t", Partitions: []kmsg.FetchResponseTopicPartition{{
+		AbortedTransactions: []kmsg.FetchResponseTopicPartitionAbortedTransaction{{ProducerID: 1, FirstOffset: 3}, {ProducerID: 2, FirstOffset: 9}},
+	}}}}}
+	require.Empty(t, applyRewrite(faults.Reorder, f))
+	require.Equal(t, int64(1), f.Topics[0].Partitions[0].AbortedTransactions[0].ProducerID)
+}
+
+func TestPartialRewrite(t *testing.T) {
+	batch := []byte{1, 2, 3}
+	f := &kmsg.FetchResponse{Topics: []kmsg.FetchResponseTopic{
+		{Topic: "t", Partitions: []kmsg.FetchResponseTopicPartition{
+			{Partition: 0, HighWatermark: 5},
+			{Partition: 1, HighWatermark: 7, RecordBatches: batch},
+			{Partition: 2, HighWatermark: 9, RecordBatches: batch,
+				AbortedTransactions: []kmsg.FetchResponseTopicPartitionAbortedTransaction{{ProducerID: 1}}},
+		}},
+		{Topic: "u", Partitions: []kmsg.FetchResponseTopicPartition{{Partition: 0, HighWatermark: 4, RecordBatches: batch}}},
+	}}
+	require.Equal(t, "kept the records of t[1], emptied 2 other partitions", applyRewrite(faults.Partial, f))
+	require.Equal(t, batch, f.Topics[0].Partitions[1].RecordBatches)
+	require.Empty(t, f.Topics[0].Partitions[2].RecordBatches)
+	require.Empty(t, f.Topics[0].Partitions[2].AbortedTransactions)
+	require.Empty(t, f.Topics[1].Partitions[0].RecordBatches)
+	require.Equal(t, int64(9), f.Topics[0].Partitions[2].HighWatermark, "an emptied partition keeps its watermark")
+
+	one := &kmsg.FetchResponse{Topics: []kmsg.FetchResponseTopic{{Topic: "t", Partitions: []kmsg.FetchResponseTopicPartition{{RecordBatches: batch}}}}}
+	require.Empty(t, applyRewrite(faults.Partial, one), "one partition with records: nothing to leave out")
+}
+
+// The hook rewrites an answer to the instance named by the client id, for
+// the armed request alone, once per fault, and one fault per answer.
+func TestRewriterMatchesClientAndRequest(t *testing.T) {
+	var r rewriter
+	f := faults.Fault{Kind: faults.Rewrite, Instance: "a", Request: "EndTxn", Rewrite: faults.Throttle}
+	r.arm(&armedRewrite{index: 0, fault: f, key: int16(kmsg.EndTxn)})
+	r.arm(&armedRewrite{index: 1, fault: f, key: int16(kmsg.EndTxn)})
+
+	other := &kmsg.EndTxnResponse{Version: 3}
+	r.rewrite("b", kmsg.NewPtrEndTxnRequest(), other)
+	r.rewrite("a", kmsg.NewPtrHeartbeatRequest(), &kmsg.HeartbeatResponse{Version: 3})
+	require.Zero(t, other.ThrottleMillis)
+	require.Empty(t, r.takeFired())
+
+	r.rewrite("a", kmsg.NewPtrEndTxnRequest(), &kmsg.EndTxnResponse{Version: 3})
+	fired := r.takeFired()
+	require.Len(t, fired, 1)
+	require.Equal(t, 0, fired[0].index)
+	r.rewrite("a", kmsg.NewPtrEndTxnRequest(), &kmsg.EndTxnResponse{Version: 3})
+	require.Equal(t, 1, r.takeFired()[0].index)
+	require.Empty(t, r.armed)
+}
