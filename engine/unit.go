@@ -403,6 +403,9 @@ func (in *Instance) commit(ctx context.Context, w *unitOfWork) (history.Outcome,
 		}
 	case w.u.Transactional:
 		committed, err = in.endTxn(ctx, kgo.TryCommit)
+		if in.commits.taken() && !committed && err == nil {
+			err = errUnconfirmedCommit
+		}
 	default:
 		err = in.cl.CommitRecords(ctx, w.recs...)
 		committed = err == nil

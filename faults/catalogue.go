@@ -60,19 +60,55 @@ func DroppableRequests() []string { return slices.Clone(droppable) }
 func DelayableRequests() []string { return slices.Clone(delayable) }
 
 func appliedBeforeError(request, err string) bool {
-	return err == "REQUEST_TIMED_OUT" && (request == "Produce" || request == "TxnOffsetCommit" || request == "OffsetCommit")
+	return err == "REQUEST_TIMED_OUT" && (request == "Produce" || request == "TxnOffsetCommit" || request == "OffsetCommit") ||
+		err == "NOT_ENOUGH_REPLICAS_AFTER_APPEND" && request == "Produce"
 }
 
-func validateBrokerError(request, err string) error {
-	errs, ok := brokerErrors[request]
-	if !ok {
-		return fmt.Errorf("request %q is not one of %s", request, strings.Join(BrokerErrorRequests(), ", "))
+// doneErrors say the broker has the work already (a batch it wrote
+// before): answered to a request it refused, they would be a lie no broker
+// tells, so a fault gives them only applied.
+var doneErrors = []string{"DUPLICATE_SEQUENCE_NUMBER"}
+
+// effectful are the requests a broker acts on, whose answer can come
+// after the work is done: those a broker-error may name as applied.
+var effectful = []string{"AddOffsetsToTxn", "AddPartitionsToTxn", "CreateTopics", "DeleteRecords", "EndTxn", "Heartbeat",
+	"InitProducerID", "JoinGroup", "LeaveGroup", "OffsetCommit", "Produce", "SyncGroup", "TxnOffsetCommit"}
+
+// ambiguous are the errors a broker may answer once it did the work: it
+// failed or timed out afterwards, or lost its role meanwhile (the next
+// coordinator or leader finishes what it began). Any other error says the
+// request was refused: a fenced producer's commit never happens.
+var ambiguous = []string{"COORDINATOR_LOAD_IN_PROGRESS", "COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR",
+	"NOT_ENOUGH_REPLICAS_AFTER_APPEND", "NOT_LEADER_FOR_PARTITION", "REQUEST_TIMED_OUT", "UNKNOWN_SERVER_ERROR"}
+
+// validateBrokerError accepts any error a broker may answer request with
+// per Kafka's protocol (ProtocolErrors), not only the catalogue's: a
+// schedule or a focus may name any of them; the generators draw from the
+// catalogue. applied answers it once the work is done, for a request that
+// has an effect and whose answer kfake does not already give that way.
+func validateBrokerError(request, err string, applied bool) error {
+	errs := ProtocolErrors(request)
+	if len(errs) == 0 {
+		return fmt.Errorf("request %q is not one of %s", request, strings.Join(DocumentedRequests(), ", "))
 	}
 	if !slices.Contains(errs, err) {
-		return fmt.Errorf("error %q is not one %s answers in the catalogue (%s)", err, request, strings.Join(errs, ", "))
+		return fmt.Errorf("error %q is not one a broker answers %s with, per Kafka's protocol (%s)", err, request, strings.Join(errs, ", "))
+	}
+	switch {
+	case !applied && slices.Contains(doneErrors, err):
+		return fmt.Errorf("%s says the broker has the work already: name it applied", err)
+	case applied && !slices.Contains(ambiguous, err) && !slices.Contains(doneErrors, err):
+		return fmt.Errorf("%s says the broker refused the request: it cannot come after the work (applied goes with %s)", err, strings.Join(ambiguous, ", "))
+	case applied && !slices.Contains(effectful, request):
+		return fmt.Errorf("%s changes nothing at the broker: it cannot be applied before its error (drop \"applied\")", request)
+	case applied && appliedBeforeError(request, err):
+		return fmt.Errorf("%s answered %s is applied first already (drop \"applied\")", request, err)
 	}
 	return nil
 }
+
+// InCatalogue reports whether the generators draw request answered err.
+func InCatalogue(request, err string) bool { return slices.Contains(brokerErrors[request], err) }
 
 func validateRequest(request string, allowed []string) error {
 	if !slices.Contains(allowed, request) {

@@ -21,7 +21,11 @@
 // transaction's, named with their source in protocol.go. The broker-error
 // family draws from a hand-picked part of it (the catalogue); a test keeps
 // the catalogue inside the table, and another fails when a client sends a
-// request type the table does not cover.
+// request type the table does not cover. A schedule or a focus may name
+// any pair of the table: refused, or, with Applied, answered once the work
+// is done (kfake RewriteResponses sets every error code of the answer), for
+// the errors that leave the outcome open (ambiguous) on requests that
+// change something (effectful).
 //
 // # The catalogue and how each fault is made
 //

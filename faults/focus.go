@@ -23,6 +23,9 @@ func (f Fault) Cell() string {
 	case Pause:
 		return fmt.Sprintf("pause %dms at %s", f.PauseMs, f.Point)
 	case BrokerError:
+		if f.Applied {
+			return fmt.Sprintf("broker-error %s %s applied", f.Request, f.Error)
+		}
 		return fmt.Sprintf("broker-error %s %s", f.Request, f.Error)
 	case Drop:
 		return "drop after " + f.Request
@@ -43,8 +46,10 @@ func (f Fault) Cell() string {
 var ErrCell = errors.New("not a cell of the fault space")
 
 // ParseCell returns the fault that cell names, without step or instance:
-// the inverse of Fault.Cell. Its request, error and lengths must be ones
-// the catalogue has (those a generator can draw).
+// the inverse of Fault.Cell. Its lengths must be ones the catalogue has
+// (those a generator can draw), or bands; a broker error may be any the
+// protocol allows (ProtocolErrors), rejected or, with "applied" after it,
+// answered once the work is done.
 func ParseCell(cell string) (Fault, error) {
 	bad := func(why string) (Fault, error) {
 		return Fault{}, fmt.Errorf("%w: %q: %s", ErrCell, cell, why)
@@ -75,11 +80,12 @@ func ParseCell(cell string) (Fault, error) {
 			return bad(fmt.Sprintf("want pause <%s>ms at <crash point>", joinInts(pauseChoices)))
 		}
 		return Fault{Kind: Pause, PauseMs: n, Point: p}, nil
-	case k == BrokerError && len(w) == 3:
-		if !slices.Contains(brokerErrors[w[1]], w[2]) {
-			return bad("not a request and error of the catalogue (faults.BrokerErrors)")
+	case k == BrokerError && (len(w) == 3 || len(w) == 4 && w[3] == "applied"):
+		applied := len(w) == 4
+		if err := validateBrokerError(w[1], w[2], applied); err != nil {
+			return bad(err.Error())
 		}
-		return Fault{Kind: BrokerError, Request: w[1], Error: w[2]}, nil
+		return Fault{Kind: BrokerError, Request: w[1], Error: w[2], Applied: applied}, nil
 	case k == Drop && len(w) == 3 && w[1] == "after":
 		if !slices.Contains(droppable, w[2]) {
 			return bad("want drop after one of " + strings.Join(droppable, ", "))

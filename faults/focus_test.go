@@ -31,7 +31,9 @@ func TestParseCellRefuses(t *testing.T) {
 	for _, bad := range []string{
 		"", "crash", "crash at", "crash at nowhere", "crash after after-poll",
 		"pause 1000ms at after-poll", "pause 3000 at after-poll",
-		"broker-error EndTxn NOT_AN_ERROR", "broker-error Fetch REQUEST_TIMED_OUT",
+		"broker-error EndTxn NOT_AN_ERROR", "broker-error Fetch TRANSACTION_ABORTABLE",
+		"broker-error Metadata REQUEST_TIMED_OUT applied", "broker-error Produce REQUEST_TIMED_OUT applied",
+		"broker-error EndTxn NOT_COORDINATOR sideways", "broker-error DescribeAcls UNKNOWN_SERVER_ERROR",
 		"drop after Fetch", "drop EndTxn", "delay Produce 7ms", "delay Heartbeat 500ms",
 		"db-slow 5ms", "join now", "explode",
 	} {

@@ -133,6 +133,10 @@ type Fault struct {
 	// Rewrite names how a Rewrite changes the answer to its Request
 	// (Throttle, Reorder, Partial).
 	Rewrite string `json:"rewrite,omitempty"`
+	// Applied makes a BrokerError's broker do the work, then answer with
+	// Error: the answer a broker gives when it failed after acting (a
+	// timeout waiting on replicas, a coordinator that moved meanwhile).
+	Applied bool `json:"applied,omitempty"`
 }
 
 // String renders a fault on one line.
@@ -150,7 +154,7 @@ func (f Fault) String() string {
 		return fmt.Sprintf("step %d: %s leaves the group", f.Step, f.Instance)
 	case BrokerError:
 		how := "rejected"
-		if appliedBeforeError(f.Request, f.Error) {
+		if f.Applied || appliedBeforeError(f.Request, f.Error) {
 			how = "applied, then answered"
 		}
 		return fmt.Sprintf("step %d: %s's next %s %s with %s", f.Step, f.Instance, f.Request, how, f.Error)
@@ -342,6 +346,9 @@ func (f Fault) validate(instances []string) error {
 	if f.DelayMs < 0 || f.DelayMs > maxPauseMs {
 		return fmt.Errorf("delay_ms %d is not in [1, %d]", f.DelayMs, maxPauseMs)
 	}
+	if f.Applied && f.Kind != BrokerError {
+		return errors.New("applied is set for a broker-error, and only for one")
+	}
 	if (f.Kind == Rewrite) != (f.Rewrite != "") {
 		return errors.New("rewrite is set for a rewrite, and only for a rewrite")
 	}
@@ -352,7 +359,7 @@ func (f Fault) validate(instances []string) error {
 		}
 		return validateRewrite(f.Rewrite, f.Request)
 	case BrokerError:
-		return validateBrokerError(f.Request, f.Error)
+		return validateBrokerError(f.Request, f.Error, f.Applied)
 	case Delay:
 		if f.Error != "" {
 			return errors.New("a delay has no error")

@@ -136,6 +136,19 @@ func TestEveryKindValidatesAndPrints(t *testing.T) {
 	}
 	require.Equal(t, "step 1: a's next Produce applied, then answered with REQUEST_TIMED_OUT",
 		Fault{Step: 1, Kind: BrokerError, Instance: "a", Request: "Produce", Error: "REQUEST_TIMED_OUT"}.String())
+	// Beyond the catalogue: any error of the protocol's table, rejected or
+	// applied first.
+	for _, f := range []Fault{
+		{Step: 1, Kind: BrokerError, Instance: "a", Request: "Fetch", Error: "OFFSET_OUT_OF_RANGE"},
+		{Step: 1, Kind: BrokerError, Instance: "a", Request: "EndTxn", Error: "NOT_COORDINATOR", Applied: true},
+	} {
+		require.NoError(t, Schedule{Faults: []Fault{f}}.Validate(instances), "%+v", f)
+		back, err := ParseCell(f.Cell())
+		require.NoError(t, err)
+		require.Equal(t, f.Applied, back.Applied)
+	}
+	require.Equal(t, "step 1: a's next EndTxn applied, then answered with NOT_COORDINATOR",
+		Fault{Step: 1, Kind: BrokerError, Instance: "a", Request: "EndTxn", Error: "NOT_COORDINATOR", Applied: true}.String())
 }
 
 func TestCatalogueRejects(t *testing.T) {
@@ -143,8 +156,14 @@ func TestCatalogueRejects(t *testing.T) {
 		f    Fault
 		want string
 	}{
-		"unknown request":    {Fault{Kind: BrokerError, Instance: "a", Request: "Fetch", Error: "X"}, `request "Fetch" is not one of`},
-		"error not in list":  {Fault{Kind: BrokerError, Instance: "a", Request: "EndTxn", Error: "REQUEST_TIMED_OUT"}, `error "REQUEST_TIMED_OUT" is not one EndTxn answers`},
+		"unknown request":    {Fault{Kind: BrokerError, Instance: "a", Request: "Fetchy", Error: "X"}, `request "Fetchy" is not one of`},
+		"unknown error":      {Fault{Kind: BrokerError, Instance: "a", Request: "Fetch", Error: "X"}, `error "X" is not one a broker answers Fetch with, per Kafka's protocol`},
+		"error not in table": {Fault{Kind: BrokerError, Instance: "a", Request: "EndTxn", Error: "OFFSET_OUT_OF_RANGE"}, `error "OFFSET_OUT_OF_RANGE" is not one a broker answers EndTxn with`},
+		"applied, no effect": {Fault{Kind: BrokerError, Instance: "a", Request: "Metadata", Error: "REQUEST_TIMED_OUT", Applied: true}, "Metadata changes nothing at the broker"},
+		"applied, refused":   {Fault{Kind: BrokerError, Instance: "a", Request: "EndTxn", Error: "PRODUCER_FENCED", Applied: true}, "PRODUCER_FENCED says the broker refused the request"},
+		"done, refused":      {Fault{Kind: BrokerError, Instance: "a", Request: "Produce", Error: "DUPLICATE_SEQUENCE_NUMBER"}, "DUPLICATE_SEQUENCE_NUMBER says the broker has the work already"},
+		"applied already":    {Fault{Kind: BrokerError, Instance: "a", Request: "TxnOffsetCommit", Error: "REQUEST_TIMED_OUT", Applied: true}, "is applied first already"},
+		"applied elsewhere":  {Fault{Kind: Drop, Instance: "a", Request: "EndTxn", Applied: true}, "applied is set for a broker-error, and only for one"},
 		"drop with error":    {Fault{Kind: Drop, Instance: "a", Request: "EndTxn", Error: "X"}, "a drop has no error"},
 		"drop unknown":       {Fault{Kind: Drop, Instance: "a", Request: "Metadata"}, `request "Metadata" is not one of`},
 		"pause without time": {Fault{Kind: Pause, Instance: "a", Point: engine.AfterPoll}, "pause_ms is set for a pause"},

@@ -51,6 +51,11 @@ type Config struct {
 	// (engine.Config.KeepClientAfterFailedProduce): for the test that
 	// shows the bug.
 	KeepClientAfterFailedProduce bool
+	// TrustAbortAfterUnknownCommitError turns off the engine's defence
+	// against kgo's report of an abort after a commit answered
+	// UNKNOWN_SERVER_ERROR (engine.Config.TrustAbortAfterUnknownCommitError):
+	// for the test that shows the bug.
+	TrustAbortAfterUnknownCommitError bool
 	// Recovery is how an instance recovers from a commit that failed
 	// without fencing it: a restart (the default) or an abort that carries
 	// on with the same client (engine.Config.Recovery).

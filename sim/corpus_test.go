@@ -117,3 +117,32 @@ func TestMistakePlansPassUnderExactlyOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestUnconfirmedCommitIsNotAnAbort replays the plan in which the broker
+// commits a transaction and answers its EndTxn UNKNOWN_SERVER_ERROR, under
+// both protocols and both recovery styles. kgo v1.22.3's End reports it
+// aborted, without an error: taken at its word (the engine's defence
+// off), the unit's records are processed and committed again; taken for
+// an unknown outcome, the run passes.
+func TestUnconfirmedCommitIsNotAnAbort(t *testing.T) {
+	eachPlan(t, "eos-endtxn-committed-then-unknown-server-error.json", func(t *testing.T, _ string, plan Plan) {
+		for _, v1 := range []bool{false, true} {
+			for _, recovery := range engine.Recoveries() {
+				p := plan
+				p.Recovery, p.TransactionsV1, p.Expect = recovery.String(), v1, nil
+				cfg, err := p.Apply(DefaultConfig(), nil)
+				require.NoError(t, err)
+				bug := cfg
+				bug.TrustAbortAfterUnknownCommitError = true
+				res := runInBubble(t, bug)
+				require.Equal(t, invariants.Fail, res.Verdict(), "v1 %v, recovery %s: kgo's word passed", v1, recovery)
+				require.Subset(t, res.Report.Kinds(), []string{"duplicate-output", "inventory-fold"}, "v1 %v, recovery %s", v1, recovery)
+
+				res = runInBubble(t, cfg)
+				require.Equal(t, invariants.Pass, res.Verdict(), "v1 %v, recovery %s: the engine's defence: %v", v1, recovery, res.Report.Anomalies)
+				require.Equal(t, len(plan.Faults), res.FaultCounts().Fired, "v1 %v, recovery %s: the fault did not fire: the pass proves nothing", v1, recovery)
+				require.Equal(t, 1, res.Stats.Unknown, "v1 %v, recovery %s: the commit's outcome was not taken for unknown", v1, recovery)
+			}
+		}
+	})
+}

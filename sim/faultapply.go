@@ -106,7 +106,7 @@ func (w *world) apply(ctx context.Context, i int, f faults.Fault) error {
 			return fmt.Errorf("fault %s: unknown request", f)
 		}
 		w.armedLine(i)
-		w.rewriter.arm(&armedRewrite{index: i, fault: f, key: key})
+		w.rewriter.arm(rewriteOf(i, f, key))
 	case faults.DBBusy, faults.DBLost, faults.DBSlow:
 		w.armedLine(i)
 		s.db.Store(&armedDBFault{index: i, fault: f})
@@ -150,7 +150,7 @@ func (w *world) armDelay(i int, f faults.Fault, s *slot, hold time.Duration) err
 			return nil, nil, false // let the control go
 		}
 		c.KeepControl()
-		if !ownedBy(req, s.transactionalID(), f.Instance) {
+		if !ownedBy(req, s.transactionalID(), f.Instance, c.CurrentClientID()) {
 			return nil, nil, false
 		}
 		fired.Store(true)
@@ -340,11 +340,19 @@ func (w *world) armBrokerError(i int, f faults.Fault, s *slot) error {
 	if !ok {
 		return fmt.Errorf("fault %s: unknown error", f)
 	}
-	h := w.cluster.Fake.Fault(kfake.Fault{
+	if f.Applied {
+		// The broker does the work; its answer is then rewritten.
+		w.rewriter.arm(rewriteOf(i, f, key))
+		return nil
+	}
+	fake := w.cluster.Fake
+	h := fake.Fault(kfake.Fault{
 		Keys:  []kmsg.Key{kmsg.Key(key)},
 		Err:   kerrErr,
 		Count: 1,
-		When:  func(req kmsg.Request) bool { return ownedBy(req, s.transactionalID(), f.Instance) },
+		When: func(req kmsg.Request) bool {
+			return ownedBy(req, s.transactionalID(), f.Instance, fake.CurrentClientID())
+		},
 	})
 	w.brokerFaults = append(w.brokerFaults, armedBrokerFault{index: i, fault: f, handle: h})
 	return nil
@@ -423,10 +431,12 @@ func (w *world) removeBrokerFaults() {
 
 // ownedBy reports whether req comes from the instance: by the
 // transactional id its current incarnation uses (txnID, see
-// slot.transactionalID), its group instance id, or its member id. A request
-// carrying none (a produce without a transaction) belongs to whichever
-// instance sends it first.
-func ownedBy(req kmsg.Request, txnID, instance string) bool {
+// slot.transactionalID), its group instance id, or its member id. A
+// request of those kinds carrying none (a produce without a transaction)
+// belongs to whichever instance sends it first; one of any other kind (a
+// fetch, a metadata request, which carry no id of their own) by its client
+// id, the instance's name (clientID).
+func ownedBy(req kmsg.Request, txnID, instance, clientID string) bool {
 	deref := func(s *string) string {
 		if s == nil {
 			return ""
@@ -464,6 +474,8 @@ func ownedBy(req kmsg.Request, txnID, instance string) bool {
 			}
 		}
 		return false
+	default:
+		return clientID == instance
 	}
 	if txn == "" && inst == "" {
 		return true

@@ -19,13 +19,36 @@ type rewriter struct {
 	armed []*armedRewrite
 }
 
-// armedRewrite is a Rewrite fault waiting for an answer it can change.
+// armedRewrite is a fault waiting for an answer it can change: a Rewrite,
+// or a BrokerError applied before its error.
 type armedRewrite struct {
 	index int // in the schedule
 	fault faults.Fault
 	key   int16
+	// apply changes an answer and says how ("" when it cannot).
+	apply func(kmsg.Response) string
 	// did says what the rewrite changed, once it has.
 	did string
+}
+
+// rewriteOf arms f, a Rewrite or an applied BrokerError, whose request has
+// API key key.
+func rewriteOf(i int, f faults.Fault, key int16) *armedRewrite {
+	a := &armedRewrite{index: i, fault: f, key: key}
+	a.apply = func(resp kmsg.Response) string { return applyRewrite(f.Rewrite, resp) }
+	if f.Kind == faults.BrokerError {
+		code := int16(0)
+		if e, ok := kafkaError(f.Error); ok {
+			code = e.Code
+		}
+		a.apply = func(resp kmsg.Response) string {
+			if setErrorCodes(reflect.ValueOf(resp), code) == 0 {
+				return ""
+			}
+			return f.String()
+		}
+	}
+	return a
 }
 
 func (r *rewriter) arm(a *armedRewrite) {
@@ -45,7 +68,7 @@ func (r *rewriter) rewrite(clientID string, req kmsg.Request, resp kmsg.Response
 		if a.did != "" || a.fault.Instance != clientID || req.Key() != a.key {
 			continue
 		}
-		if did := applyRewrite(a.fault.Rewrite, resp); did != "" {
+		if did := a.apply(resp); did != "" {
 			a.did = did
 			break
 		}
@@ -174,4 +197,36 @@ func keepFirstPartition(f *kmsg.FetchResponse) string {
 		others = "partition"
 	}
 	return fmt.Sprintf("kept the records of %s, emptied %d other %s", kept, emptied, others)
+}
+
+// setErrorCodes sets every ErrorCode of v (a response, walked through
+// pointers, structs and lists) to code, and counts them: the request was
+// handled, and its answer says it failed, top-level and for every entity.
+func setErrorCodes(v reflect.Value, code int16) int {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return 0
+		}
+		return setErrorCodes(v.Elem(), code)
+	case reflect.Struct:
+		n := 0
+		for i := range v.NumField() {
+			field := v.Field(i)
+			if v.Type().Field(i).Name == "ErrorCode" && field.Kind() == reflect.Int16 {
+				field.SetInt(int64(code))
+				n++
+				continue
+			}
+			n += setErrorCodes(field, code)
+		}
+		return n
+	case reflect.Slice:
+		n := 0
+		for i := range v.Len() {
+			n += setErrorCodes(v.Index(i), code)
+		}
+		return n
+	}
+	return 0
 }

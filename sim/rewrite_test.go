@@ -73,8 +73,8 @@ func TestPartialRewrite(t *testing.T) {
 func TestRewriterMatchesClientAndRequest(t *testing.T) {
 	var r rewriter
 	f := faults.Fault{Kind: faults.Rewrite, Instance: "a", Request: "EndTxn", Rewrite: faults.Throttle}
-	r.arm(&armedRewrite{index: 0, fault: f, key: int16(kmsg.EndTxn)})
-	r.arm(&armedRewrite{index: 1, fault: f, key: int16(kmsg.EndTxn)})
+	r.arm(rewriteOf(0, f, int16(kmsg.EndTxn)))
+	r.arm(rewriteOf(1, f, int16(kmsg.EndTxn)))
 
 	other := &kmsg.EndTxnResponse{Version: 3}
 	r.rewrite("b", kmsg.NewPtrEndTxnRequest(), other)
@@ -89,4 +89,29 @@ func TestRewriterMatchesClientAndRequest(t *testing.T) {
 	r.rewrite("a", kmsg.NewPtrEndTxnRequest(), &kmsg.EndTxnResponse{Version: 3})
 	require.Equal(t, 1, r.takeFired()[0].index)
 	require.Empty(t, r.armed)
+}
+
+// An error answered after the work sets every error code of the answer,
+// top-level and per entity; an answer without one cannot carry it.
+func TestAppliedErrorSetsEveryErrorCode(t *testing.T) {
+	f := faults.Fault{Kind: faults.BrokerError, Instance: "a", Request: "Produce", Error: "NOT_LEADER_FOR_PARTITION", Applied: true}
+	a := rewriteOf(0, f, int16(kmsg.Produce))
+	p := &kmsg.ProduceResponse{Topics: []kmsg.ProduceResponseTopic{{Topic: "t", Partitions: []kmsg.ProduceResponseTopicPartition{{Partition: 0}, {Partition: 1}}}}}
+	require.Equal(t, "step 0: a's next Produce applied, then answered with NOT_LEADER_FOR_PARTITION", a.apply(p))
+	for _, part := range p.Topics[0].Partitions {
+		require.EqualValues(t, 6, part.ErrorCode)
+	}
+	e := &kmsg.EndTxnResponse{}
+	require.NotEmpty(t, rewriteOf(0, faults.Fault{Kind: faults.BrokerError, Instance: "a", Request: "EndTxn", Error: "UNKNOWN_SERVER_ERROR", Applied: true}, int16(kmsg.EndTxn)).apply(e))
+	require.EqualValues(t, -1, e.ErrorCode)
+	require.Empty(t, a.apply(&kmsg.ProduceResponse{}), "no partition: no error code to set")
+}
+
+// Requests with no id of their own are told apart by client id.
+func TestOwnedByClientID(t *testing.T) {
+	require.True(t, ownedBy(kmsg.NewPtrFetchRequest(), "app-a", "a", "a"))
+	require.False(t, ownedBy(kmsg.NewPtrFetchRequest(), "app-a", "a", "kgo"))
+	require.False(t, ownedBy(kmsg.NewPtrMetadataRequest(), "app-a", "a", "b"))
+	// A produce without a transaction keeps its old rule: whoever sends it.
+	require.True(t, ownedBy(kmsg.NewPtrProduceRequest(), "app-a", "a", "b"))
 }

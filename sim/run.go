@@ -300,8 +300,9 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		_ = os.RemoveAll(w.stateDir)
 		return nil, err
 	}
-	// Only a schedule with a rewrite puts a hook on every answer.
-	if slices.ContainsFunc(sched.Faults, func(f faults.Fault) bool { return f.Kind == faults.Rewrite }) {
+	// Only a schedule with a rewrite, or an error answered after the
+	// work, puts a hook on every answer.
+	if slices.ContainsFunc(sched.Faults, func(f faults.Fault) bool { return f.Kind == faults.Rewrite || f.Applied }) {
 		w.cluster.RewriteResponses(w.rewriter.rewrite)
 	}
 	w.adm, w.closeAdm, err = topicread.NewAdmin(append(w.cluster.ClientOpts(), deterministicOpts(0)...))
@@ -392,12 +393,13 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		// 20s after it is written): a transaction begun and produced at
 		// one instant must not time out at the instant its held produce
 		// does, or Go would order the two.
-		TransactionTimeout:           23456*time.Millisecond + time.Duration(s.name[0]-'a')*17*time.Millisecond,
-		TransactionsV1:               w.cfg.TransactionsV1,
-		KeepClientAfterFailedProduce: w.cfg.KeepClientAfterFailedProduce,
-		Recovery:                     w.cfg.Recovery,
-		Database:                     w.dbPath,
-		DBHook:                       w.dbHook(s),
+		TransactionTimeout:                23456*time.Millisecond + time.Duration(s.name[0]-'a')*17*time.Millisecond,
+		TransactionsV1:                    w.cfg.TransactionsV1,
+		KeepClientAfterFailedProduce:      w.cfg.KeepClientAfterFailedProduce,
+		TrustAbortAfterUnknownCommitError: w.cfg.TrustAbortAfterUnknownCommitError,
+		Recovery:                          w.cfg.Recovery,
+		Database:                          w.dbPath,
+		DBHook:                            w.dbHook(s),
 		ClientOpts: append(deterministicOpts(1+int(s.name[0]-'a')),
 			kgo.FetchMaxPartitionBytes(w.partitionBytes),
 			// Distinct heartbeat periods: two members that rejoined

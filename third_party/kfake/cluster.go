@@ -46,8 +46,10 @@ type (
 		sleeping       map[*clientConn]*bsleep
 		controlSleep   chan sleepChs
 
-		// eosim: see RewriteResponses; set and read on the run loop.
-		rewrite func(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response
+		// eosim: see RewriteResponses and CurrentClientID; set and read
+		// on the run loop.
+		rewrite         func(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response
+		currentClientID string
 
 		faultsMu  sync.Mutex
 		faults    []*fault
@@ -596,6 +598,7 @@ outer:
 			creq = wsf.creq
 		}
 
+		c.currentClientID = creq.cid // eosim: see CurrentClientID
 		kresp, err, handled = c.tryControl(creq)
 		if handled {
 			goto afterControl

@@ -113,3 +113,9 @@ func (c *Cluster) loadLogStart(pd *partData, fsys fs, pdir string) error {
 func (c *Cluster) RewriteResponses(fn func(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response) {
 	c.admin(func() { c.rewrite = fn })
 }
+
+// CurrentClientID is the client id of the request the run loop is handling.
+// It is valid only within a control function or a Fault's When, which run
+// on the loop. eosim matches by it the requests of an instance that carry
+// no id of their own (a fetch, a metadata request).
+func (c *Cluster) CurrentClientID() string { return c.currentClientID }
