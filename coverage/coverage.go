@@ -68,6 +68,19 @@ func Space(withDB bool, g engine.Guarantee) []Cell {
 	return slices.Compact(cells)
 }
 
+// WideSpace lists, sorted, every cell of the wide fault space that
+// swarm's cells style draws from (faults.WideSpace): every error the
+// protocol allows each request an instance sends, rejected and applied,
+// holds in bands, rewrites, and the cells of Space that draw no lengths
+// in milliseconds.
+func WideSpace(withDB bool) []Cell {
+	var cells []Cell
+	for _, c := range faults.WideSpace(withDB) {
+		cells = append(cells, Cell(c))
+	}
+	return cells
+}
+
 // Unreachable says why a cell of Space can never fire under guarantee g,
 // or "" when nothing is known to keep it from firing.
 func Unreachable(c Cell, g engine.Guarantee) string {

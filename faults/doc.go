@@ -4,6 +4,15 @@
 // families themselves drawn from the seed). It describes faults; sim/
 // applies them.
 //
+// Swarm has two styles. Families (Swarm) turns each family on or off per
+// seed and draws its rate, over the catalogue: every family the seed keeps,
+// thinly. Cells (SwarmCells) focuses each seed on one to three cells of the
+// wide space (WideSpace: every error the protocol allows each request an
+// instance sends, rejected and applied, holds in bands of the client's
+// timeouts, rewrites, crash points, process, group and cluster events),
+// drawn family first, then group, then cell, at Focus's rate, with faults
+// that now and then coincide.
+//
 // A step is one round of the simulator's driver, in which every live
 // instance may do one unit of work. A fault at a crash point arms its
 // instance at its step and strikes at the next unit that reaches the point.

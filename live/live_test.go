@@ -192,6 +192,12 @@ func TestResolveKeepsToWhatAClientCanDo(t *testing.T) {
 	_, _, err = Resolve(db)
 	require.ErrorIs(t, err, ErrUnsupported)
 
+	cells := base
+	cells.Run.Swarm, cells.Run.SwarmStyle = true, faults.SwarmOfCells
+	_, _, err = Resolve(cells)
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.Contains(t, err.Error(), "cells style")
+
 	none := base
 	none.Bootstrap = nil
 	_, _, err = Resolve(none)

@@ -21,6 +21,9 @@ func WriteMarkdown(w io.Writer, t Table, p Provenance) error {
 	faults := "as each seed draws them"
 	if t.Swarm {
 		faults = "swarm faults (each seed picks its fault families and rates)"
+		if t.SwarmStyle != "" {
+			faults = "swarm's cells (`-swarm=cells`: each seed focuses on a few cells of the wide fault space)"
+		}
 	}
 	wall := (time.Duration(t.WallMs * float64(time.Millisecond))).Round(time.Second)
 	scenario := ""

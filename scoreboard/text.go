@@ -17,6 +17,9 @@ func WriteText(w io.Writer, t Table) error {
 	faults := "as each seed draws them"
 	if t.Swarm {
 		faults = "swarm: each seed picks its fault families and rates"
+		if t.SwarmStyle != "" {
+			faults = "swarm's cells: each seed focuses on a few cells of the wide fault space"
+		}
 	}
 	scenario := ""
 	if t.Scenario != "" {

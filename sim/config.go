@@ -73,6 +73,11 @@ type Config struct {
 	// FixedRecovery, the recovery style (TigerBeetle's swarm testing);
 	// Rates are then ignored.
 	Swarm bool
+	// SwarmStyle is how Swarm draws a seed's faults: families (the
+	// default, also when empty: each family on or off, at a drawn rate)
+	// or cells (a few cells of the wide fault space, faults.SwarmCells, at
+	// Focus's rate).
+	SwarmStyle faults.SwarmStyle
 	// ClientLog, when set, receives kgo's debug log of every instance's
 	// clients, each line stamped with the virtual time since the run began
 	// and the instance's name: what to read when two runs of one seed part
@@ -186,6 +191,12 @@ type Progress struct {
 func (c Config) resolveSwarm() Config {
 	if c.Swarm {
 		c.Rates = faults.Swarm(derive(c.Seed, "swarm"))
+		if c.SwarmStyle == faults.SwarmOfCells {
+			c.Rates = faults.Rates{}
+			if c.Schedule == nil {
+				c.Focus = c.swarmCells()
+			}
+		}
 		if !c.hasDatabase() {
 			c.Rates.Database = 0
 		}
@@ -207,6 +218,21 @@ func (c Config) resolveSwarm() Config {
 		}
 	}
 	return c
+}
+
+// swarmCells is the focus a seed of the cells style draws, less the cells
+// at crash points a unit under the run's guarantee never reaches (a
+// scenario with a database has guarantees that skip some): the same draw
+// for every guarantee of a scoreboard.
+func (c Config) swarmCells() []string {
+	cells := faults.SwarmCells(derive(c.Seed, "swarm-cells"), c.hasDatabase())
+	if !c.hasDatabase() {
+		return cells
+	}
+	return slices.DeleteFunc(cells, func(cell string) bool {
+		f, err := faults.ParseCell(cell)
+		return err == nil && f.Kind.HasPoint() && !slices.Contains(c.Guarantee.CrashPoints(), f.Point)
+	})
 }
 
 // DefaultConfig is the default run: 1000 orders on 4 partitions, 2
@@ -278,8 +304,27 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, c.validateMoves(), c.validateCheckers(), c.validateFocus())
+	errs = append(errs, c.validateMoves(), c.validateCheckers(), c.validateFocus(), c.validateSwarmStyle())
 	return errors.Join(errs...)
+}
+
+// validateSwarmStyle refuses a swarm style that does not exist, one given
+// without Swarm, and the cells style beside a focus of the caller's (it
+// picks each seed's focus itself).
+func (c Config) validateSwarmStyle() error {
+	if c.SwarmStyle == "" {
+		return nil
+	}
+	if _, err := faults.ParseSwarmStyle(string(c.SwarmStyle)); err != nil {
+		return err
+	}
+	switch {
+	case !c.Swarm:
+		return fmt.Errorf("swarm style %s without swarm", c.SwarmStyle)
+	case c.SwarmStyle == faults.SwarmOfCells && len(c.Focus) > 0:
+		return errors.New("swarm style cells picks each seed's focus itself: drop the focus")
+	}
+	return nil
 }
 
 // validateMoves refuses what can never have an effect: a leader or

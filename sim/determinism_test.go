@@ -188,3 +188,25 @@ func TestSwarmIsDeterministic(t *testing.T) {
 		require.Equal(t, invariants.Pass, first.Verdict(), "swarm seed %d (%s): %v", seed, first.Config.Rates, first.Report.Anomalies)
 	}
 }
+
+// TestSwarmOfCellsSeedsReplay: under swarm's cells style a seed focuses on
+// its own few cells of the wide fault space (no rates), the same on every
+// resolve, and its run replays on one processor and on two.
+func TestSwarmOfCellsSeedsReplay(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	for seed := uint64(1); seed <= 4; seed++ {
+		cfg := DefaultConfig()
+		cfg.Seed, cfg.Inputs, cfg.Swarm, cfg.SwarmStyle = seed, 300, true, faults.SwarmOfCells
+		resolved, sched, err := cfg.Resolve()
+		require.NoError(t, err)
+		require.Equal(t, faults.Rates{}, resolved.Rates)
+		require.NotEmpty(t, resolved.Focus)
+		require.Equal(t, resolved.Focus, cfg.resolveSwarm().Focus)
+		for _, f := range sched.Faults {
+			require.Contains(t, resolved.Focus, f.Cell(), "seed %d", seed)
+		}
+		first, second := runOnOneAndTwo(t, cfg)
+		requireReplays(t, fmt.Sprintf("seed %d", seed), first, second)
+		require.Equal(t, invariants.Pass, first.Verdict(), "seed %d: %v", seed, first.Report.Anomalies)
+	}
+}

@@ -43,7 +43,7 @@ func Shrink(cfg Config, kind string, run Runner, budget int) (Config, Result, Sh
 	// Shrinking edits the run as it was: its schedule, generated or not,
 	// and what swarm mode picked for it.
 	cfg = first.Config
-	cfg.Swarm = false
+	cfg.Swarm, cfg.SwarmStyle, cfg.Focus = false, "", nil
 	sched := first.Schedule
 	cfg.Schedule = &sched
 	stillFails := func(c Config) (Result, bool, error) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/scenarios"
 	"github.com/eosim/eosim/scoreboard"
 	"github.com/eosim/eosim/sim"
@@ -141,7 +142,8 @@ func parseOptions(args []string, stdout io.Writer) (options, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, printUsage(fs, stdout)
 		}
-		return o, err
+		// -swarm is a switch that may name its style: not a boolean.
+		return o, errors.New(strings.Replace(err.Error(), "invalid boolean value", "invalid value", 1))
 	}
 	if *raw.help {
 		return o, printUsage(fs, stdout)
@@ -244,7 +246,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.StringVar(&o.cfg.Checkers, "checkers", "", "judge runs by the scenario's own checkers (`scenario`, the default), by the generic oracle alone (oracle: the topology run serially over the committed input, compared with every topic it writes), or by both (all)")
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn); -swarm picks one per seed unless this is given (-txn-v1=false: KIP-890 alone)")
 	raw.recovery = fs.String("recovery", "restart", "after a commit that failed without fencing the instance: `restart` the instance (as Kafka Streams does), or abort and carry on with the same client (continue, as franz-go documents); -swarm picks one per seed unless this is given")
-	fs.BoolVar(&o.cfg.Swarm, "swarm", false, "let each seed pick the fault families, their rates, the transaction protocol and the recovery style")
+	fs.Var(swarmFlag{&o.cfg}, "swarm", "let each seed pick its faults, the transaction protocol and the recovery style: -swarm (or -swarm=families) turns each fault family on or off and draws its rate; -swarm=cells focuses each seed on 1-3 cells of the wide fault space (every error the protocol allows each request, applied or not, holds in bands, rewrites, …) at a high rate, now and then two at one step")
 	raw.focus = fs.String("focus", "", "draw every fault from these `cells` of the fault space, comma-separated, at a high rate, in place of the rates, now and then two at one step (e.g. 'broker-error Produce TRANSACTION_ABORTABLE,pause 30000ms at after-produce'; -coverage names them all; a held request's length may be a band of its client's timeouts: 'delay EndTxn past-session', with within-request, past-request, past-session or past-txn; a broker error may be any Kafka's protocol allows, 'applied' after it when the broker did the work first: 'broker-error EndTxn NOT_COORDINATOR applied'; 'rewrite Fetch partial')")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
 	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's plan (its fault schedule and the parameters -swarm picked) to `file.json`, before the run starts (so a run that never ends can still be replayed with -schedule)")
@@ -393,6 +395,42 @@ func (o *options) runOptions(shard string) error {
 	return checkDatabaseDir(o.cfg.DatabaseFile)
 }
 
+// swarmFlag is -swarm: a switch (families, swarm's first style) that may
+// name its style (-swarm=cells).
+type swarmFlag struct{ cfg *sim.Config }
+
+func (f swarmFlag) IsBoolFlag() bool { return true }
+
+func (f swarmFlag) String() string {
+	if f.cfg == nil || !f.cfg.Swarm {
+		return "false"
+	}
+	if f.cfg.SwarmStyle == faults.SwarmOfCells {
+		return string(faults.SwarmOfCells)
+	}
+	return "true"
+}
+
+func (f swarmFlag) Set(s string) error {
+	switch s {
+	case "true":
+		f.cfg.Swarm, f.cfg.SwarmStyle = true, ""
+		return nil
+	case "false":
+		f.cfg.Swarm, f.cfg.SwarmStyle = false, ""
+		return nil
+	}
+	st, err := faults.ParseSwarmStyle(s)
+	if err != nil {
+		return errors.New("want true, false, families or cells")
+	}
+	f.cfg.Swarm, f.cfg.SwarmStyle = true, st
+	if st == faults.SwarmFamilies {
+		f.cfg.SwarmStyle = "" // the default style, named as such
+	}
+	return nil
+}
+
 // exploreOptions checks -explore's flags: a sweep, whose faults it picks
 // itself, under swarm's protocol and cluster.
 func (o *options) exploreOptions() error {
@@ -403,6 +441,8 @@ func (o *options) exploreOptions() error {
 		return errors.New("-explore and -check-determinism cannot be used together: check an explored seed's determinism with its replay command and -check-determinism")
 	case len(o.cfg.Focus) > 0 || o.schedulePath != "":
 		return errors.New("-explore picks each round's focus itself: drop -focus and -schedule")
+	case o.cfg.SwarmStyle == faults.SwarmOfCells:
+		return errors.New("-explore picks each round's focus itself: drop -swarm=cells")
 	}
 	for name := range o.set {
 		if strings.HasSuffix(name, "-rate") {
@@ -631,7 +671,11 @@ func (o options) replayCommand(seed uint64) string {
 			parts = append(parts, "-focus", "'"+strings.Join(c.Focus, ",")+"'")
 		}
 		if c.Swarm {
-			parts = append(parts, "-swarm")
+			if c.SwarmStyle == faults.SwarmOfCells {
+				parts = append(parts, "-swarm=cells")
+			} else {
+				parts = append(parts, "-swarm")
+			}
 			if c.FixedProtocol {
 				parts = append(parts, "-txn-v1="+strconv.FormatBool(c.TransactionsV1))
 			}

@@ -128,6 +128,9 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-explore"}, "-explore steers a sweep: use it with -seeds"},
 		{[]string{"-seeds", "1-9", "-explore", "-focus", "join"}, "-explore picks each round's focus itself"},
 		{[]string{"-seeds", "1-9", "-explore", "-crash-rate", "0.1"}, "-explore picks each round's faults itself: drop -crash-rate"},
+		{[]string{"-seeds", "1-9", "-explore", "-swarm=cells"}, "-explore picks each round's focus itself: drop -swarm=cells"},
+		{[]string{"-swarm=bogus"}, `invalid value "bogus" for -swarm: want true, false, families or cells`},
+		{[]string{"-swarm=cells", "-focus", "join"}, "swarm style cells picks each seed's focus itself: drop the focus"},
 		{[]string{"-seeds", "1-9", "-explore", "-check-determinism"}, "-explore and -check-determinism cannot be used together"},
 		{[]string{"-keep"}, "-keep goes with -bootstrap"},
 		{[]string{"-connect-timeout", "1s"}, "-connect-timeout goes with -bootstrap"},
@@ -194,6 +197,8 @@ func TestReplayCommandNamesWhatDiffers(t *testing.T) {
 			"go run -tags synctests ./cmd/simrun -seed 4 -orders 200 -guarantee at_least_once"},
 		{nil, 2, "go run -tags synctests ./cmd/simrun -seed 2"},
 		{[]string{"-seeds", "1-500", "-swarm"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -swarm"},
+		{[]string{"-seeds", "1-500", "-swarm=families"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -swarm"},
+		{[]string{"-seeds", "1-500", "-swarm=cells", "-txn-v1"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -swarm=cells -txn-v1=true"},
 		{[]string{"-pause-rate", "0.1", "-txn-v1"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -pause-rate 0.1 -txn-v1"},
 		{[]string{"-recovery", "continue"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -recovery continue"},
 		{[]string{"-recovery", "restart"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -recovery restart"},
@@ -282,6 +287,7 @@ func TestScoreboardSwarmUnlessFaultsGiven(t *testing.T) {
 		{[]string{"-scoreboard"}, true},
 		{[]string{"-scoreboard", "-crash-rate", "0.1"}, false},
 		{[]string{"-scoreboard", "-swarm=false"}, false},
+		{[]string{"-scoreboard", "-swarm=cells"}, true},
 	} {
 		o, err := parseOptions(tc.args, io.Discard)
 		require.NoError(t, err, "%v", tc.args)

@@ -33,6 +33,8 @@ func paramBlock(o options, res sim.Result) [][2]string {
 	switch {
 	case c.Schedule != nil:
 		faultsLine = "replayed from " + o.schedulePath
+	case len(c.Focus) > 0 && c.Swarm && c.SwarmStyle == faults.SwarmOfCells:
+		faultsLine = "swarm picked focus: " + strings.Join(c.Focus, ", ")
 	case len(c.Focus) > 0:
 		faultsLine = "focus: " + strings.Join(c.Focus, ", ")
 	case c.Swarm:
@@ -239,5 +241,9 @@ func (o options) coverageOf(cells coverage.Map) coverage.Report {
 	if sc, err := scenarios.Lookup(o.cfg.Scenario); err == nil {
 		withDB = sc.Topology(scenarios.Params{}).Database != nil
 	}
-	return coverage.Summarize(cells, coverage.Space(withDB, o.cfg.Guarantee), o.cfg.Guarantee)
+	space := coverage.Space(withDB, o.cfg.Guarantee)
+	if o.cfg.Swarm && o.cfg.SwarmStyle == faults.SwarmOfCells {
+		space = coverage.WideSpace(withDB)
+	}
+	return coverage.Summarize(cells, space, o.cfg.Guarantee)
 }
