@@ -94,8 +94,8 @@ func ParseCell(cell string) (Fault, error) {
 	case k == Delay && len(w) == 3:
 		n, ok := ms(w[2], delayChoices)
 		b, errBand := ParseBand(w[2])
-		if !slices.Contains(delayable, w[1]) || !ok && errBand != nil {
-			return bad(fmt.Sprintf("want delay <one of %s> <%s>ms or delay <request> <%s>",
+		if !slices.Contains(delayable, w[1]) && !(errBand == nil && slices.Contains(clientRequests, w[1])) || !ok && errBand != nil {
+			return bad(fmt.Sprintf("want delay <one of %s> <%s>ms or delay <request an instance sends> <%s>",
 				strings.Join(delayable, ", "), joinInts(delayChoices), joinBands("|")))
 		}
 		if errBand == nil {

@@ -364,6 +364,10 @@ func (f Fault) validate(instances []string) error {
 		if f.Error != "" {
 			return errors.New("a delay has no error")
 		}
+		if f.Band != "" {
+			// A hold in a band may hold any request an instance sends.
+			return validateRequest(f.Request, clientRequests)
+		}
 		return validateRequest(f.Request, delayable)
 	case Drop:
 		if f.Error != "" {

@@ -82,7 +82,7 @@ func layOutWide(withDB bool) []family {
 		rejected = appendGroup(rejected, rej)
 		applied = appendGroup(applied, app)
 	}
-	for _, r := range delayable {
+	for _, r := range clientRequests {
 		var cells []string
 		for _, b := range Bands() {
 			cells = append(cells, Fault{Kind: Delay, Request: r, Band: b}.Cell())

@@ -101,3 +101,20 @@ func TestParseSwarmStyle(t *testing.T) {
 	_, err := ParseSwarmStyle("cell")
 	require.ErrorContains(t, err, `swarm style "cell": want families or cells`)
 }
+
+// A hold in a band may hold any request an instance sends; one in
+// milliseconds, the catalogue's lengths, only the catalogue's requests.
+func TestAnyRequestCanBeHeldInABand(t *testing.T) {
+	for _, r := range ClientRequests() {
+		f, err := ParseCell("delay " + r + " past-session")
+		require.NoError(t, err, r)
+		f.Step, f.Instance = 1, "a"
+		require.NoError(t, f.validate([]string{"a"}), r)
+	}
+	_, err := ParseCell("delay Heartbeat 500ms")
+	require.ErrorIs(t, err, ErrCell)
+	_, err = ParseCell("delay DescribeGroups past-session")
+	require.ErrorIs(t, err, ErrCell)
+	f := Fault{Step: 1, Kind: Delay, Instance: "a", Request: "Heartbeat", DelayMs: 500}
+	require.Error(t, f.validate([]string{"a"}))
+}

@@ -64,7 +64,7 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-schedule", typo}, `unknown field "piont"`},
 		{[]string{"-schedule", stranger}, `instance "z" is not one of a, b`},
 		{[]string{"-schedule", badBand}, `band "past-forever" is not one of within-request, past-request, past-session, past-txn`},
-		{[]string{"-focus", "delay EndTxn past-forever"}, "or delay <request> <within-request|past-request|past-session|past-txn>"},
+		{[]string{"-focus", "delay EndTxn past-forever"}, "or delay <request an instance sends> <within-request|past-request|past-session|past-txn>"},
 		{[]string{"-focus", "rewrite EndTxn partial"}, `a partial rewrite changes the answer to Fetch, not to "EndTxn"`},
 		{[]string{"-seeds", "1-2", "-schedule", garbage}, "-schedule replays one run"},
 		{[]string{"-seeds", "1-2", "-history", "h.jsonl"}, "use them with -seed"},
