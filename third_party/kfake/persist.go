@@ -2734,6 +2734,11 @@ func (c *Cluster) loadSessionState() error {
 			}
 			for _, p := range sf.Partitions {
 				fs.partitions[tp{p.Topic, p.Partition}] = fetchSessionPartition{
+					// eosim: the topic's ID, which the session
+					// answers the partition under (v13+); lost,
+					// a client matches the answer to no topic and
+					// fetches again at once, for ever.
+					topicID:            c.data.t2id[p.Topic],
 					fetchOffset:        p.FetchOffset,
 					maxBytes:           p.MaxBytes,
 					currentEpoch:       p.CurrentEpoch,
