@@ -84,6 +84,8 @@ Examples:
   simrun -seeds 1-200 -crash-rate 0.1               a sweep of 200 seeds
   simrun -seeds 1-200 -guarantee at_least_once      watch the checkers catch ALOS
   simrun -seeds 1-500 -swarm                        every fault family, mixed per seed
+  simrun -seeds 1-2000 -swarm=cells -coverage       each seed focused on 1-3 cells of the whole
+                                                    fault space (every error the protocol allows, …)
   simrun -seed 2 -pause-rate 0.1 -broker-rate 0.2   zombies and broker errors
   simrun -seed 7 -save-schedule s.json              keep a run's plan (its schedule, swarm's picks)
   simrun -seed 7 -schedule s.json                   replay it
