@@ -159,8 +159,8 @@ func (w *world) armDelay(i int, f faults.Fault, s *slot, hold time.Duration) err
 		// must not wake at the same virtual instant as another sleeper or
 		// a client timer, or Go would order them.
 		d := hold + 137*time.Microsecond + time.Duration(f.Instance[0]-'a')*time.Millisecond
-		held := &heldRequest{until: time.Now().Add(d), release: make(chan struct{})}
-		w.holds.add(held)
+		held := w.holds.addApart(time.Now().Add(d))
+		d = time.Until(held.until)
 		c.SleepControl(func() {
 			t := time.NewTimer(d)
 			select {

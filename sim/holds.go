@@ -19,10 +19,20 @@ type holds struct {
 	all []*heldRequest
 }
 
-func (h *holds) add(r *heldRequest) {
+// addApart adds a hold due at until, or a microsecond later for every hold
+// already due then. Two of an instance's requests held for the same band
+// (two delays armed on its next OffsetForLeaderEpoch, sent to two brokers
+// at once) would otherwise wake at one instant, and which woke first (and
+// so which one a third armed delay caught next) would be Go's pick.
+func (h *holds) addApart(until time.Time) *heldRequest {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for slices.ContainsFunc(h.all, func(x *heldRequest) bool { return x.until.Equal(until) }) {
+		until = until.Add(time.Microsecond)
+	}
+	r := &heldRequest{until: until, release: make(chan struct{})}
 	h.all = append(h.all, r)
+	return r
 }
 
 func (h *holds) remove(r *heldRequest) {

@@ -72,6 +72,16 @@ func (cc *clientConn) unmute(ok bool) {
 // response, either because the connection died or because the cluster is
 // shutting down.
 func (creq *clientReq) reply(kresp kmsg.Response) bool {
+	// eosim: a dead connection is looked at first. With room in respCh
+	// the select below has two ready cases, and Go picks at random
+	// whether the answer to a closed connection counted as sent.
+	select {
+	case <-creq.cc.done:
+		return false
+	case <-creq.cc.c.die:
+		return false
+	default:
+	}
 	select {
 	case creq.cc.respCh <- clientResp{kresp: kresp, corr: creq.corr}:
 		return true

@@ -1721,9 +1721,12 @@ func (g *group) reply(creq *clientReq, kresp kmsg.Response, m *groupMember) {
 	if m != nil {
 		m.waitingReply = nil
 	}
-	if !creq.reply(kresp) {
-		return
-	}
+	// eosim: the member's session clock starts whether or not its
+	// connection still takes the answer, as a Kafka coordinator's does
+	// (completeAndScheduleNextHeartbeatExpiration): upstream started it
+	// only on delivery, so a member whose connection had died kept its
+	// place in the group with no session timer, for ever.
+	creq.reply(kresp)
 	if m != nil {
 		g.updateHeartbeat(m)
 	}
