@@ -36,36 +36,10 @@ func Space(withDB bool, g engine.Guarantee) []Cell {
 		points = g.CrashPoints()
 	}
 	var cells []Cell
-	for _, p := range points {
-		cells = append(cells, CellOf(faults.Fault{Kind: faults.Crash, Point: p}), CellOf(faults.Fault{Kind: faults.Expire, Point: p}))
-		for _, ms := range faults.PauseChoices() {
-			cells = append(cells, CellOf(faults.Fault{Kind: faults.Pause, Point: p, PauseMs: ms}))
-		}
+	for _, c := range faults.CatalogueSpace(points, withDB) {
+		cells = append(cells, Cell(c))
 	}
-	for _, k := range []faults.Kind{faults.Shutdown, faults.Join, faults.Leave, faults.LeaderMove, faults.CoordinatorMove, faults.BrokerRestart} {
-		cells = append(cells, Cell(k))
-	}
-	for _, r := range faults.BrokerErrorRequests() {
-		for _, e := range faults.BrokerErrors(r) {
-			cells = append(cells, CellOf(faults.Fault{Kind: faults.BrokerError, Request: r, Error: e}))
-		}
-	}
-	for _, r := range faults.DroppableRequests() {
-		cells = append(cells, CellOf(faults.Fault{Kind: faults.Drop, Request: r}))
-	}
-	for _, r := range faults.DelayableRequests() {
-		for _, ms := range faults.DelayChoices() {
-			cells = append(cells, CellOf(faults.Fault{Kind: faults.Delay, Request: r, DelayMs: ms}))
-		}
-	}
-	if withDB {
-		cells = append(cells, Cell(faults.DBBusy), Cell(faults.DBLost))
-		for _, ms := range faults.DBSlowChoices() {
-			cells = append(cells, CellOf(faults.Fault{Kind: faults.DBSlow, DelayMs: ms}))
-		}
-	}
-	slices.Sort(cells)
-	return slices.Compact(cells)
+	return cells
 }
 
 // WideSpace lists, sorted, every cell of the wide fault space that

@@ -148,17 +148,57 @@ func Focus(seed uint64, cells []string, instances []string, steps int, spares ..
 	if len(cells) == 0 {
 		return Schedule{}, errors.New("focus: no cells")
 	}
+	templates, err := focusTemplates(cells, spares)
+	if err != nil {
+		return Schedule{}, err
+	}
+	pick := func(rng *rand.Rand) Fault { return templates[rng.IntN(len(templates))] }
+	return focusFrom(seed, pick, instances, steps, spares), nil
+}
+
+// FocusGroups is Focus over groups of cells: each fault's cell is drawn
+// group first, then within its group, so that every group is drawn as
+// often, however many cells it has.
+func FocusGroups(seed uint64, groups [][]string, instances []string, steps int, spares ...string) (Schedule, error) {
+	var templates [][]Fault
+	for _, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		ts, err := focusTemplates(g, spares)
+		if err != nil {
+			return Schedule{}, err
+		}
+		templates = append(templates, ts)
+	}
+	if len(templates) == 0 {
+		return Schedule{}, errors.New("focus: no cells")
+	}
+	pick := func(rng *rand.Rand) Fault {
+		g := templates[rng.IntN(len(templates))]
+		return g[rng.IntN(len(g))]
+	}
+	return focusFrom(seed, pick, instances, steps, spares), nil
+}
+
+// focusTemplates parses cells into the faults they name.
+func focusTemplates(cells []string, spares []string) ([]Fault, error) {
 	templates := make([]Fault, len(cells))
 	for i, c := range cells {
 		f, err := ParseCell(c)
 		if err != nil {
-			return Schedule{}, fmt.Errorf("focus: %w", err)
+			return nil, fmt.Errorf("focus: %w", err)
 		}
 		if f.Kind == Join && len(spares) == 0 {
-			return Schedule{}, fmt.Errorf("focus: %q: no spare instance to join", c)
+			return nil, fmt.Errorf("focus: %q: no spare instance to join", c)
 		}
 		templates[i] = f
 	}
+	return templates, nil
+}
+
+// focusFrom draws a focused schedule whose cells pick draws.
+func focusFrom(seed uint64, pick func(*rand.Rand) Fault, instances []string, steps int, spares []string) Schedule {
 	rng := rand.New(rand.NewPCG(seed, stream("focus")))
 	var candidates []Fault
 	type at struct {
@@ -168,9 +208,9 @@ func Focus(seed uint64, cells []string, instances []string, steps int, spares ..
 	companions := make(map[at]Fault)
 	for step := range steps {
 		for i, in := range instances {
-			hit, t := rng.Float64() < FocusRate, templates[rng.IntN(len(templates))]
+			hit, t := rng.Float64() < FocusRate, pick(rng)
 			restart, index, spare, partition := 1+rng.IntN(maxRestartAfter), rng.IntN(maxIndex), rng.IntN(max(1, len(spares))), int32(rng.IntN(maxPartitions))
-			coincide, t2 := rng.Float64() < CoincideRate, templates[rng.IntN(len(templates))]
+			coincide, t2 := rng.Float64() < CoincideRate, pick(rng)
 			if !hit || (t.Kind.IsCluster() && i > 0) {
 				continue
 			}
@@ -191,7 +231,7 @@ func Focus(seed uint64, cells []string, instances []string, steps int, spares ..
 			s.Faults = slices.Insert(s.Faults, i+1, c)
 		}
 	}
-	return s, nil
+	return s
 }
 
 // CoincideRate is the chance that a focused fault on an instance brings a

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/eosim/eosim/engine"
@@ -221,13 +220,20 @@ const (
 	// SwarmOfCells focuses each seed on a few cells of the wide fault
 	// space (SwarmCells), at a high rate.
 	SwarmOfCells SwarmStyle = "cells"
+	// SwarmOfReactions turns each reaction of the catalogue's cells on or
+	// off per seed (SwarmReactions) and focuses the seed on the cells of
+	// those it keeps, each reaction drawn as often as the next.
+	SwarmOfReactions SwarmStyle = "reactions"
 )
+
+// PicksFocus says whether the style picks each seed's focus itself.
+func (s SwarmStyle) PicksFocus() bool { return s == SwarmOfCells || s == SwarmOfReactions }
 
 // ParseSwarmStyle reads a swarm style by name.
 func ParseSwarmStyle(s string) (SwarmStyle, error) {
 	switch st := SwarmStyle(s); st {
-	case SwarmFamilies, SwarmOfCells:
+	case SwarmFamilies, SwarmOfCells, SwarmOfReactions:
 		return st, nil
 	}
-	return "", fmt.Errorf("swarm style %q: want %s", s, strings.Join([]string{string(SwarmFamilies), string(SwarmOfCells)}, " or "))
+	return "", fmt.Errorf("swarm style %q: want %s, %s or %s", s, SwarmFamilies, SwarmOfCells, SwarmOfReactions)
 }

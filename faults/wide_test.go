@@ -93,13 +93,13 @@ func TestSwarmCellsDrawEveryFamilyFairly(t *testing.T) {
 }
 
 func TestParseSwarmStyle(t *testing.T) {
-	for _, s := range []string{"families", "cells"} {
+	for _, s := range []string{"families", "cells", "reactions"} {
 		st, err := ParseSwarmStyle(s)
 		require.NoError(t, err)
 		require.Equal(t, s, string(st))
 	}
 	_, err := ParseSwarmStyle("cell")
-	require.ErrorContains(t, err, `swarm style "cell": want families or cells`)
+	require.ErrorContains(t, err, `swarm style "cell": want families, cells or reactions`)
 }
 
 // A hold in a band may hold any request an instance sends; one in

@@ -108,8 +108,8 @@ func Resolve(c Config) (sim.Config, faults.Schedule, error) {
 	if sc.Topology(scenarios.Params{}).Database != nil {
 		return c.Run, faults.Schedule{}, fmt.Errorf("%w: scenario %s writes a database; a live run takes a scenario without one (orders)", ErrUnsupported, c.Run.Scenario)
 	}
-	if c.Run.Swarm && c.Run.SwarmStyle == faults.SwarmOfCells {
-		return c.Run, faults.Schedule{}, fmt.Errorf("%w: swarm's cells style answers for the broker (errors, rewrites); a live run takes -swarm (families)", ErrUnsupported)
+	if c.Run.Swarm && c.Run.SwarmStyle.PicksFocus() {
+		return c.Run, faults.Schedule{}, fmt.Errorf("%w: swarm's %s style answers for the broker (errors, rewrites); a live run takes -swarm (families)", ErrUnsupported, c.Run.SwarmStyle)
 	}
 	run, _, err := c.Run.Resolve()
 	if err != nil {

@@ -198,6 +198,12 @@ func TestResolveKeepsToWhatAClientCanDo(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsupported)
 	require.Contains(t, err.Error(), "cells style")
 
+	reactions := base
+	reactions.Run.Swarm, reactions.Run.SwarmStyle = true, faults.SwarmOfReactions
+	_, _, err = Resolve(reactions)
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.Contains(t, err.Error(), "reactions style")
+
 	none := base
 	none.Bootstrap = nil
 	_, _, err = Resolve(none)

@@ -21,8 +21,11 @@ func WriteMarkdown(w io.Writer, t Table, p Provenance) error {
 	faults := "as each seed draws them"
 	if t.Swarm {
 		faults = "swarm faults (each seed picks its fault families and rates)"
-		if t.SwarmStyle != "" {
+		switch t.SwarmStyle {
+		case "cells":
 			faults = "swarm's cells (`-swarm=cells`: each seed focuses on a few cells of the wide fault space)"
+		case "reactions":
+			faults = "swarm's reactions (`-swarm=reactions`: each seed keeps about half the reactions and focuses on their cells)"
 		}
 	}
 	wall := (time.Duration(t.WallMs * float64(time.Millisecond))).Round(time.Second)

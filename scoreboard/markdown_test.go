@@ -25,3 +25,20 @@ func TestWriteMarkdownNamesItsSourceAndEveryRow(t *testing.T) {
 	require.Contains(t, got, "| `at_least_once` | 5/20 | 25.0% | 2 | 3 | 412ms | 2 | duplicate-output 7 |")
 	require.Contains(t, got, "Not judged: `at_least_once`: 0 unknown, 1 stuck, 0 errors.")
 }
+
+// Each swarm style names itself at the head of the table, in Markdown and
+// in text.
+func TestTablesNameTheirSwarmStyle(t *testing.T) {
+	for style, want := range map[string]string{
+		"":          "each seed picks its fault families and rates",
+		"cells":     "each seed focuses on a few cells of the wide fault space",
+		"reactions": "each seed keeps about half the reactions and focuses on their cells",
+	} {
+		tbl := Table{First: 1, Last: 2, Swarm: true, SwarmStyle: style}
+		var md, text strings.Builder
+		require.NoError(t, WriteMarkdown(&md, tbl, Provenance{Command: "simrun -scoreboard -markdown"}))
+		require.NoError(t, WriteText(&text, tbl))
+		require.Contains(t, md.String(), want, style)
+		require.Contains(t, text.String(), want, style)
+	}
+}

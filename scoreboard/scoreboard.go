@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/eosim/eosim/engine"
-	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/internal/pool"
 	"github.com/eosim/eosim/invariants"
 	"github.com/eosim/eosim/scenarios"
@@ -173,7 +172,7 @@ type Table struct {
 	First    uint64 `json:"first_seed"`
 	Last     uint64 `json:"last_seed"`
 	Swarm    bool   `json:"swarm"`
-	// SwarmStyle is swarm's style when it is cells (empty: families).
+	// SwarmStyle is swarm's style when it is cells or reactions (empty: families).
 	SwarmStyle string `json:"swarm_style,omitempty"`
 	// Recovery is the recovery style of every row but the control's
 	// second (Row.Recovery).
@@ -251,8 +250,8 @@ func Run(ctx context.Context, cfg Config, run sim.Runner, progress Progress) (Ta
 	pool.Run(ctx, cfg.Workers, len(jobs), func(i int) { jobs[i]() })
 
 	t := Table{Scenario: cfg.Base.Scenario, First: cfg.First, Last: cfg.Last, Swarm: cfg.Base.Swarm, Recovery: cfg.Base.Recovery.String()}
-	if cfg.Base.Swarm && cfg.Base.SwarmStyle == faults.SwarmOfCells {
-		t.SwarmStyle = string(faults.SwarmOfCells)
+	if cfg.Base.Swarm && cfg.Base.SwarmStyle.PicksFocus() {
+		t.SwarmStyle = string(cfg.Base.SwarmStyle)
 	}
 	for m, spec := range specs {
 		row := tally(spec.mode, outcomes[m])

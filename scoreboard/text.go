@@ -17,8 +17,11 @@ func WriteText(w io.Writer, t Table) error {
 	faults := "as each seed draws them"
 	if t.Swarm {
 		faults = "swarm: each seed picks its fault families and rates"
-		if t.SwarmStyle != "" {
+		switch t.SwarmStyle {
+		case "cells":
 			faults = "swarm's cells: each seed focuses on a few cells of the wide fault space"
+		case "reactions":
+			faults = "swarm's reactions: each seed keeps about half the reactions and focuses on their cells"
 		}
 	}
 	scenario := ""

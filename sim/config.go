@@ -97,6 +97,10 @@ type Config struct {
 	// Produce TRANSACTION_ABORTABLE", …), at a high rate, in place of
 	// Rates; swarm still picks the protocol and the cluster.
 	Focus []string
+	// focusGroups is the focus of a seed of swarm's reactions style, its
+	// cells grouped by reaction (faults.FocusGroups draws each group as
+	// often); Focus then lists the same cells, sorted.
+	focusGroups [][]string
 	// Checkers picks the checkers that judge the run: CheckScenario (the
 	// default, also when empty), CheckOracle or CheckAll.
 	Checkers string
@@ -191,10 +195,17 @@ type Progress struct {
 func (c Config) resolveSwarm() Config {
 	if c.Swarm {
 		c.Rates = faults.Swarm(derive(c.Seed, "swarm"))
-		if c.SwarmStyle == faults.SwarmOfCells {
+		switch c.SwarmStyle {
+		case faults.SwarmOfCells:
 			c.Rates = faults.Rates{}
 			if c.Schedule == nil {
 				c.Focus = c.swarmCells()
+			}
+		case faults.SwarmOfReactions:
+			c.Rates = faults.Rates{}
+			if c.Schedule == nil {
+				c.focusGroups = c.swarmReactions()
+				c.Focus = slices.Sorted(slices.Values(slices.Concat(c.focusGroups...)))
 			}
 		}
 		if !c.hasDatabase() {
@@ -233,6 +244,43 @@ func (c Config) swarmCells() []string {
 		f, err := faults.ParseCell(cell)
 		return err == nil && f.Kind.HasPoint() && !slices.Contains(c.Guarantee.CrashPoints(), f.Point)
 	})
+}
+
+// swarmReactions is the focus a seed of the reactions style draws, a group
+// per reaction it keeps: drawn from the catalogue with every crash point
+// of the scenario, then less the cells at points a unit under the run's
+// guarantee never reaches, so that every guarantee of a scoreboard gets
+// the same draw.
+func (c Config) swarmReactions() [][]string {
+	points := engine.CrashPoints()
+	if c.hasDatabase() {
+		points = append(points, engine.DBCrashPoints()...)
+	}
+	groups := faults.SwarmReactions(derive(c.Seed, "swarm-reactions"), faults.CatalogueSpace(points, c.hasDatabase()))
+	if !c.hasDatabase() {
+		return groups
+	}
+	var kept [][]string
+	for _, g := range groups {
+		g = slices.DeleteFunc(slices.Clone(g), func(cell string) bool {
+			f, err := faults.ParseCell(cell)
+			return err == nil && f.Kind.HasPoint() && !slices.Contains(c.Guarantee.CrashPoints(), f.Point)
+		})
+		if len(g) > 0 {
+			kept = append(kept, g)
+		}
+	}
+	return kept
+}
+
+// PickedReactions names the reactions a seed of swarm's reactions style
+// kept, in draw order (nil for any other run).
+func (c Config) PickedReactions() []faults.Reaction {
+	var rs []faults.Reaction
+	for _, g := range c.focusGroups {
+		rs = append(rs, faults.ReactionOf(g[0]))
+	}
+	return rs
 }
 
 // DefaultConfig is the default run: 1000 orders on 4 partitions, 2
@@ -321,8 +369,8 @@ func (c Config) validateSwarmStyle() error {
 	switch {
 	case !c.Swarm:
 		return fmt.Errorf("swarm style %s without swarm", c.SwarmStyle)
-	case c.SwarmStyle == faults.SwarmOfCells && len(c.Focus) > 0:
-		return errors.New("swarm style cells picks each seed's focus itself: drop the focus")
+	case c.SwarmStyle.PicksFocus() && len(c.Focus) > 0:
+		return fmt.Errorf("swarm style %s picks each seed's focus itself: drop the focus", c.SwarmStyle)
 	}
 	return nil
 }
@@ -404,6 +452,9 @@ func derive(seed uint64, component string) uint64 {
 func (c Config) schedule() (faults.Schedule, error) {
 	if c.Schedule != nil {
 		return *c.Schedule, nil
+	}
+	if len(c.focusGroups) > 0 {
+		return faults.FocusGroups(derive(c.Seed, "faults"), c.focusGroups, c.InstanceNames(), c.FaultPhase(), c.SpareNames()...)
 	}
 	if len(c.Focus) > 0 {
 		return faults.Focus(derive(c.Seed, "faults"), c.Focus, c.InstanceNames(), c.FaultPhase(), c.SpareNames()...)

@@ -254,3 +254,47 @@ func TestSwarmOfCellsSeedsReplay(t *testing.T) {
 		require.Equal(t, invariants.Pass, first.Verdict(), "seed %d: %v", seed, first.Report.Anomalies)
 	}
 }
+
+// TestSwarmOfReactionsSeedsReplay: under swarm's reactions style a seed
+// keeps its own reactions (no rates) and draws its faults from their
+// cells alone, the same on every resolve; every guarantee of a database
+// scenario gets the seed's draw less the points its units never reach;
+// and its run replays on one processor and on two.
+func TestSwarmOfReactionsSeedsReplay(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	for seed := uint64(1); seed <= 4; seed++ {
+		cfg := DefaultConfig()
+		cfg.Seed, cfg.Inputs, cfg.Swarm, cfg.SwarmStyle = seed, 300, true, faults.SwarmOfReactions
+		resolved, sched, err := cfg.Resolve()
+		require.NoError(t, err)
+		require.Equal(t, faults.Rates{}, resolved.Rates)
+		require.NotEmpty(t, resolved.PickedReactions())
+		require.Equal(t, resolved.Focus, cfg.resolveSwarm().Focus)
+		for _, f := range sched.Faults {
+			require.Contains(t, resolved.Focus, f.Cell(), "seed %d", seed)
+			require.Contains(t, resolved.PickedReactions(), faults.ReactionOf(f.Cell()), "seed %d", seed)
+		}
+		first, second := runOnOneAndTwo(t, cfg)
+		requireReplays(t, fmt.Sprintf("seed %d", seed), first, second)
+		require.Equal(t, invariants.Pass, first.Verdict(), "seed %d: %v", seed, first.Report.Anomalies)
+	}
+	db := DefaultConfig()
+	db.Scenario, db.Swarm, db.SwarmStyle = "orders-db", true, faults.SwarmOfReactions
+	for seed := uint64(1); seed <= 20; seed++ {
+		db.Seed = seed
+		var byGuarantee [][]faults.Reaction
+		for _, g := range []engine.Guarantee{"db_positions_fenced", "db_auto_commit"} {
+			db.Guarantee = g
+			resolved := db.resolveSwarm()
+			for _, cell := range resolved.Focus {
+				f, err := faults.ParseCell(cell)
+				require.NoError(t, err)
+				if f.Kind.HasPoint() {
+					require.Contains(t, g.CrashPoints(), f.Point, "seed %d under %s", seed, g)
+				}
+			}
+			byGuarantee = append(byGuarantee, resolved.PickedReactions())
+		}
+		require.Subset(t, byGuarantee[0], byGuarantee[1], "seed %d", seed)
+	}
+}

@@ -86,6 +86,8 @@ Examples:
   simrun -seeds 1-500 -swarm                        every fault family, mixed per seed
   simrun -seeds 1-2000 -swarm=cells -coverage       each seed focused on 1-3 cells of the whole
                                                     fault space (every error the protocol allows, …)
+  simrun -scoreboard -swarm=reactions               each seed keeps about half the client's reactions
+                                                    (abort, fenced, unknown outcome, stall, …)
   simrun -seed 2 -pause-rate 0.1 -broker-rate 0.2   zombies and broker errors
   simrun -seed 7 -save-schedule s.json              keep a run's plan (its schedule, swarm's picks)
   simrun -seed 7 -schedule s.json                   replay it
@@ -248,7 +250,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	fs.StringVar(&o.cfg.Checkers, "checkers", "", "judge runs by the scenario's own checkers (`scenario`, the default), by the generic oracle alone (oracle: the topology run serially over the committed input, compared with every topic it writes), or by both (all)")
 	fs.BoolVar(&o.cfg.TransactionsV1, "txn-v1", false, "speak the transaction protocol before KIP-890 (AddPartitionsToTxn, AddOffsetsToTxn); -swarm picks one per seed unless this is given (-txn-v1=false: KIP-890 alone)")
 	raw.recovery = fs.String("recovery", "restart", "after a commit that failed without fencing the instance: `restart` the instance (as Kafka Streams does), or abort and carry on with the same client (continue, as franz-go documents); -swarm picks one per seed unless this is given")
-	fs.Var(swarmFlag{&o.cfg}, "swarm", "let each seed pick its faults, the transaction protocol and the recovery style: -swarm (or -swarm=families) turns each fault family on or off and draws its rate; -swarm=cells focuses each seed on 1-3 cells of the wide fault space (every error the protocol allows each request, applied or not, holds in bands, rewrites, …) at a high rate, now and then two at one step")
+	fs.Var(swarmFlag{&o.cfg}, "swarm", "let each seed pick its faults, the transaction protocol and the recovery style: -swarm (or -swarm=families) turns each fault family on or off and draws its rate; -swarm=cells focuses each seed on 1-3 cells of the wide fault space (every error the protocol allows each request, applied or not, holds in bands, rewrites, …) at a high rate, now and then two at one step; -swarm=reactions keeps each reaction of the client (a crash, a stall, an abortable transaction, a fenced member, an outcome left unknown, a retry, a held request, a cluster event, …) on or off and focuses the seed on the catalogue's cells of those it keeps, each reaction drawn as often as the next")
 	raw.focus = fs.String("focus", "", "draw every fault from these `cells` of the fault space, comma-separated, at a high rate, in place of the rates, now and then two at one step (e.g. 'broker-error Produce TRANSACTION_ABORTABLE,pause 30000ms at after-produce'; -coverage names them all; a held request's length may be a band of its client's timeouts: 'delay EndTxn past-session', with within-request, past-request, past-session or past-txn; a broker error may be any Kafka's protocol allows, 'applied' after it when the broker did the work first: 'broker-error EndTxn NOT_COORDINATOR applied'; 'rewrite Fetch partial')")
 	fs.StringVar(&o.schedulePath, "schedule", "", "replay the fault schedule in `file.json` instead of generating one")
 	fs.StringVar(&o.saveSchedulePath, "save-schedule", "", "write the run's plan (its fault schedule and the parameters -swarm picked) to `file.json`, before the run starts (so a run that never ends can still be replayed with -schedule)")
@@ -398,7 +400,7 @@ func (o *options) runOptions(shard string) error {
 }
 
 // swarmFlag is -swarm: a switch (families, swarm's first style) that may
-// name its style (-swarm=cells).
+// name its style (-swarm=cells, -swarm=reactions).
 type swarmFlag struct{ cfg *sim.Config }
 
 func (f swarmFlag) IsBoolFlag() bool { return true }
@@ -407,8 +409,8 @@ func (f swarmFlag) String() string {
 	if f.cfg == nil || !f.cfg.Swarm {
 		return "false"
 	}
-	if f.cfg.SwarmStyle == faults.SwarmOfCells {
-		return string(faults.SwarmOfCells)
+	if f.cfg.SwarmStyle.PicksFocus() {
+		return string(f.cfg.SwarmStyle)
 	}
 	return "true"
 }
@@ -424,7 +426,7 @@ func (f swarmFlag) Set(s string) error {
 	}
 	st, err := faults.ParseSwarmStyle(s)
 	if err != nil {
-		return errors.New("want true, false, families or cells")
+		return errors.New("want true, false, families, cells or reactions")
 	}
 	f.cfg.Swarm, f.cfg.SwarmStyle = true, st
 	if st == faults.SwarmFamilies {
@@ -443,8 +445,8 @@ func (o *options) exploreOptions() error {
 		return errors.New("-explore and -check-determinism cannot be used together: check an explored seed's determinism with its replay command and -check-determinism")
 	case len(o.cfg.Focus) > 0 || o.schedulePath != "":
 		return errors.New("-explore picks each round's focus itself: drop -focus and -schedule")
-	case o.cfg.SwarmStyle == faults.SwarmOfCells:
-		return errors.New("-explore picks each round's focus itself: drop -swarm=cells")
+	case o.cfg.SwarmStyle.PicksFocus():
+		return fmt.Errorf("-explore picks each round's focus itself: drop -swarm=%s", o.cfg.SwarmStyle)
 	}
 	for name := range o.set {
 		if strings.HasSuffix(name, "-rate") {
@@ -673,8 +675,8 @@ func (o options) replayCommand(seed uint64) string {
 			parts = append(parts, "-focus", "'"+strings.Join(c.Focus, ",")+"'")
 		}
 		if c.Swarm {
-			if c.SwarmStyle == faults.SwarmOfCells {
-				parts = append(parts, "-swarm=cells")
+			if c.SwarmStyle.PicksFocus() {
+				parts = append(parts, "-swarm="+string(c.SwarmStyle))
 			} else {
 				parts = append(parts, "-swarm")
 			}

@@ -129,8 +129,10 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-seeds", "1-9", "-explore", "-focus", "join"}, "-explore picks each round's focus itself"},
 		{[]string{"-seeds", "1-9", "-explore", "-crash-rate", "0.1"}, "-explore picks each round's faults itself: drop -crash-rate"},
 		{[]string{"-seeds", "1-9", "-explore", "-swarm=cells"}, "-explore picks each round's focus itself: drop -swarm=cells"},
-		{[]string{"-swarm=bogus"}, `invalid value "bogus" for -swarm: want true, false, families or cells`},
+		{[]string{"-swarm=bogus"}, `invalid value "bogus" for -swarm: want true, false, families, cells or reactions`},
 		{[]string{"-swarm=cells", "-focus", "join"}, "swarm style cells picks each seed's focus itself: drop the focus"},
+		{[]string{"-swarm=reactions", "-focus", "join"}, "swarm style reactions picks each seed's focus itself: drop the focus"},
+		{[]string{"-seeds", "1-9", "-explore", "-swarm=reactions"}, "-explore picks each round's focus itself: drop -swarm=reactions"},
 		{[]string{"-seeds", "1-9", "-explore", "-check-determinism"}, "-explore and -check-determinism cannot be used together"},
 		{[]string{"-keep"}, "-keep goes with -bootstrap"},
 		{[]string{"-connect-timeout", "1s"}, "-connect-timeout goes with -bootstrap"},
@@ -199,6 +201,7 @@ func TestReplayCommandNamesWhatDiffers(t *testing.T) {
 		{[]string{"-seeds", "1-500", "-swarm"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -swarm"},
 		{[]string{"-seeds", "1-500", "-swarm=families"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -swarm"},
 		{[]string{"-seeds", "1-500", "-swarm=cells", "-txn-v1"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -swarm=cells -txn-v1=true"},
+		{[]string{"-seeds", "1-500", "-swarm=reactions", "-recovery", "continue"}, 7, "go run -tags synctests ./cmd/simrun -seed 7 -recovery continue -swarm=reactions"},
 		{[]string{"-pause-rate", "0.1", "-txn-v1"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -pause-rate 0.1 -txn-v1"},
 		{[]string{"-recovery", "continue"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -recovery continue"},
 		{[]string{"-recovery", "restart"}, 3, "go run -tags synctests ./cmd/simrun -seed 3 -recovery restart"},
@@ -288,6 +291,7 @@ func TestScoreboardSwarmUnlessFaultsGiven(t *testing.T) {
 		{[]string{"-scoreboard", "-crash-rate", "0.1"}, false},
 		{[]string{"-scoreboard", "-swarm=false"}, false},
 		{[]string{"-scoreboard", "-swarm=cells"}, true},
+		{[]string{"-scoreboard", "-swarm=reactions"}, true},
 	} {
 		o, err := parseOptions(tc.args, io.Discard)
 		require.NoError(t, err, "%v", tc.args)

@@ -33,6 +33,8 @@ func paramBlock(o options, res sim.Result) [][2]string {
 	switch {
 	case c.Schedule != nil:
 		faultsLine = "replayed from " + o.schedulePath
+	case len(c.Focus) > 0 && c.Swarm && c.SwarmStyle == faults.SwarmOfReactions:
+		faultsLine = fmt.Sprintf("swarm picked reactions: %s (%d cells)", joinReactions(c.PickedReactions()), len(c.Focus))
 	case len(c.Focus) > 0 && c.Swarm && c.SwarmStyle == faults.SwarmOfCells:
 		faultsLine = "swarm picked focus: " + strings.Join(c.Focus, ", ")
 	case len(c.Focus) > 0:
@@ -246,4 +248,13 @@ func (o options) coverageOf(cells coverage.Map) coverage.Report {
 		space = coverage.WideSpace(withDB)
 	}
 	return coverage.Summarize(cells, space, o.cfg.Guarantee)
+}
+
+// joinReactions lists reactions for the parameter block.
+func joinReactions(rs []faults.Reaction) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
 }

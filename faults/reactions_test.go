@@ -1,0 +1,106 @@
+package faults
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eosim/eosim/engine"
+)
+
+// Every cell of the catalogue, with a database's too, sets off a reaction,
+// and every reaction but the database's is set off by the cells of a
+// scenario without one.
+func TestEveryCatalogueCellHasAReaction(t *testing.T) {
+	withDB := CatalogueSpace(append(engine.CrashPoints(), engine.DBCrashPoints()...), true)
+	seen := make(map[Reaction]int)
+	for _, c := range withDB {
+		r := ReactionOf(c)
+		require.NotEmpty(t, r, c)
+		seen[r]++
+	}
+	require.Len(t, seen, len(Reactions()))
+	without := CatalogueSpace(engine.CrashPoints(), false)
+	for _, c := range without {
+		require.NotEqual(t, ReactDatabase, ReactionOf(c), c)
+	}
+	require.Empty(t, ReactionOf("no such cell"))
+}
+
+func TestReactionOf(t *testing.T) {
+	for cell, want := range map[string]Reaction{
+		"crash at after-produce":                           ReactCrash,
+		"crash at before-db-commit":                        ReactDatabase,
+		"expire at during-commit":                          ReactExpire,
+		"pause 3000ms at after-poll":                       ReactBlip,
+		"pause 15000ms at after-produce":                   ReactStall,
+		"join":                                             ReactMembership,
+		"shutdown":                                         ReactMembership,
+		"leader-move":                                      ReactCluster,
+		"broker-error Produce TRANSACTION_ABORTABLE":       ReactAbort,
+		"broker-error EndTxn PRODUCER_FENCED":              ReactFenced,
+		"broker-error TxnOffsetCommit ILLEGAL_GENERATION":  ReactFenced,
+		"broker-error InitProducerID NOT_COORDINATOR":      ReactRetry,
+		"broker-error Produce REQUEST_TIMED_OUT":           ReactUnknown, // applied before the answer
+		"broker-error EndTxn UNKNOWN_SERVER_ERROR applied": ReactUnknown,
+		"drop after EndTxn":                                ReactUnknown,
+		"delay EndTxn 25000ms":                             ReactSlow,
+		"db-slow 15000ms":                                  ReactDatabase,
+	} {
+		require.Equal(t, want, ReactionOf(cell), cell)
+	}
+}
+
+// A seed's draw is its own, keeps at least one reaction, groups each
+// reaction's cells whole, and keeps each reaction in about half the seeds.
+func TestSwarmReactions(t *testing.T) {
+	space := CatalogueSpace(engine.CrashPoints(), false)
+	kept := make(map[Reaction]int)
+	const seeds = 2000
+	for seed := uint64(1); seed <= seeds; seed++ {
+		groups := SwarmReactions(seed, space)
+		require.Equal(t, groups, SwarmReactions(seed, space))
+		require.NotEmpty(t, groups)
+		for _, g := range groups {
+			r := ReactionOf(g[0])
+			for _, c := range g {
+				require.Equal(t, r, ReactionOf(c), c)
+			}
+			kept[r]++
+		}
+	}
+	for _, r := range Reactions() {
+		if r == ReactDatabase {
+			require.Zero(t, kept[r])
+			continue
+		}
+		require.InDelta(t, seeds/2, kept[r], seeds/10, r)
+	}
+	require.Nil(t, SwarmReactions(1, nil))
+}
+
+// FocusGroups draws only the groups' cells, and each group about as often
+// as the next however many cells it has.
+func TestFocusGroupsDrawsEachGroupAlike(t *testing.T) {
+	small := []string{"broker-error Produce TRANSACTION_ABORTABLE"}
+	var large []string
+	for _, r := range DelayableRequests() {
+		large = append(large, "delay "+r+" 500ms")
+	}
+	counts := map[bool]int{}
+	for seed := uint64(1); seed <= 50; seed++ {
+		s, err := FocusGroups(seed, [][]string{small, large}, []string{"a", "b"}, 40, "c")
+		require.NoError(t, err)
+		for _, f := range s.Faults {
+			c := f.Cell()
+			require.True(t, slices.Contains(small, c) || slices.Contains(large, c), c)
+			counts[slices.Contains(small, c)]++
+		}
+	}
+	require.InEpsilon(t, counts[false], counts[true], 0.25)
+	_, err := FocusGroups(1, [][]string{{"no such cell"}}, []string{"a"}, 5)
+	require.ErrorIs(t, err, ErrCell)
+	_, err = FocusGroups(1, [][]string{{}}, []string{"a"}, 5)
+	require.Error(t, err)
+}
