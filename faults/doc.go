@@ -4,14 +4,20 @@
 // families themselves drawn from the seed). It describes faults; sim/
 // applies them.
 //
-// Swarm has two styles. Families (Swarm) turns each family on or off per
+// Swarm has three styles. Families (Swarm) turns each family on or off per
 // seed and draws its rate, over the catalogue: every family the seed keeps,
 // thinly. Cells (SwarmCells) focuses each seed on one to three cells of the
 // wide space (WideSpace: every error the protocol allows each request an
 // instance sends, rejected and applied, holds in bands of the client's
 // timeouts, rewrites, crash points, process, group and cluster events),
 // drawn family first, then group, then cell, at Focus's rate, with faults
-// that now and then coincide.
+// that now and then coincide. Reactions (SwarmReactions) cuts the
+// catalogue (CatalogueSpace) by what each cell makes the client do next
+// (ReactionOf: crash, expire, stall, blip, membership, abort, fenced,
+// retry, unknown-outcome, slow, cluster, database), keeps each reaction
+// with chance ½, and focuses the seed on the cells of those it keeps, a
+// reaction drawn as often as the next (FocusGroups): the style that meets
+// the known mistakes most often.
 //
 // A step is one round of the simulator's driver, in which every live
 // instance may do one unit of work. A fault at a crash point arms its
