@@ -233,50 +233,34 @@ func TestSwarmIsDeterministic(t *testing.T) {
 	}
 }
 
-// TestSwarmOfCellsSeedsReplay: under swarm's cells style a seed focuses on
-// its own few cells of the wide fault space (no rates), the same on every
-// resolve, and its run replays on one processor and on two.
-func TestSwarmOfCellsSeedsReplay(t *testing.T) {
+// TestSwarmStylesThatFocusSeedsReplay: under swarm's cells and reactions
+// styles a seed focuses on its own cells (no rates), the same on every
+// resolve (under reactions, the cells of the reactions it kept); its run
+// replays on one processor and on two. Every guarantee of a database
+// scenario gets a reactions seed's draw less the points its units never
+// reach.
+func TestSwarmStylesThatFocusSeedsReplay(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	for seed := uint64(1); seed <= 4; seed++ {
-		cfg := DefaultConfig()
-		cfg.Seed, cfg.Inputs, cfg.Swarm, cfg.SwarmStyle = seed, 300, true, faults.SwarmOfCells
-		resolved, sched, err := cfg.Resolve()
-		require.NoError(t, err)
-		require.Equal(t, faults.Rates{}, resolved.Rates)
-		require.NotEmpty(t, resolved.Focus)
-		require.Equal(t, resolved.Focus, cfg.resolveSwarm().Focus)
-		for _, f := range sched.Faults {
-			require.Contains(t, resolved.Focus, f.Cell(), "seed %d", seed)
+	for _, style := range []faults.SwarmStyle{faults.SwarmOfCells, faults.SwarmOfReactions} {
+		for seed := uint64(1); seed <= 4; seed++ {
+			cfg := DefaultConfig()
+			cfg.Seed, cfg.Inputs, cfg.Swarm, cfg.SwarmStyle = seed, 300, true, style
+			resolved, sched, err := cfg.Resolve()
+			require.NoError(t, err)
+			require.Equal(t, faults.Rates{}, resolved.Rates)
+			require.NotEmpty(t, resolved.Focus)
+			require.Equal(t, resolved.Focus, cfg.resolveSwarm().Focus)
+			require.Equal(t, style == faults.SwarmOfReactions, len(resolved.PickedReactions()) > 0, "%s seed %d", style, seed)
+			for _, f := range sched.Faults {
+				require.Contains(t, resolved.Focus, f.Cell(), "%s seed %d", style, seed)
+				if style == faults.SwarmOfReactions {
+					require.Contains(t, resolved.PickedReactions(), faults.ReactionOf(f.Cell()), "seed %d", seed)
+				}
+			}
+			first, second := runOnOneAndTwo(t, cfg)
+			requireReplays(t, fmt.Sprintf("%s seed %d", style, seed), first, second)
+			require.Equal(t, invariants.Pass, first.Verdict(), "%s seed %d: %v", style, seed, first.Report.Anomalies)
 		}
-		first, second := runOnOneAndTwo(t, cfg)
-		requireReplays(t, fmt.Sprintf("seed %d", seed), first, second)
-		require.Equal(t, invariants.Pass, first.Verdict(), "seed %d: %v", seed, first.Report.Anomalies)
-	}
-}
-
-// TestSwarmOfReactionsSeedsReplay: under swarm's reactions style a seed
-// keeps its own reactions (no rates) and draws its faults from their
-// cells alone, the same on every resolve; every guarantee of a database
-// scenario gets the seed's draw less the points its units never reach;
-// and its run replays on one processor and on two.
-func TestSwarmOfReactionsSeedsReplay(t *testing.T) {
-	defer goleak.VerifyNone(t)
-	for seed := uint64(1); seed <= 4; seed++ {
-		cfg := DefaultConfig()
-		cfg.Seed, cfg.Inputs, cfg.Swarm, cfg.SwarmStyle = seed, 300, true, faults.SwarmOfReactions
-		resolved, sched, err := cfg.Resolve()
-		require.NoError(t, err)
-		require.Equal(t, faults.Rates{}, resolved.Rates)
-		require.NotEmpty(t, resolved.PickedReactions())
-		require.Equal(t, resolved.Focus, cfg.resolveSwarm().Focus)
-		for _, f := range sched.Faults {
-			require.Contains(t, resolved.Focus, f.Cell(), "seed %d", seed)
-			require.Contains(t, resolved.PickedReactions(), faults.ReactionOf(f.Cell()), "seed %d", seed)
-		}
-		first, second := runOnOneAndTwo(t, cfg)
-		requireReplays(t, fmt.Sprintf("seed %d", seed), first, second)
-		require.Equal(t, invariants.Pass, first.Verdict(), "seed %d: %v", seed, first.Report.Anomalies)
 	}
 	db := DefaultConfig()
 	db.Scenario, db.Swarm, db.SwarmStyle = "orders-db", true, faults.SwarmOfReactions
