@@ -1273,14 +1273,22 @@ func (bs *bsleep) waitQueue() {
 			return
 		}
 		q0 := bs.queue[0]
+		// eosim: q0's sleep channels are read and cleared under bs.mu;
+		// a control that sleeps the request again (enqueue's case 3c)
+		// replaces them under it from the run loop (a data race upstream).
+		clientWait := q0.sleepChs.clientWait
 		bs.mu.Unlock()
 
-		if q0.sleepChs.clientWait != nil {
+		if clientWait != nil {
 			select {
 			case <-bs.c.die:
 				return
-			case <-q0.sleepChs.clientWait:
-				q0.sleepChs.clientWait = nil
+			case <-clientWait:
+				bs.mu.Lock()
+				if q0.sleepChs.clientWait == clientWait {
+					q0.sleepChs.clientWait = nil
+				}
+				bs.mu.Unlock()
 			}
 		}
 
@@ -1295,11 +1303,11 @@ func (bs *bsleep) waitQueue() {
 			return
 		case <-q0.continueDequeue:
 		}
+		bs.mu.Lock()
 		if q0.sleepChs.clientWait == nil {
-			bs.mu.Lock()
 			bs.queue = bs.queue[1:]
-			bs.mu.Unlock()
 		}
+		bs.mu.Unlock()
 	}
 }
 
