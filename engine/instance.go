@@ -30,6 +30,10 @@ var (
 )
 
 // Config configures one instance of an application.
+// DefaultSessionTimeout is an instance's group session timeout unless its
+// Config says otherwise.
+const DefaultSessionTimeout = 10 * time.Second
+
 type Config struct {
 	// AppID is the application id: the consumer group, the prefix of the
 	// changelog topics and of the transactional ids.
@@ -136,7 +140,7 @@ func (c *Config) setDefaults() error {
 		c.Incarnation = 1
 	}
 	if c.SessionTimeout == 0 {
-		c.SessionTimeout = 10 * time.Second
+		c.SessionTimeout = DefaultSessionTimeout
 	}
 	if c.TransactionTimeout == 0 {
 		c.TransactionTimeout = 2 * c.SessionTimeout

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/eosim/eosim/engine"
 )
 
 // The catalogue of broker answers a BrokerError can give, per request: the
@@ -131,3 +133,40 @@ func RequestKey(name string) (int16, bool) {
 // DBSlowChoices are the lengths the generators draw for a slow database
 // transaction, in virtual milliseconds.
 func DBSlowChoices() []int { return slices.Clone(dbSlowChoices) }
+
+// CatalogueSpace lists, sorted, every cell the generators' catalogue can
+// draw with the given crash points (a scenario with a database adds its
+// own, and its database cells, withDB): the space of the families style.
+func CatalogueSpace(points []engine.CrashPoint, withDB bool) []string {
+	var cells []string
+	for _, p := range points {
+		cells = append(cells, Fault{Kind: Crash, Point: p}.Cell(), Fault{Kind: Expire, Point: p}.Cell())
+		for _, ms := range pauseChoices {
+			cells = append(cells, Fault{Kind: Pause, Point: p, PauseMs: ms}.Cell())
+		}
+	}
+	for _, k := range []Kind{Shutdown, Join, Leave, LeaderMove, CoordinatorMove, BrokerRestart} {
+		cells = append(cells, string(k))
+	}
+	for _, r := range BrokerErrorRequests() {
+		for _, e := range brokerErrors[r] {
+			cells = append(cells, Fault{Kind: BrokerError, Request: r, Error: e}.Cell())
+		}
+	}
+	for _, r := range droppable {
+		cells = append(cells, Fault{Kind: Drop, Request: r}.Cell())
+	}
+	for _, r := range delayable {
+		for _, ms := range delayChoices {
+			cells = append(cells, Fault{Kind: Delay, Request: r, DelayMs: ms}.Cell())
+		}
+	}
+	if withDB {
+		cells = append(cells, string(DBBusy), string(DBLost))
+		for _, ms := range dbSlowChoices {
+			cells = append(cells, Fault{Kind: DBSlow, DelayMs: ms}.Cell())
+		}
+	}
+	slices.Sort(cells)
+	return slices.Compact(cells)
+}

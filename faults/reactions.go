@@ -3,46 +3,10 @@ package faults
 import (
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/eosim/eosim/engine"
 )
-
-// CatalogueSpace lists, sorted, every cell the generators' catalogue can
-// draw with the given crash points (a scenario with a database adds its
-// own, and its database cells, withDB): the space of the families style.
-func CatalogueSpace(points []engine.CrashPoint, withDB bool) []string {
-	var cells []string
-	for _, p := range points {
-		cells = append(cells, Fault{Kind: Crash, Point: p}.Cell(), Fault{Kind: Expire, Point: p}.Cell())
-		for _, ms := range pauseChoices {
-			cells = append(cells, Fault{Kind: Pause, Point: p, PauseMs: ms}.Cell())
-		}
-	}
-	for _, k := range []Kind{Shutdown, Join, Leave, LeaderMove, CoordinatorMove, BrokerRestart} {
-		cells = append(cells, string(k))
-	}
-	for _, r := range BrokerErrorRequests() {
-		for _, e := range brokerErrors[r] {
-			cells = append(cells, Fault{Kind: BrokerError, Request: r, Error: e}.Cell())
-		}
-	}
-	for _, r := range droppable {
-		cells = append(cells, Fault{Kind: Drop, Request: r}.Cell())
-	}
-	for _, r := range delayable {
-		for _, ms := range delayChoices {
-			cells = append(cells, Fault{Kind: Delay, Request: r, DelayMs: ms}.Cell())
-		}
-	}
-	if withDB {
-		cells = append(cells, string(DBBusy), string(DBLost))
-		for _, ms := range dbSlowChoices {
-			cells = append(cells, Fault{Kind: DBSlow, DelayMs: ms}.Cell())
-		}
-	}
-	slices.Sort(cells)
-	return slices.Compact(cells)
-}
 
 // Reaction is what a fault makes the engine and its client do next: the
 // classes swarm's reactions style turns on and off. The families style
@@ -114,7 +78,7 @@ func ReactionOf(cell string) Reaction {
 		return ReactCrash
 	case f.Kind == Expire:
 		return ReactExpire
-	case f.Kind == Pause && f.PauseMs >= sessionTimeoutMs:
+	case f.Kind == Pause && time.Duration(f.PauseMs)*time.Millisecond >= engine.DefaultSessionTimeout:
 		return ReactStall
 	case f.Kind == Pause:
 		return ReactBlip
@@ -138,41 +102,45 @@ func ReactionOf(cell string) Reaction {
 	return ""
 }
 
-// sessionTimeoutMs is the instances' session timeout: a pause as long
-// stalls past it.
-const sessionTimeoutMs = 10_000
-
 // SwarmReactions draws the reactions one seed of the reactions style
 // turns on, each with chance ½ (at least one), and returns the cells of
-// space that set each off, a group per reaction, in draw order: a focus
-// whose every group is drawn as often as the next, however many cells it
-// has (FocusGroups), so that a reaction few cells set off (an abortable
-// transaction) comes as often as one many do (a held request).
-func SwarmReactions(seed uint64, space []string) [][]string {
-	byReaction := make(map[Reaction][]string)
-	for _, c := range space {
-		if r := ReactionOf(c); r != "" {
-			byReaction[r] = append(byReaction[r], c)
-		}
-	}
-	var present []Reaction
-	for _, r := range reactions {
-		if len(byReaction[r]) > 0 {
-			present = append(present, r)
-		}
-	}
-	if len(present) == 0 {
+// space that set off those it keeps, sorted.
+func SwarmReactions(seed uint64, space []string) []string {
+	groups := GroupByReaction(space)
+	if len(groups) == 0 {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(seed, stream("swarm-reactions")))
-	var groups [][]string
-	for _, r := range present {
+	var kept []string
+	for _, g := range groups {
 		if rng.Float64() < 0.5 {
-			groups = append(groups, byReaction[r])
+			kept = append(kept, g...)
 		}
 	}
-	if len(groups) == 0 {
-		groups = append(groups, byReaction[present[rng.IntN(len(present))]])
+	if len(kept) == 0 {
+		kept = groups[rng.IntN(len(groups))]
+	}
+	slices.Sort(kept)
+	return kept
+}
+
+// GroupByReaction groups cells by the reaction each sets off, a group per
+// reaction in draw order (Reactions), each group's cells in cells' order;
+// a cell that sets off none is left out. Drawn group first (FocusGroups),
+// every reaction comes as often as the next, however many cells set it
+// off: three make a transaction abortable, twenty-four hold a request.
+func GroupByReaction(cells []string) [][]string {
+	by := make(map[Reaction][]string)
+	for _, c := range cells {
+		if r := ReactionOf(c); r != "" {
+			by[r] = append(by[r], c)
+		}
+	}
+	var groups [][]string
+	for _, r := range reactions {
+		if len(by[r]) > 0 {
+			groups = append(groups, by[r])
+		}
 	}
 	return groups
 }

@@ -52,21 +52,26 @@ func TestReactionOf(t *testing.T) {
 	}
 }
 
-// A seed's draw is its own, keeps at least one reaction, groups each
-// reaction's cells whole, and keeps each reaction in about half the seeds.
+// A seed's draw is its own and sorted, keeps at least one reaction, keeps
+// every cell of each reaction it keeps (none of the others), and keeps
+// each reaction in about half the seeds.
 func TestSwarmReactions(t *testing.T) {
 	space := CatalogueSpace(engine.CrashPoints(), false)
+	byReaction := make(map[Reaction]int)
+	for _, g := range GroupByReaction(space) {
+		byReaction[ReactionOf(g[0])] = len(g)
+	}
 	kept := make(map[Reaction]int)
 	const seeds = 2000
 	for seed := uint64(1); seed <= seeds; seed++ {
-		groups := SwarmReactions(seed, space)
-		require.Equal(t, groups, SwarmReactions(seed, space))
+		cells := SwarmReactions(seed, space)
+		require.Equal(t, cells, SwarmReactions(seed, space))
+		require.True(t, slices.IsSorted(cells))
+		groups := GroupByReaction(cells)
 		require.NotEmpty(t, groups)
 		for _, g := range groups {
 			r := ReactionOf(g[0])
-			for _, c := range g {
-				require.Equal(t, r, ReactionOf(c), c)
-			}
+			require.Len(t, g, byReaction[r], "seed %d keeps %s whole", seed, r)
 			kept[r]++
 		}
 	}
@@ -78,6 +83,15 @@ func TestSwarmReactions(t *testing.T) {
 		require.InDelta(t, seeds/2, kept[r], seeds/10, r)
 	}
 	require.Nil(t, SwarmReactions(1, nil))
+}
+
+// GroupByReaction keeps every cell that sets off a reaction, once, grouped
+// in draw order.
+func TestGroupByReaction(t *testing.T) {
+	cells := []string{"delay EndTxn 500ms", "crash at after-poll", "no such cell", "drop after EndTxn", "crash at after-produce"}
+	require.Equal(t, [][]string{{"crash at after-poll", "crash at after-produce"}, {"drop after EndTxn"}, {"delay EndTxn 500ms"}},
+		GroupByReaction(cells))
+	require.Nil(t, GroupByReaction(nil))
 }
 
 // FocusGroups draws only the groups' cells, and each group about as often
@@ -98,6 +112,7 @@ func TestFocusGroupsDrawsEachGroupAlike(t *testing.T) {
 			counts[slices.Contains(small, c)]++
 		}
 	}
+	require.Positive(t, counts[true])
 	require.InEpsilon(t, counts[false], counts[true], 0.25)
 	_, err := FocusGroups(1, [][]string{{"no such cell"}}, []string{"a"}, 5)
 	require.ErrorIs(t, err, ErrCell)

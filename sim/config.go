@@ -74,9 +74,10 @@ type Config struct {
 	// Rates are then ignored.
 	Swarm bool
 	// SwarmStyle is how Swarm draws a seed's faults: families (the
-	// default, also when empty: each family on or off, at a drawn rate)
-	// or cells (a few cells of the wide fault space, faults.SwarmCells, at
-	// Focus's rate).
+	// default, also when empty: each family on or off, at a drawn rate),
+	// cells (a few cells of the wide fault space, faults.SwarmCells, at
+	// Focus's rate) or reactions (the catalogue's cells of the reactions
+	// the seed keeps, faults.SwarmReactions, each reaction drawn as often).
 	SwarmStyle faults.SwarmStyle
 	// ClientLog, when set, receives kgo's debug log of every instance's
 	// clients, each line stamped with the virtual time since the run began
@@ -97,10 +98,6 @@ type Config struct {
 	// Produce TRANSACTION_ABORTABLE", …), at a high rate, in place of
 	// Rates; swarm still picks the protocol and the cluster.
 	Focus []string
-	// focusGroups is the focus of a seed of swarm's reactions style, its
-	// cells grouped by reaction (faults.FocusGroups draws each group as
-	// often); Focus then lists the same cells, sorted.
-	focusGroups [][]string
 	// Checkers picks the checkers that judge the run: CheckScenario (the
 	// default, also when empty), CheckOracle or CheckAll.
 	Checkers string
@@ -204,8 +201,7 @@ func (c Config) resolveSwarm() Config {
 		case faults.SwarmOfReactions:
 			c.Rates = faults.Rates{}
 			if c.Schedule == nil {
-				c.focusGroups = c.swarmReactions()
-				c.Focus = slices.Sorted(slices.Values(slices.Concat(c.focusGroups...)))
+				c.Focus = c.swarmReactions()
 			}
 		}
 		if !c.hasDatabase() {
@@ -232,52 +228,45 @@ func (c Config) resolveSwarm() Config {
 }
 
 // swarmCells is the focus a seed of the cells style draws, less the cells
-// at crash points a unit under the run's guarantee never reaches (a
-// scenario with a database has guarantees that skip some): the same draw
-// for every guarantee of a scoreboard.
+// a unit under the run's guarantee never reaches: the same draw for every
+// guarantee of a scoreboard.
 func (c Config) swarmCells() []string {
-	cells := faults.SwarmCells(derive(c.Seed, "swarm-cells"), c.hasDatabase())
-	if !c.hasDatabase() {
-		return cells
-	}
-	return slices.DeleteFunc(cells, func(cell string) bool {
-		f, err := faults.ParseCell(cell)
-		return err == nil && f.Kind.HasPoint() && !slices.Contains(c.Guarantee.CrashPoints(), f.Point)
-	})
+	return slices.DeleteFunc(faults.SwarmCells(derive(c.Seed, "swarm-cells"), c.hasDatabase()), c.neverReached)
 }
 
-// swarmReactions is the focus a seed of the reactions style draws, a group
-// per reaction it keeps: drawn from the catalogue with every crash point
-// of the scenario, then less the cells at points a unit under the run's
-// guarantee never reaches, so that every guarantee of a scoreboard gets
-// the same draw.
-func (c Config) swarmReactions() [][]string {
+// swarmReactions is the focus a seed of the reactions style draws: the
+// catalogue's cells of the reactions it keeps, drawn with every crash
+// point of the scenario, less the cells a unit under the run's guarantee
+// never reaches, so that every guarantee of a scoreboard gets the same
+// draw.
+func (c Config) swarmReactions() []string {
 	points := engine.CrashPoints()
 	if c.hasDatabase() {
 		points = append(points, engine.DBCrashPoints()...)
 	}
-	groups := faults.SwarmReactions(derive(c.Seed, "swarm-reactions"), faults.CatalogueSpace(points, c.hasDatabase()))
+	cells := faults.SwarmReactions(derive(c.Seed, "swarm-reactions"), faults.CatalogueSpace(points, c.hasDatabase()))
+	return slices.DeleteFunc(cells, c.neverReached)
+}
+
+// neverReached says whether cell is at a crash point a unit under the
+// run's guarantee never reaches (a scenario with a database has
+// guarantees that skip some).
+func (c Config) neverReached(cell string) bool {
 	if !c.hasDatabase() {
-		return groups
+		return false
 	}
-	var kept [][]string
-	for _, g := range groups {
-		g = slices.DeleteFunc(slices.Clone(g), func(cell string) bool {
-			f, err := faults.ParseCell(cell)
-			return err == nil && f.Kind.HasPoint() && !slices.Contains(c.Guarantee.CrashPoints(), f.Point)
-		})
-		if len(g) > 0 {
-			kept = append(kept, g)
-		}
-	}
-	return kept
+	f, err := faults.ParseCell(cell)
+	return err == nil && f.Kind.HasPoint() && !slices.Contains(c.Guarantee.CrashPoints(), f.Point)
 }
 
 // PickedReactions names the reactions a seed of swarm's reactions style
 // kept, in draw order (nil for any other run).
 func (c Config) PickedReactions() []faults.Reaction {
+	if !c.Swarm || c.SwarmStyle != faults.SwarmOfReactions {
+		return nil
+	}
 	var rs []faults.Reaction
-	for _, g := range c.focusGroups {
+	for _, g := range faults.GroupByReaction(c.Focus) {
 		rs = append(rs, faults.ReactionOf(g[0]))
 	}
 	return rs
@@ -357,8 +346,8 @@ func (c Config) Validate() error {
 }
 
 // validateSwarmStyle refuses a swarm style that does not exist, one given
-// without Swarm, and the cells style beside a focus of the caller's (it
-// picks each seed's focus itself).
+// without Swarm, and a style that picks each seed's focus itself (cells,
+// reactions) beside a focus of the caller's.
 func (c Config) validateSwarmStyle() error {
 	if c.SwarmStyle == "" {
 		return nil
@@ -453,8 +442,9 @@ func (c Config) schedule() (faults.Schedule, error) {
 	if c.Schedule != nil {
 		return *c.Schedule, nil
 	}
-	if len(c.focusGroups) > 0 {
-		return faults.FocusGroups(derive(c.Seed, "faults"), c.focusGroups, c.InstanceNames(), c.FaultPhase(), c.SpareNames()...)
+	if c.Swarm && c.SwarmStyle == faults.SwarmOfReactions && len(c.Focus) > 0 {
+		// Reaction first, then cell: every reaction as often as the next.
+		return faults.FocusGroups(derive(c.Seed, "faults"), faults.GroupByReaction(c.Focus), c.InstanceNames(), c.FaultPhase(), c.SpareNames()...)
 	}
 	if len(c.Focus) > 0 {
 		return faults.Focus(derive(c.Seed, "faults"), c.Focus, c.InstanceNames(), c.FaultPhase(), c.SpareNames()...)

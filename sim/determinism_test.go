@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -124,15 +125,20 @@ func TestCellSeedsThatDivergedRepeat(t *testing.T) {
 	for _, c := range []struct {
 		seed     uint64
 		recovery engine.Recovery
+		held     string // the request whose holds set the race off
 	}{
-		{16, engine.RecoveryRestart},
-		{1548, engine.RecoveryRestart},
-		{2376, engine.RecoveryContinue},
+		{16, engine.RecoveryRestart, "OffsetForLeaderEpoch"},
+		{1548, engine.RecoveryRestart, "JoinGroup"},
+		{2376, engine.RecoveryContinue, "JoinGroup"},
 	} {
 		cfg := DefaultConfig()
 		cfg.Seed, cfg.Swarm, cfg.SwarmStyle = c.seed, true, faults.SwarmOfCells
 		cfg.Recovery, cfg.FixedRecovery, cfg.FixedProtocol = c.recovery, true, true
 		first := runInBubble(t, cfg)
+		// The seed still sets its race off: its holds fired.
+		require.True(t, slices.ContainsFunc(first.Faults, func(o FaultOutcome) bool {
+			return o.Outcome == Fired && o.Fault.Kind == faults.Delay && o.Fault.Request == c.held
+		}), "cells seed %d: no hold of %s fired", c.seed, c.held)
 		for run := 2; run <= 6; run++ {
 			prev := runtime.GOMAXPROCS(1 + run%2)
 			again := runInBubble(t, cfg)
@@ -251,6 +257,7 @@ func TestSwarmStylesThatFocusSeedsReplay(t *testing.T) {
 			require.NotEmpty(t, resolved.Focus)
 			require.Equal(t, resolved.Focus, cfg.resolveSwarm().Focus)
 			require.Equal(t, style == faults.SwarmOfReactions, len(resolved.PickedReactions()) > 0, "%s seed %d", style, seed)
+			require.NotEmpty(t, sched.Faults, "%s seed %d", style, seed)
 			for _, f := range sched.Faults {
 				require.Contains(t, resolved.Focus, f.Cell(), "%s seed %d", style, seed)
 				if style == faults.SwarmOfReactions {
@@ -258,6 +265,7 @@ func TestSwarmStylesThatFocusSeedsReplay(t *testing.T) {
 				}
 			}
 			first, second := runOnOneAndTwo(t, cfg)
+			require.Positive(t, first.FaultCounts().Fired, "%s seed %d: no fault fired", style, seed)
 			requireReplays(t, fmt.Sprintf("%s seed %d", style, seed), first, second)
 			require.Equal(t, invariants.Pass, first.Verdict(), "%s seed %d: %v", style, seed, first.Report.Anomalies)
 		}

@@ -388,7 +388,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		// last heartbeated (or began a transaction) at one instant would
 		// otherwise expire at one instant, and kfake, whose timers then
 		// fire together, would let Go pick which goes first.
-		SessionTimeout: 10*time.Second + time.Duration(s.name[0]-'a')*13*time.Millisecond,
+		SessionTimeout: engine.DefaultSessionTimeout + time.Duration(s.name[0]-'a')*13*time.Millisecond,
 		// Not a round multiple of kgo's own timeouts (a produce gives up
 		// 20s after it is written): a transaction begun and produced at
 		// one instant must not time out at the instant its held produce
