@@ -31,13 +31,27 @@ func CellOf(f faults.Fault) Cell { return Cell(f.Cell()) }
 // Space lists every cell the generators can draw for a scenario (withDB: it
 // has a database) under guarantee g, sorted.
 func Space(withDB bool, g engine.Guarantee) []Cell {
-	points := engine.CrashPoints()
+	return cellsOf(faults.CatalogueSpace(crashPoints(withDB, g), withDB))
+}
+
+// ReactionSpace lists, sorted, every cell swarm's reactions style draws
+// from for a scenario under guarantee g (faults.ReactionSpace): Space's,
+// and late transaction markers.
+func ReactionSpace(withDB bool, g engine.Guarantee) []Cell {
+	return cellsOf(faults.ReactionSpace(crashPoints(withDB, g), withDB))
+}
+
+func crashPoints(withDB bool, g engine.Guarantee) []engine.CrashPoint {
 	if withDB {
-		points = g.CrashPoints()
+		return g.CrashPoints()
 	}
-	var cells []Cell
-	for _, c := range faults.CatalogueSpace(points, withDB) {
-		cells = append(cells, Cell(c))
+	return engine.CrashPoints()
+}
+
+func cellsOf(names []string) []Cell {
+	cells := make([]Cell, len(names))
+	for i, c := range names {
+		cells[i] = Cell(c)
 	}
 	return cells
 }
@@ -47,13 +61,7 @@ func Space(withDB bool, g engine.Guarantee) []Cell {
 // protocol allows each request an instance sends, rejected and applied,
 // holds in bands, rewrites, and the cells of Space that draw no lengths
 // in milliseconds.
-func WideSpace(withDB bool) []Cell {
-	var cells []Cell
-	for _, c := range faults.WideSpace(withDB) {
-		cells = append(cells, Cell(c))
-	}
-	return cells
-}
+func WideSpace(withDB bool) []Cell { return cellsOf(faults.WideSpace(withDB)) }
 
 // Unreachable says why a cell of Space can never fire under guarantee g,
 // or "" when nothing is known to keep it from firing.

@@ -170,3 +170,13 @@ func CatalogueSpace(points []engine.CrashPoint, withDB bool) []string {
 	slices.Sort(cells)
 	return slices.Compact(cells)
 }
+
+// ReactionSpace lists, sorted, the cells the reactions style draws from:
+// the catalogue's (CatalogueSpace), and a transaction whose markers come
+// late (a LateMarkers rewrite of EndTxn), the one reaction no cell of the
+// catalogue sets off.
+func ReactionSpace(points []engine.CrashPoint, withDB bool) []string {
+	cells := append(CatalogueSpace(points, withDB), Fault{Kind: Rewrite, Request: "EndTxn", Rewrite: LateMarkers}.Cell())
+	slices.Sort(cells)
+	return slices.Compact(cells)
+}

@@ -87,8 +87,22 @@
 //	              transactions), partial (a fetch answer keeps one
 //	              partition's records). Answers a group writes once a
 //	              rebalance completes (JoinGroup, SyncGroup) are written
-//	              elsewhere in kfake and cannot be rewritten. Schedules and
-//	              -focus name rewrites; no generator draws them
+//	              elsewhere in kfake and cannot be rewritten.
+//	              late-markers is not a change of the answer but of what
+//	              comes after it: kfake DeferMarkers (eosim's addition)
+//	              asks the simulator, for each EndTxn that ends a
+//	              transaction with partitions, whether to hold its markers;
+//	              the instance's next one is answered, its offsets
+//	              committed, and its markers written LateMarkersMs later, by
+//	              the driver once the world has settled. Meanwhile its
+//	              partitions' last stable offset stays below the
+//	              transaction, the coordinator answers the producer
+//	              CONCURRENT_TRANSACTIONS (kgo retries), and the instance is
+//	              not stepped (its unit would hold the driver), nor
+//	              restarted; held markers are written before the brokers
+//	              restart and before the final topics are read. -swarm=cells
+//	              and -swarm=reactions draw rewrites (late-markers is the
+//	              reactions style's "unsettled"); -swarm does not
 //	leader-move   kfake MoveTopicPartition of the partition, in every topic,
 //	              to the broker after its leader (sim refuses a leader or
 //	              coordinator move on one broker: it has nowhere to go)

@@ -52,10 +52,18 @@ const (
 	ReactCluster Reaction = "cluster"
 	// ReactDatabase: the database is busy, slow, or its answer is lost.
 	ReactDatabase Reaction = "database"
+	// ReactUnsettled: the transaction's EndTxn is answered before its
+	// markers reach its partitions; the client goes on (its next
+	// transaction waits out CONCURRENT_TRANSACTIONS), and whoever reads
+	// those partitions meanwhile, a restore above all, finds the
+	// transaction still open.
+	ReactUnsettled Reaction = "unsettled"
 )
 
+// Drawn last, a reaction added to the list leaves the draws of those
+// before it where they were.
 var reactions = []Reaction{ReactCrash, ReactExpire, ReactStall, ReactBlip, ReactMembership, ReactAbort,
-	ReactFenced, ReactRetry, ReactUnknown, ReactSlow, ReactCluster, ReactDatabase}
+	ReactFenced, ReactRetry, ReactUnknown, ReactSlow, ReactCluster, ReactDatabase, ReactUnsettled}
 
 // Reactions lists the reactions in draw order.
 func Reactions() []Reaction { return slices.Clone(reactions) }
@@ -64,8 +72,8 @@ func Reactions() []Reaction { return slices.Clone(reactions) }
 var fencingErrors = []string{"ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS", "UNKNOWN_MEMBER_ID", "PRODUCER_FENCED",
 	"FENCED_INSTANCE_ID", "INVALID_PRODUCER_EPOCH", "STALE_MEMBER_EPOCH"}
 
-// ReactionOf names the reaction a catalogue cell sets off, or "" for a
-// cell that is not one.
+// ReactionOf names the reaction a cell of the reactions space
+// (ReactionSpace) sets off, or "" for a cell that is not one.
 func ReactionOf(cell string) Reaction {
 	f, err := ParseCell(cell)
 	if err != nil {
@@ -90,6 +98,8 @@ func ReactionOf(cell string) Reaction {
 		return ReactDatabase
 	case f.Kind == Delay:
 		return ReactSlow
+	case f.Kind == Rewrite && f.Rewrite == LateMarkers:
+		return ReactUnsettled
 	case f.Kind == Drop || f.Kind == BrokerError && (f.Applied || appliedBeforeError(f.Request, f.Error)):
 		return ReactUnknown
 	case f.Kind == BrokerError && f.Error == "TRANSACTION_ABORTABLE":

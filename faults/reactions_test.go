@@ -9,11 +9,11 @@ import (
 	"github.com/eosim/eosim/engine"
 )
 
-// Every cell of the catalogue, with a database's too, sets off a reaction,
-// and every reaction but the database's is set off by the cells of a
-// scenario without one.
-func TestEveryCatalogueCellHasAReaction(t *testing.T) {
-	withDB := CatalogueSpace(append(engine.CrashPoints(), engine.DBCrashPoints()...), true)
+// Every cell of the reactions space, with a database's too, sets off a
+// reaction, and every reaction but the database's is set off by the cells
+// of a scenario without one.
+func TestEveryReactionCellHasAReaction(t *testing.T) {
+	withDB := ReactionSpace(append(engine.CrashPoints(), engine.DBCrashPoints()...), true)
 	seen := make(map[Reaction]int)
 	for _, c := range withDB {
 		r := ReactionOf(c)
@@ -21,11 +21,12 @@ func TestEveryCatalogueCellHasAReaction(t *testing.T) {
 		seen[r]++
 	}
 	require.Len(t, seen, len(Reactions()))
-	without := CatalogueSpace(engine.CrashPoints(), false)
+	without := ReactionSpace(engine.CrashPoints(), false)
 	for _, c := range without {
 		require.NotEqual(t, ReactDatabase, ReactionOf(c), c)
 	}
 	require.Empty(t, ReactionOf("no such cell"))
+	require.Empty(t, ReactionOf("rewrite Fetch partial"), "a rewrite outside the reactions space")
 }
 
 func TestReactionOf(t *testing.T) {
@@ -47,6 +48,7 @@ func TestReactionOf(t *testing.T) {
 		"drop after EndTxn":                                ReactUnknown,
 		"delay EndTxn 25000ms":                             ReactSlow,
 		"db-slow 15000ms":                                  ReactDatabase,
+		"rewrite EndTxn late-markers":                      ReactUnsettled,
 	} {
 		require.Equal(t, want, ReactionOf(cell), cell)
 	}
@@ -56,7 +58,7 @@ func TestReactionOf(t *testing.T) {
 // every cell of each reaction it keeps (none of the others), and keeps
 // each reaction in about half the seeds.
 func TestSwarmReactions(t *testing.T) {
-	space := CatalogueSpace(engine.CrashPoints(), false)
+	space := ReactionSpace(engine.CrashPoints(), false)
 	byReaction := make(map[Reaction]int)
 	for _, g := range GroupByReaction(space) {
 		byReaction[ReactionOf(g[0])] = len(g)

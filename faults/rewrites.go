@@ -26,7 +26,23 @@ const (
 	// stay), as a broker whose answer reached its size limit answers. kfake
 	// stops only at the request's byte limits.
 	Partial = "partial"
+	// LateMarkers answers an EndTxn before the transaction's markers reach
+	// its partitions, and writes them LateMarkersMs later: a real
+	// coordinator answers once PrepareCommit is in its log and sends the
+	// markers to the partitions' leaders after, retrying while a leader is
+	// away. Meanwhile a reader of those partitions finds the transaction
+	// open (their last stable offset stays below it), and the coordinator
+	// answers the producer's next InitProducerID, AddPartitionsToTxn,
+	// AddOffsetsToTxn, EndTxn and transactional Produce with
+	// CONCURRENT_TRANSACTIONS; its offsets are committed at once. kfake
+	// writes the markers before it answers.
+	LateMarkers = "late-markers"
 )
+
+// LateMarkersMs is how long a LateMarkers rewrite keeps a transaction's
+// markers from its partitions, in virtual milliseconds: past a session
+// (10s), so that the group can move the partitions meanwhile.
+const LateMarkersMs = 15_000
 
 // ThrottleMs is the throttle a Throttle rewrite asks for, in virtual
 // milliseconds: past a heartbeat interval (3s), within a session (10s).
@@ -39,8 +55,9 @@ const ThrottleMs = 5_000
 var rewrites = map[string][]string{
 	Throttle: {"AddOffsetsToTxn", "AddPartitionsToTxn", "EndTxn", "Fetch", "FindCoordinator", "Heartbeat",
 		"InitProducerID", "ListOffsets", "Metadata", "OffsetFetch", "Produce", "TxnOffsetCommit"},
-	Reorder: {"AddPartitionsToTxn", "Fetch", "ListOffsets", "Metadata", "OffsetFetch", "Produce", "TxnOffsetCommit"},
-	Partial: {"Fetch"},
+	Reorder:     {"AddPartitionsToTxn", "Fetch", "ListOffsets", "Metadata", "OffsetFetch", "Produce", "TxnOffsetCommit"},
+	Partial:     {"Fetch"},
+	LateMarkers: {"EndTxn"},
 }
 
 // Rewrites lists the rewrites, sorted.

@@ -21,7 +21,7 @@ func TestRewriteInSchedules(t *testing.T) {
 		f    Fault
 		want string
 	}{
-		"unknown rewrite":   {Fault{Step: 1, Kind: Rewrite, Instance: "a", Request: "Fetch", Rewrite: "shuffle"}, `rewrite "shuffle" is not one of partial, reorder, throttle`},
+		"unknown rewrite":   {Fault{Step: 1, Kind: Rewrite, Instance: "a", Request: "Fetch", Rewrite: "shuffle"}, `rewrite "shuffle" is not one of late-markers, partial, reorder, throttle`},
 		"wrong request":     {Fault{Step: 1, Kind: Rewrite, Instance: "a", Request: "EndTxn", Rewrite: Partial}, `a partial rewrite changes the answer to Fetch, not to "EndTxn"`},
 		"no rewrite":        {Fault{Step: 1, Kind: Rewrite, Instance: "a", Request: "Fetch"}, "rewrite is set for a rewrite, and only for a rewrite"},
 		"rewrite elsewhere": {Fault{Step: 1, Kind: Drop, Instance: "a", Request: "EndTxn", Rewrite: Throttle}, "rewrite is set for a rewrite, and only for a rewrite"},

@@ -30,6 +30,16 @@ type Cluster struct {
 	// rewrite, when set, sees every answer (kfake RewriteResponses),
 	// again after a restart.
 	rewrite func(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response
+	// deferMarkers, when set, holds transactions' markers (kfake
+	// DeferMarkers), again after a restart.
+	deferMarkers func(clientID string, commit bool) bool
+}
+
+// DeferMarkers makes fn decide, for every EndTxn, whether its markers
+// wait for kfake's WriteLateMarkers, now and after restarts.
+func (c *Cluster) DeferMarkers(fn func(clientID string, commit bool) bool) {
+	c.deferMarkers = fn
+	c.Fake.DeferMarkers(fn)
 }
 
 // RewriteResponses makes fn see, and rewrite, every answer the brokers
@@ -142,6 +152,9 @@ func (c *Cluster) start(before map[string][]leadership) error {
 	c.Fake = fake
 	if c.rewrite != nil {
 		fake.RewriteResponses(c.rewrite)
+	}
+	if c.deferMarkers != nil {
+		fake.DeferMarkers(c.deferMarkers)
 	}
 	askForCurrentEpoch(fake)
 	for _, t := range c.topics {

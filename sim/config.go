@@ -244,7 +244,7 @@ func (c Config) swarmReactions() []string {
 	if c.hasDatabase() {
 		points = append(points, engine.DBCrashPoints()...)
 	}
-	cells := faults.SwarmReactions(derive(c.Seed, "swarm-reactions"), faults.CatalogueSpace(points, c.hasDatabase()))
+	cells := faults.SwarmReactions(derive(c.Seed, "swarm-reactions"), faults.ReactionSpace(points, c.hasDatabase()))
 	return slices.DeleteFunc(cells, c.neverReached)
 }
 

@@ -34,6 +34,7 @@ func (w *world) drive(ctx context.Context) error {
 		if err := w.interrupted(fmt.Sprintf("at step %d", step)); err != nil {
 			return err
 		}
+		w.writeDueMarkers(false, "")
 		if step == faultSteps {
 			livenessStart = time.Now()
 			w.heal(step)
@@ -73,7 +74,7 @@ func (w *world) drive(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if done && !w.anyPaused() {
+			if done && !w.anyPaused() && w.late.held() == 0 {
 				w.complete = true
 				w.note("input processed")
 				return nil
@@ -128,6 +129,13 @@ func (w *world) restartDue(ctx context.Context, step int) error {
 			w.log.Record(history.Event{Kind: history.KindNote, Instance: s.name,
 				Detail: "the coordinator expired its session; restarting"})
 			due = true
+		}
+		// A fresh incarnation's InitProducerID would wait, answered
+		// CONCURRENT_TRANSACTIONS, until its predecessor's markers land,
+		// and the driver with it; the others go on meanwhile, as they
+		// would beside a process retrying on its own.
+		if due && w.late.heldFor(s.name) {
+			continue
 		}
 		if due {
 			if err := w.startInstance(ctx, s); err != nil {
@@ -184,7 +192,12 @@ func (w *world) resumePaused(ctx context.Context, step int) (progressed bool, er
 // kgo.
 func (w *world) stepInstances(ctx context.Context, step int) (progressed bool, err error) {
 	for _, s := range w.slots {
-		if !s.running() {
+		// An instance whose last transaction's markers are held could not
+		// begin its next one (CONCURRENT_TRANSACTIONS until they land):
+		// its unit would hold the driver, and the world, that long. It
+		// waits out of step, as a process retrying on its own thread
+		// would, while the others go on.
+		if !s.running() || w.late.heldFor(s.name) {
 			continue
 		}
 		out, paused := w.stepOne(ctx, s)
@@ -242,6 +255,7 @@ func (w *world) stepOne(ctx context.Context, s *slot) (stepOutcome, bool) {
 			if err := w.interrupted("waiting for the step of instance " + s.name); err != nil {
 				return stepOutcome{err: err}, false
 			}
+			w.writeMarkersWhileWaiting()
 		case <-stuck.C:
 			return stepOutcome{err: stuckIn(s.name, "its step")}, false
 		case out := <-done:
@@ -387,6 +401,7 @@ func await[T any](w *world, name, what string, done <-chan T) (T, error) {
 				var zero T
 				return zero, err
 			}
+			w.writeMarkersWhileWaiting()
 		case v := <-done:
 			return v, nil
 		case <-w.held:

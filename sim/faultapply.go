@@ -101,6 +101,11 @@ func (w *world) apply(ctx context.Context, i int, f faults.Fault) error {
 		w.armedLine(i)
 		return w.armDelay(i, f, s, hold)
 	case faults.Rewrite:
+		if f.Rewrite == faults.LateMarkers {
+			w.armedLine(i)
+			w.late.arm(i, f)
+			return nil
+		}
 		key, ok := apiKey(f.Request)
 		if !ok {
 			return fmt.Errorf("fault %s: unknown request", f)
@@ -225,6 +230,7 @@ func (w *world) applyCluster(i int, f faults.Fault) error {
 		if n := w.letHeldRequestsGo(); n > 0 {
 			w.note(fmt.Sprintf("%d held requests let go before the brokers restart", n))
 		}
+		w.writeDueMarkers(true, " before the brokers restart")
 		// The cut connections wake every client's goroutines at once, and
 		// kfake closes them one by one: whether a client's next write lands
 		// on a connection not yet closed (an EOF, a retry after backoff) or
@@ -383,6 +389,9 @@ func (w *world) checkFired() {
 	for _, r := range w.rewriter.takeFired() {
 		w.fired(r.index, r.did)
 	}
+	for _, l := range w.late.takeFired() {
+		w.fired(l.index, l.did)
+	}
 	for _, s := range w.slots {
 		w.checkDropFired(s, s.in)
 		w.checkDBFired(s)
@@ -427,6 +436,7 @@ func (w *world) removeBrokerFaults() {
 	}
 	w.delays = nil
 	w.rewriter.disarm()
+	w.late.disarm()
 }
 
 // ownedBy reports whether req comes from the instance: by the

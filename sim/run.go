@@ -239,6 +239,8 @@ type world struct {
 	delays       []armedDelay
 	// rewriter holds the armed rewrites of answers.
 	rewriter rewriter
+	// late holds transactions' markers back (LateMarkers rewrites).
+	late lateMarkers
 	// holds are the requests delays hold at the broker now.
 	holds holds
 	// live are the instances whose writes the driver delivers (settle);
@@ -302,8 +304,13 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 	}
 	// Only a schedule with a rewrite, or an error answered after the
 	// work, puts a hook on every answer.
-	if slices.ContainsFunc(sched.Faults, func(f faults.Fault) bool { return f.Kind == faults.Rewrite || f.Applied }) {
+	if slices.ContainsFunc(sched.Faults, func(f faults.Fault) bool {
+		return f.Kind == faults.Rewrite && f.Rewrite != faults.LateMarkers || f.Applied
+	}) {
 		w.cluster.RewriteResponses(w.rewriter.rewrite)
+	}
+	if slices.ContainsFunc(sched.Faults, func(f faults.Fault) bool { return f.Rewrite == faults.LateMarkers }) {
+		w.cluster.DeferMarkers(w.late.hold)
 	}
 	w.adm, w.closeAdm, err = topicread.NewAdmin(append(w.cluster.ClientOpts(), deterministicOpts(0)...))
 	if err != nil {
@@ -486,6 +493,7 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 		}
 	}
 	w.settle()
+	w.writeDueMarkers(true, " before the final topics are read")
 	spec := w.cfg.JudgedBy(w.scenario.Spec(w.params))
 	snapCtx, cancel := context.WithTimeout(ctx, StuckAfter)
 	defer cancel()

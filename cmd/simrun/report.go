@@ -244,8 +244,11 @@ func (o options) coverageOf(cells coverage.Map) coverage.Report {
 		withDB = sc.Topology(scenarios.Params{}).Database != nil
 	}
 	space := coverage.Space(withDB, o.cfg.Guarantee)
-	if o.cfg.Swarm && o.cfg.SwarmStyle == faults.SwarmOfCells {
+	switch {
+	case o.cfg.Swarm && o.cfg.SwarmStyle == faults.SwarmOfCells:
 		space = coverage.WideSpace(withDB)
+	case o.cfg.Swarm && o.cfg.SwarmStyle == faults.SwarmOfReactions:
+		space = coverage.ReactionSpace(withDB, o.cfg.Guarantee)
 	}
 	return coverage.Summarize(cells, space, o.cfg.Guarantee)
 }

@@ -209,6 +209,14 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 				if txnal && req.Version >= 12 {
 					implicit = pd
 				}
+				// eosim: a producer whose last transaction's markers
+				// are still being written starts no new one (see
+				// endTxLate); a real leader's verification with the
+				// coordinator answers so.
+				if txnal && c.pids.getpid(b.ProducerID).settling() {
+					donep(rt, rp, kerr.ConcurrentTransactions.Code, "")
+					continue
+				}
 				pidinf, window := c.pids.get(b.ProducerID, rt.Topic, rp.Partition, implicit)
 
 				// For non-transactional idempotent produce with no

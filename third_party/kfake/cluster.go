@@ -50,6 +50,9 @@ type (
 		// on the run loop.
 		rewrite         func(clientID string, req kmsg.Request, resp kmsg.Response) kmsg.Response
 		currentClientID string
+		// eosim: see DeferMarkers.
+		deferMarkers func(clientID string, commit bool) bool
+		lateTxns     []*lateTxn
 
 		faultsMu  sync.Mutex
 		faults    []*fault

@@ -2,6 +2,7 @@ package kfake
 
 import (
 	"path/filepath"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -119,3 +120,74 @@ func (c *Cluster) RewriteResponses(fn func(clientID string, req kmsg.Request, re
 // on the loop. eosim matches by it the requests of an instance that carry
 // no id of their own (a fetch, a metadata request).
 func (c *Cluster) CurrentClientID() string { return c.currentClientID }
+
+// lateTxn is a transaction whose EndTxn was answered before its markers
+// were written: its partitions keep it open (their last stable offset
+// stays below its records) until WriteLateMarkers writes them.
+type lateTxn struct {
+	pidinf    *pidinfo
+	parts     tps[partData]
+	partBytes tps[int]
+	epoch     int16
+	commit    bool
+}
+
+// DeferMarkers makes fn see every EndTxn that ends a transaction with
+// partitions, with the client id and whether it commits; when fn says so,
+// the EndTxn is answered and the transaction's offsets committed at once,
+// but its markers wait for WriteLateMarkers (nil fn: none wait). A real
+// coordinator answers EndTxn once PrepareCommit is in its log and writes
+// the markers to the partitions' leaders after, retrying while a leader
+// is away; kfake writes them before it answers. Meanwhile, as a real
+// coordinator does, it answers the producer's InitProducerID,
+// AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and transactional Produce
+// with CONCURRENT_TRANSACTIONS. fn runs on the run loop: it must not block
+// or call back into the cluster.
+func (c *Cluster) DeferMarkers(fn func(clientID string, commit bool) bool) {
+	c.admin(func() { c.deferMarkers = fn })
+}
+
+// endTxLate ends pidinf's transaction as endTx does, but leaves its
+// markers to WriteLateMarkers.
+func (pidinf *pidinfo) endTxLate(commit bool) {
+	l := &lateTxn{pidinf: pidinf, parts: pidinf.txParts, partBytes: pidinf.txPartBytes, epoch: pidinf.epoch, commit: commit}
+	pidinf.applyTxOffsets(commit)
+	pidinf.resetTx(commit)
+	pidinf.late = l
+	c := pidinf.pids.c
+	c.lateTxns = append(c.lateTxns, l)
+}
+
+// WriteLateMarkers writes the markers of the first n transactions whose
+// markers DeferMarkers held, oldest first, and returns how many it wrote.
+func (c *Cluster) WriteLateMarkers(n int) (written int) {
+	c.admin(func() {
+		n = max(0, min(n, len(c.lateTxns)))
+		for _, l := range c.lateTxns[:n] {
+			l.pidinf.writeMarkers(l.parts, l.partBytes, l.epoch, l.commit)
+			if l.pidinf.late == l {
+				l.pidinf.late = nil
+			}
+		}
+		c.lateTxns = slices.Delete(c.lateTxns, 0, n)
+		written = n
+	})
+	return written
+}
+
+// LateMarkers is the number of transactions whose markers wait for
+// WriteLateMarkers.
+func (c *Cluster) LateMarkers() (n int) {
+	c.admin(func() { n = len(c.lateTxns) })
+	return n
+}
+
+// any reports whether tps holds a partition.
+func (tps *tps[V]) any() bool {
+	for _, ps := range *tps {
+		if len(ps) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -77,6 +77,11 @@ type (
 		// completed, we return success only if the retry matches
 		// (commit after commit, abort after abort).
 		lastWasCommit bool
+
+		// late is the transaction whose EndTxn was answered before its
+		// markers were written (eosim: DeferMarkers); the coordinator
+		// answers CONCURRENT_TRANSACTIONS until they are.
+		late *lateTxn
 	}
 
 	// Independent dup-detection entry: stores (firstSeq, nextSeq,
@@ -207,6 +212,10 @@ func (pids *pids) doInitProducerID(creq *clientReq) kmsg.Response {
 		}
 		if req.TransactionTimeoutMillis <= 0 || req.TransactionTimeoutMillis > pids.c.transactionMaxTimeoutMs() {
 			resp.ErrorCode = kerr.InvalidTransactionTimeout.Code
+			return resp
+		}
+		if pids.byTxid[txid].settling() { // eosim: see endTxLate
+			resp.ErrorCode = kerr.ConcurrentTransactions.Code
 			return resp
 		}
 	}
@@ -360,6 +369,10 @@ func (pids *pids) doAddPartitions(creq *clientReq) kmsg.Response {
 		doneall(kerr.InvalidProducerIDMapping.Code)
 		return resp
 	}
+	if pidinf.settling() { // eosim: see endTxLate
+		doneall(kerr.ConcurrentTransactions.Code)
+		return resp
+	}
 	if pidinf.epoch != req.ProducerEpoch {
 		doneall(kerr.ProducerFenced.Code)
 		return resp
@@ -390,6 +403,10 @@ func (pids *pids) doAddOffsets(creq *clientReq) kmsg.Response {
 	pidinf := pids.getpid(req.ProducerID)
 	if pidinf == nil {
 		resp.ErrorCode = kerr.InvalidProducerIDMapping.Code
+		return resp
+	}
+	if pidinf.settling() { // eosim: see endTxLate
+		resp.ErrorCode = kerr.ConcurrentTransactions.Code
 		return resp
 	}
 	if pidinf.epoch != req.ProducerEpoch {
@@ -549,6 +566,10 @@ func (pids *pids) doEnd(creq *clientReq) kmsg.Response {
 		resp.ErrorCode = kerr.InvalidProducerIDMapping.Code
 		return resp
 	}
+	if pidinf.settling() { // eosim: the last transaction's markers are still being written
+		resp.ErrorCode = kerr.ConcurrentTransactions.Code
+		return resp
+	}
 	if pidinf.epoch != req.ProducerEpoch {
 		// KIP-890 retry detection: if the epoch is exactly one
 		// ahead and the producer is not in a transaction, the
@@ -587,7 +608,12 @@ func (pids *pids) doEnd(creq *clientReq) kmsg.Response {
 
 	nBatches, nGroups := pidinf.txBatchCount, len(pidinf.txGroups)
 	endTxStart := time.Now()
-	pidinf.endTx(req.Commit)
+	// eosim: the markers may wait for WriteLateMarkers (DeferMarkers).
+	if pids.c.deferMarkers != nil && pidinf.txParts.any() && pids.c.deferMarkers(creq.cid, req.Commit) {
+		pidinf.endTxLate(req.Commit)
+	} else {
+		pidinf.endTx(req.Commit)
+	}
 	if elapsed := time.Since(endTxStart); elapsed > 5*time.Millisecond {
 		pids.c.cfg.logger.Logf(LogLevelWarn, "txn: EndTxn slow pid=%d epoch=%d elapsed=%dms batches=%d groups=%d",
 			req.ProducerID, req.ProducerEpoch, elapsed.Milliseconds(), nBatches, nGroups)
@@ -733,7 +759,7 @@ func (pids *pids) expireTransactionalIDs() {
 	expirationMs := int64(pids.c.txnIDExpirationMs())
 	now := time.Now()
 	for txid, pidinf := range pids.byTxid {
-		if pidinf.inTx {
+		if pidinf.inTx || pidinf.settling() {
 			continue
 		}
 		if now.Sub(pidinf.lastActive).Milliseconds() >= expirationMs {
@@ -779,12 +805,26 @@ func txnMarkerBatch(pid int64, epoch int16, commit bool, coordinatorEpoch int32)
 	return b, len(benc)
 }
 
+// settling reports whether pidinf's last transaction is ended but its
+// markers are not yet written (eosim).
+func (pidinf *pidinfo) settling() bool { return pidinf != nil && pidinf.late != nil }
+
 func (pidinf *pidinfo) endTx(commit bool) {
+	pidinf.writeMarkers(pidinf.txParts, pidinf.txPartBytes, pidinf.epoch, commit)
+	pidinf.applyTxOffsets(commit)
+	pidinf.resetTx(commit)
+}
+
+// writeMarkers writes the control records that end pidinf's transaction
+// at epoch on parts, and counts the committed bytes for read_committed
+// watchers. eosim: split out of endTx so that a transaction's markers can
+// be written after its EndTxn is answered (endTxLate).
+func (pidinf *pidinfo) writeMarkers(parts tps[partData], partBytes tps[int], epoch int16, commit bool) {
 	// kfake is its own coordinator and has no coordinator epoch, so the
 	// marker carries 0, the same epoch DescribeProducers reports.
-	b, nbytes := txnMarkerBatch(pidinf.id, pidinf.epoch, commit, 0)
+	b, nbytes := txnMarkerBatch(pidinf.id, epoch, commit, 0)
 
-	pidinf.txParts.each(func(t string, p int32, _ *partData) {
+	parts.each(func(t string, p int32, _ *partData) {
 		c := pidinf.pids.c
 		// Markers resolve the partition by name at write time, like the
 		// coordinator's marker writes on a real broker: if the topic
@@ -821,7 +861,7 @@ func (pidinf *pidinfo) endTx(commit bool) {
 		pd.recalculateLSO()
 		// Count the now-committed bytes for readCommitted watchers.
 		// These bytes were skipped in push() because inTx was true.
-		txnBytes, _ := pidinf.txPartBytes.getp(t, p)
+		txnBytes, _ := partBytes.getp(t, p)
 		if txnBytes != nil && *txnBytes > 0 {
 			for w := range pd.watch {
 				if w.readCommitted {
@@ -830,7 +870,11 @@ func (pidinf *pidinfo) endTx(commit bool) {
 			}
 		}
 	})
+}
 
+// applyTxOffsets applies the transaction's pending offset commits to
+// their groups when it commits.
+func (pidinf *pidinfo) applyTxOffsets(commit bool) {
 	// Handle transactional offset commits
 	if commit && len(pidinf.txOffsets) > 0 {
 		// Apply pending offset commits to groups.
@@ -850,7 +894,6 @@ func (pidinf *pidinfo) endTx(commit bool) {
 		}
 	}
 
-	pidinf.resetTx(commit)
 }
 
 func (pidinf *pidinfo) resetTx(wasCommit bool) {
