@@ -56,7 +56,9 @@ const (
 	Delay Kind = "delay"
 	// Rewrite changes the broker's answer to the instance's next Request
 	// in a way a real broker may and kfake never does (Rewrite names it:
-	// throttle, reorder, partial); it fires at the next answer it changes.
+	// throttle, reorder, partial, late-markers); it fires at the next
+	// answer it changes (late-markers: at the next EndTxn that ends a
+	// transaction with partitions, whose markers it holds back).
 	Rewrite Kind = "rewrite"
 	// LeaderMove hands the leadership of Partition, in every topic, to the
 	// next broker. It names no instance.
@@ -131,7 +133,7 @@ type Fault struct {
 	// measured against the holding client's own timeouts (see Band).
 	Band Band `json:"band,omitempty"`
 	// Rewrite names how a Rewrite changes the answer to its Request
-	// (Throttle, Reorder, Partial).
+	// (Throttle, Reorder, Partial, LateMarkers).
 	Rewrite string `json:"rewrite,omitempty"`
 	// Applied makes a BrokerError's broker do the work, then answer with
 	// Error: the answer a broker gives when it failed after acting (a

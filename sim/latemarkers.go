@@ -18,7 +18,7 @@ import (
 // instant they land apart from every request a client sends.
 type lateMarkers struct {
 	mu    sync.Mutex
-	armed []*armedLate
+	armed []*armedRewrite
 	// due is each transaction kfake holds, oldest first, as kfake holds
 	// them.
 	due []heldTxn
@@ -31,18 +31,13 @@ type heldTxn struct {
 	at       time.Time
 }
 
-// armedLate is a LateMarkers rewrite waiting for its instance's next
-// EndTxn that ends a transaction with partitions.
-type armedLate struct {
-	index int // in the schedule
-	fault faults.Fault
-	did   string
-}
-
+// arm arms a LateMarkers rewrite: it waits for its instance's next EndTxn
+// that ends a transaction with partitions (the answer itself is not
+// changed: apply stays nil).
 func (l *lateMarkers) arm(i int, f faults.Fault) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.armed = append(l.armed, &armedLate{index: i, fault: f})
+	l.armed = append(l.armed, &armedRewrite{index: i, fault: f})
 }
 
 // hold is kfake's hook: the first armed rewrite of the ending client
@@ -67,17 +62,10 @@ func (l *lateMarkers) hold(clientID string, commit bool) bool {
 }
 
 // takeFired removes and returns the rewrites that fired, in the order armed.
-func (l *lateMarkers) takeFired() []*armedLate {
+func (l *lateMarkers) takeFired() []*armedRewrite {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var fired []*armedLate
-	l.armed = slices.DeleteFunc(l.armed, func(a *armedLate) bool {
-		if a.did != "" {
-			fired = append(fired, a)
-		}
-		return a.did != ""
-	})
-	return fired
+	return takeFiredFrom(&l.armed)
 }
 
 // disarm takes every rewrite that has not fired off; markers already
@@ -85,7 +73,7 @@ func (l *lateMarkers) takeFired() []*armedLate {
 func (l *lateMarkers) disarm() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.armed = slices.DeleteFunc(l.armed, func(a *armedLate) bool { return a.did == "" })
+	l.armed = slices.DeleteFunc(l.armed, func(a *armedRewrite) bool { return a.did == "" })
 }
 
 // takeDue forgets, and counts, the held transactions due by now (all of

@@ -80,8 +80,14 @@ func (r *rewriter) rewrite(clientID string, req kmsg.Request, resp kmsg.Response
 func (r *rewriter) takeFired() []*armedRewrite {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return takeFiredFrom(&r.armed)
+}
+
+// takeFiredFrom removes from armed, and returns in order, those that
+// fired.
+func takeFiredFrom(armed *[]*armedRewrite) []*armedRewrite {
 	var fired []*armedRewrite
-	r.armed = slices.DeleteFunc(r.armed, func(a *armedRewrite) bool {
+	*armed = slices.DeleteFunc(*armed, func(a *armedRewrite) bool {
 		if a.did != "" {
 			fired = append(fired, a)
 		}
