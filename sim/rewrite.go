@@ -42,6 +42,14 @@ func rewriteOf(i int, f faults.Fault, key int16) *armedRewrite {
 			code = e.Code
 		}
 		a.apply = func(resp kmsg.Response) string {
+			// An answer that already says the request failed (another
+			// fault refused it) did no work: saying it was done, then
+			// failed, would be a lie no broker tells (a DUPLICATE_SEQUENCE_NUMBER
+			// on a batch never written reads as success). The fault waits
+			// for an answer to a request that was done.
+			if anyErrorCode(reflect.ValueOf(resp)) {
+				return ""
+			}
 			if setErrorCodes(reflect.ValueOf(resp), code) == 0 {
 				return ""
 			}
@@ -203,6 +211,32 @@ func keepFirstPartition(f *kmsg.FetchResponse) string {
 		others = "partition"
 	}
 	return fmt.Sprintf("kept the records of %s, emptied %d other %s", kept, emptied, others)
+}
+
+// anyErrorCode reports whether v (a response, walked through pointers,
+// structs and lists) has an ErrorCode that is not 0.
+func anyErrorCode(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer:
+		return !v.IsNil() && anyErrorCode(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			field := v.Field(i)
+			if v.Type().Field(i).Name == "ErrorCode" && field.Kind() == reflect.Int16 && field.Int() != 0 {
+				return true
+			}
+			if anyErrorCode(field) {
+				return true
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			if anyErrorCode(v.Index(i)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // setErrorCodes sets every ErrorCode of v (a response, walked through

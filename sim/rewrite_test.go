@@ -107,6 +107,23 @@ func TestAppliedErrorSetsEveryErrorCode(t *testing.T) {
 	require.Empty(t, a.apply(&kmsg.ProduceResponse{}), "no partition: no error code to set")
 }
 
+// An error answered after the work does not fire on an answer that says
+// the request was refused (another fault's error): no work was done. It
+// fires at the next answer to a request that was.
+func TestAppliedErrorSkipsARefusedAnswer(t *testing.T) {
+	f := faults.Fault{Kind: faults.BrokerError, Instance: "a", Request: "Produce", Error: "DUPLICATE_SEQUENCE_NUMBER", Applied: true}
+	r := &rewriter{}
+	r.arm(rewriteOf(0, f, int16(kmsg.Produce)))
+	refused := &kmsg.ProduceResponse{Topics: []kmsg.ProduceResponseTopic{{Topic: "t", Partitions: []kmsg.ProduceResponseTopicPartition{{Partition: 0, ErrorCode: 21}}}}}
+	r.rewrite("a", kmsg.NewPtrProduceRequest(), refused)
+	require.EqualValues(t, 21, refused.Topics[0].Partitions[0].ErrorCode, "INVALID_REQUIRED_ACKS stays")
+	require.Empty(t, r.takeFired())
+	done := &kmsg.ProduceResponse{Topics: []kmsg.ProduceResponseTopic{{Topic: "t", Partitions: []kmsg.ProduceResponseTopicPartition{{Partition: 0}}}}}
+	r.rewrite("a", kmsg.NewPtrProduceRequest(), done)
+	require.EqualValues(t, 46, done.Topics[0].Partitions[0].ErrorCode)
+	require.Len(t, r.takeFired(), 1)
+}
+
 // Requests with no id of their own are told apart by client id.
 func TestOwnedByClientID(t *testing.T) {
 	require.True(t, ownedBy(kmsg.NewPtrFetchRequest(), "app-a", "a", "a"))
