@@ -81,14 +81,6 @@ func Unreachable(c Cell, g engine.Guarantee) string {
 	return ""
 }
 
-// NeedsRestart reports whether a fault in cell c can fire only when an
-// instance starts or takes partitions over: InitProducerID is sent at a
-// start, OffsetFetch on an assignment. A run focused on such a cell alone
-// would start its instances once, before any fault is armed.
-func NeedsRestart(c Cell) bool {
-	return containsAny(string(c), " InitProducerID", " OffsetFetch")
-}
-
 func containsAny(s string, subs ...string) bool {
 	return slices.ContainsFunc(subs, func(sub string) bool { return strings.Contains(s, sub) })
 }
@@ -98,6 +90,10 @@ type Count struct {
 	Fired      int `json:"fired"`
 	NoEffect   int `json:"no_effect"`
 	NotReached int `json:"not_reached"`
+	// EmptyBand, for a hold, is why it had no effect when its band was
+	// empty under the holding client's timeouts (faults.ErrEmptyBand): a
+	// cell that can then never fire says so.
+	EmptyBand string `json:"empty_band,omitempty"`
 	// Then counts what the faulted instance did next after each firing:
 	// its next unit's outcome ("unit committed", "unit aborted", "unit
 	// unknown", "unit crashed"), "crashed", "restarted after a failure",
@@ -131,6 +127,9 @@ func Of(res sim.Result) Map {
 			}
 		case sim.NoEffect:
 			c.NoEffect++
+			if strings.Contains(o.Detail, faults.ErrEmptyBand.Error()) {
+				c.EmptyBand = o.Detail
+			}
 		case sim.NotReached:
 			c.NotReached++
 		}
@@ -152,6 +151,9 @@ func (m Map) Add(o Map) {
 		c.Fired += oc.Fired
 		c.NoEffect += oc.NoEffect
 		c.NotReached += oc.NotReached
+		if c.EmptyBand == "" {
+			c.EmptyBand = oc.EmptyBand
+		}
 		for p, n := range oc.Then {
 			if c.Then == nil {
 				c.Then = make(map[string]int)
@@ -249,11 +251,14 @@ func Summarize(m Map, space []Cell, g engine.Guarantee) Report {
 			}
 			continue
 		}
-		drawn := 0
+		drawn, why := 0, Unreachable(c, g)
 		if n != nil {
 			drawn = n.NoEffect + n.NotReached
+			if why == "" && n.EmptyBand != "" {
+				why = "the band is empty: " + n.EmptyBand
+			}
 		}
-		r.Never = append(r.Never, Never{Cell: c, Drawn: drawn, Why: Unreachable(c, g)})
+		r.Never = append(r.Never, Never{Cell: c, Drawn: drawn, Why: why})
 	}
 	return r
 }

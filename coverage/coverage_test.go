@@ -118,14 +118,6 @@ func TestOfAndSummarize(t *testing.T) {
 	require.Regexp(t, `leave +never drawn`, lines)
 }
 
-func TestNeedsRestart(t *testing.T) {
-	require.True(t, NeedsRestart("drop after InitProducerID"))
-	require.True(t, NeedsRestart("delay OffsetFetch 500ms"))
-	require.True(t, NeedsRestart("broker-error OffsetFetch NOT_COORDINATOR"))
-	require.False(t, NeedsRestart("drop after EndTxn"))
-	require.False(t, NeedsRestart("crash at after-poll"))
-}
-
 // Under -recovery continue an instance notes, within the step the fault
 // fired in (before the "fired" line), that it aborted and continued: that
 // is what it did next.
@@ -155,4 +147,20 @@ func TestSummarizeCountsCellsBeyondTheSpace(t *testing.T) {
 	require.Equal(t, 1, r.Beyond)
 	require.Len(t, r.Reached, 2)
 	require.Equal(t, fmt.Sprintf("coverage: 1 of %d cells reached, and 1 beyond the generators' space", len(space)), r.Lines()[0])
+}
+
+// A hold whose band is empty under the holding client's timeouts has no
+// effect, and says why; a cell that never fired for that reason is listed
+// with it.
+func TestEmptyBandIsAReason(t *testing.T) {
+	hold := faults.Fault{Kind: faults.Delay, Instance: "a", Request: "Fetch", Band: faults.PastRequest}
+	why := "Fetch past-request: request timeout 15s, session timeout 10s, transaction timeout 20s: " + faults.ErrEmptyBand.Error()
+	m := Of(sim.Result{Faults: []sim.FaultOutcome{{Fault: hold, Outcome: sim.NoEffect, Detail: why}}})
+	m.Add(Of(sim.Result{Faults: []sim.FaultOutcome{{Fault: hold, Outcome: sim.NoEffect, Detail: "instance down"}}}))
+	r := Summarize(m, []Cell{CellOf(hold)}, engine.ExactlyOnceV2)
+	require.Len(t, r.Never, 1)
+	require.Equal(t, 2, r.Never[0].Drawn)
+	require.Equal(t, "the band is empty: "+why, r.Never[0].Why)
+	other := Of(sim.Result{Faults: []sim.FaultOutcome{{Fault: hold, Outcome: sim.NoEffect, Detail: "instance down"}}})
+	require.Empty(t, Summarize(other, []Cell{CellOf(hold)}, engine.ExactlyOnceV2).Never[0].Why)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eosim/eosim/coverage"
+	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/internal/bubble"
 	"github.com/eosim/eosim/internal/pool"
 	"github.com/eosim/eosim/scenarios"
@@ -45,8 +46,12 @@ func explore(ctx context.Context, o options, enter bubble.Enter, stdout io.Write
 	if sc, err := scenarios.Lookup(o.cfg.Scenario); err == nil {
 		withDB = sc.Topology(scenarios.Params{}).Database != nil
 	}
+	space := coverage.Space(withDB, o.cfg.Guarantee)
+	if o.exploreWide {
+		space = coverage.WideSpace(withDB)
+	}
 	var reachable []coverage.Cell
-	for _, c := range coverage.Space(withDB, o.cfg.Guarantee) {
+	for _, c := range space {
 		if coverage.Unreachable(c, o.cfg.Guarantee) == "" {
 			reachable = append(reachable, c)
 		}
@@ -95,8 +100,8 @@ func explore(ctx context.Context, o options, enter bubble.Enter, stdout io.Write
 
 // focusOf picks the next seed's focus: up to exploreCells of the reachable
 // cells no fault has fired in yet, starting at *next and wrapping round,
-// so that seeds take the cells left in turn, and shutdowns beside a cell
-// that needs a restart to fire (coverage.NeedsRestart). None left: no
+// so that seeds take the cells left in turn, and beside each the cell it
+// needs to find its request at all (faults.CompanionOf). None left: no
 // focus (swarm).
 func focusOf(reachable []coverage.Cell, reached coverage.Map, next *int) []string {
 	var left []coverage.Cell
@@ -113,9 +118,13 @@ func focusOf(reachable []coverage.Cell, reached coverage.Map, next *int) []strin
 		focus = append(focus, string(left[(*next+i)%len(left)]))
 	}
 	*next = (*next + exploreCells) % len(left)
-	if slices.ContainsFunc(focus, func(c string) bool { return coverage.NeedsRestart(coverage.Cell(c)) }) {
-		// Restarts, so that there are starts and assignments to aim at.
-		focus = append(focus, "shutdown")
+	// A cell whose request is sent only at a start or an assignment
+	// brings shutdowns, so that there are starts to aim at; an epoch
+	// check brings leader moves (faults.CompanionOf, as -swarm=cells).
+	for _, c := range focus {
+		if companion := faults.CompanionOf(c); companion != "" {
+			focus = append(focus, companion)
+		}
 	}
 	slices.Sort(focus)
 	return slices.Compact(focus)

@@ -23,4 +23,7 @@ func TestFocusOf(t *testing.T) {
 		all[c] = &coverage.Count{Fired: 1}
 	}
 	require.Nil(t, focusOf(cells, all, &next), "everything reached: swarm")
+	n := 0
+	require.Equal(t, []string{"broker-error OffsetForLeaderEpoch KAFKA_STORAGE_ERROR", "leader-move"},
+		focusOf([]coverage.Cell{"broker-error OffsetForLeaderEpoch KAFKA_STORAGE_ERROR"}, nil, &n), "an epoch check comes with leader moves")
 }

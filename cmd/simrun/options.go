@@ -66,8 +66,10 @@ type options struct {
 	keep           bool
 	connectTimeout time.Duration
 	// coverage prints the map of the fault space a run or a sweep reached;
-	// explore steers a sweep's rounds toward the cells not yet reached.
-	coverage, explore bool
+	// explore steers a sweep's rounds toward the cells not yet reached;
+	// exploreWide, over the wide fault space (-explore -swarm=cells)
+	// rather than the catalogue.
+	coverage, explore, exploreWide bool
 }
 
 // errHelp is returned for -h: usage goes to stdout and the exit code is 0.
@@ -117,6 +119,7 @@ Examples:
   simrun -seeds 1-20 -focus 'drop after EndTxn,join' every fault from these cells, at a high rate
   simrun -seeds 1-96 -explore                       rounds of seeds focused on the cells not yet
                                                     reached; ends with the map
+  simrun -seeds 1-2000 -swarm=cells -explore        the same over the wide fault space
   simrun -seeds 1-200 -checkers oracle              judge by the generic oracle alone (the topology
                                                     run serially over the committed input)
   simrun -bootstrap localhost:9092 -orders 200 -crash-rate 0.3
@@ -275,7 +278,7 @@ func (o *options) defineFlags(fs *flag.FlagSet, def sim.Config) rawFlags {
 	raw.shard = fs.String("shard", "", "run only slice `i/n` of a sweep's seeds (every n-th seed from the i-th)")
 	raw.bootstrap = fs.String("bootstrap", "", "run against a real cluster at `host:port[,host:port…]` over TCP, in real time, instead of the simulator (see README: pointing eosim at your own cluster); such a run cannot be replayed from its seed")
 	fs.BoolVar(&o.coverage, "coverage", false, "print the map of the fault space the run or sweep reached: each cell (a fault kind at a crash point, a request and its error, a held request's length, a cluster event) with what became of its faults and what the instance did next, then the cells never reached and why (with -json, in the summary)")
-	fs.BoolVar(&o.explore, "explore", false, "with -seeds: run the seeds in rounds of 8, each focused (-focus) on 3 cells of the fault space the rounds before never reached, under swarm's protocol and cluster; ends with the coverage map")
+	fs.BoolVar(&o.explore, "explore", false, "with -seeds: run the seeds in rounds of 8, each focused (-focus) on 3 cells of the fault space the rounds before never reached, under swarm's protocol and cluster; ends with the coverage map (with -swarm=cells: cells of the wide fault space)")
 	fs.BoolVar(&o.keep, "keep", false, "with -bootstrap, leave the run's topics and group on the cluster")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "with -bootstrap, how long the first contact with the cluster may take")
 	raw.help = fs.Bool("h", false, "show this help")
@@ -445,8 +448,13 @@ func (o *options) exploreOptions() error {
 		return errors.New("-explore and -check-determinism cannot be used together: check an explored seed's determinism with its replay command and -check-determinism")
 	case len(o.cfg.Focus) > 0 || o.schedulePath != "":
 		return errors.New("-explore picks each round's focus itself: drop -focus and -schedule")
+	case o.cfg.SwarmStyle == faults.SwarmOfCells:
+		// The rounds focus on cells of the wide space; each run is a
+		// swarm run with that focus, as over the catalogue.
+		o.exploreWide = true
+		o.cfg.SwarmStyle = faults.SwarmFamilies
 	case o.cfg.SwarmStyle.PicksFocus():
-		return fmt.Errorf("-explore picks each round's focus itself: drop -swarm=%s", o.cfg.SwarmStyle)
+		return fmt.Errorf("-explore picks each round's focus itself: drop -swarm=%s (-swarm=cells explores the wide space)", o.cfg.SwarmStyle)
 	}
 	for name := range o.set {
 		if strings.HasSuffix(name, "-rate") {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eosim/eosim/engine"
+	"github.com/eosim/eosim/faults"
 	"github.com/eosim/eosim/sim"
 )
 
@@ -128,11 +129,10 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"-explore"}, "-explore steers a sweep: use it with -seeds"},
 		{[]string{"-seeds", "1-9", "-explore", "-focus", "join"}, "-explore picks each round's focus itself"},
 		{[]string{"-seeds", "1-9", "-explore", "-crash-rate", "0.1"}, "-explore picks each round's faults itself: drop -crash-rate"},
-		{[]string{"-seeds", "1-9", "-explore", "-swarm=cells"}, "-explore picks each round's focus itself: drop -swarm=cells"},
 		{[]string{"-swarm=bogus"}, `invalid value "bogus" for -swarm: want true, false, families, cells or reactions`},
 		{[]string{"-swarm=cells", "-focus", "join"}, "swarm style cells picks each seed's focus itself: drop the focus"},
 		{[]string{"-swarm=reactions", "-focus", "join"}, "swarm style reactions picks each seed's focus itself: drop the focus"},
-		{[]string{"-seeds", "1-9", "-explore", "-swarm=reactions"}, "-explore picks each round's focus itself: drop -swarm=reactions"},
+		{[]string{"-seeds", "1-9", "-explore", "-swarm=reactions"}, "-explore picks each round's focus itself: drop -swarm=reactions (-swarm=cells explores the wide space)"},
 		{[]string{"-seeds", "1-9", "-explore", "-check-determinism"}, "-explore and -check-determinism cannot be used together"},
 		{[]string{"-keep"}, "-keep goes with -bootstrap"},
 		{[]string{"-connect-timeout", "1s"}, "-connect-timeout goes with -bootstrap"},
@@ -311,4 +311,18 @@ func TestScenarioList(t *testing.T) {
 	require.Empty(t, stderr.String())
 	require.Contains(t, stdout.String(), "orders\texactly_once_v2, at_least_once, ")
 	require.Contains(t, stdout.String(), "orders-db\tdb_positions_fenced, db_idempotent, ")
+}
+
+// -explore with -swarm=cells explores the wide space: its runs are swarm
+// runs with a focus, as over the catalogue.
+func TestExploreTheWideSpace(t *testing.T) {
+	o, err := parseOptions([]string{"-seeds", "1-9", "-explore", "-swarm=cells"}, io.Discard)
+	require.NoError(t, err)
+	require.True(t, o.exploreWide)
+	require.True(t, o.cfg.Swarm)
+	require.Equal(t, faults.SwarmFamilies, o.cfg.SwarmStyle)
+	require.Equal(t, len(faults.WideSpace(false)), o.coverageOf(nil).Cells)
+	o, err = parseOptions([]string{"-seeds", "1-9", "-explore"}, io.Discard)
+	require.NoError(t, err)
+	require.False(t, o.exploreWide)
 }

@@ -245,7 +245,7 @@ func (o options) coverageOf(cells coverage.Map) coverage.Report {
 	}
 	space := coverage.Space(withDB, o.cfg.Guarantee)
 	switch {
-	case o.cfg.Swarm && o.cfg.SwarmStyle == faults.SwarmOfCells:
+	case o.exploreWide, o.cfg.Swarm && o.cfg.SwarmStyle == faults.SwarmOfCells:
 		space = coverage.WideSpace(withDB)
 	case o.cfg.Swarm && o.cfg.SwarmStyle == faults.SwarmOfReactions:
 		space = coverage.ReactionSpace(withDB, o.cfg.Guarantee)
