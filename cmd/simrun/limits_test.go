@@ -256,3 +256,27 @@ func TestSingleRunInterrupted(t *testing.T) {
 	require.Equal(t, exitInterrupted, code, out+errOut)
 	require.Contains(t, errOut, "run interrupted")
 }
+
+// TestExploredSeedsSayTheirReplay: a passing seed of a plain sweep says no
+// replay command (its seed and the sweep's flags say it all), but an
+// explored seed's focus was picked by the sweep, so its line carries the
+// command, focus included, in text and in JSON.
+func TestExploredSeedsSayTheirReplay(t *testing.T) {
+	o, _, ok := setup([]string{"-seeds", "1-2", "-orders", "40"}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.True(t, ok)
+	enter := inBubble(t)
+	plain, _, _ := judgeSeed(o, 1, []outcome{runSeed(context.Background(), o, 1, enter)}, nil)
+	require.Equal(t, "pass", plain.Verdict)
+	require.Empty(t, plain.Replay)
+
+	x, _, ok := setup([]string{"-seeds", "1-2", "-orders", "40", "-explore", "-swarm=cells"}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.True(t, ok)
+	x.cfg.Focus = []string{"drop after EndTxn"}
+	explored, _, _ := judgeSeed(x, 1, []outcome{runSeed(context.Background(), x, 1, enter)}, nil)
+	require.Equal(t, "pass", explored.Verdict)
+	require.Contains(t, explored.Replay, "-seed 1 ")
+	require.Contains(t, explored.Replay, "-focus 'drop after EndTxn'")
+	var buf bytes.Buffer
+	printSeedLine(&buf, x, explored)
+	require.Contains(t, buf.String(), "\n    replay: "+explored.Replay)
+}

@@ -439,8 +439,11 @@ func judgeSeed(o options, seed uint64, outs []outcome, procs []int) (line seedLi
 			line.Identical = &same
 		}
 	}
-	if line.Verdict == string(invariants.Pass) && line.Difference == "" {
-		line.Replay = "" // said once per failing seed, not for every pass
+	// A replay is said once per failing seed, not for every pass; but an
+	// explored seed's focus was picked by the sweep, and only its replay
+	// command says what it was.
+	if line.Verdict == string(invariants.Pass) && line.Difference == "" && !o.explore {
+		line.Replay = ""
 	}
 	return line, wall, interrupted
 }
@@ -467,6 +470,9 @@ func printSeedLine(w io.Writer, o options, l seedLine) {
 	}
 	switch {
 	case l.Identical == nil:
+		if o.explore && l.Replay != "" && l.Verdict == string(invariants.Pass) {
+			s += "\n    replay: " + l.Replay
+		}
 	case *l.Identical && len(l.Hashes) == 2:
 		s += " — identical twice"
 	case *l.Identical:
