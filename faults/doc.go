@@ -12,9 +12,10 @@
 // timeouts, rewrites, crash points, process, group and cluster events),
 // drawn family first, then group, then cell, at Focus's rate, with faults
 // that now and then coincide. Reactions (SwarmReactions) cuts the
-// catalogue (CatalogueSpace) by what each cell makes the client do next
-// (ReactionOf: crash, expire, stall, blip, membership, abort, fenced,
-// retry, unknown-outcome, slow, cluster, database), keeps each reaction
+// catalogue and late markers (ReactionSpace) by what each cell makes the
+// client do next (ReactionOf: crash, expire, stall, blip, membership,
+// abort, fenced, retry, unknown-outcome, slow, cluster, database,
+// unsettled), keeps each reaction
 // with chance ½, and focuses the seed on the cells of those it keeps, a
 // reaction drawn as often as the next (FocusGroups): the style that meets
 // the known mistakes most often.

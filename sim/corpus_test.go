@@ -105,11 +105,15 @@ func TestMistakePlansPassUnderExactlyOnce(t *testing.T) {
 		require.Contains(t, engine.Mistakes(), mode, "a mistake plan must run a mistake mode")
 		require.Equal(t, invariants.Fail, plan.Expect.Verdict, "a mistake plan must expect the mistake caught")
 		covered[mode] = true
+		fired := plan.Expect.Fired
 		plan.Guarantee, plan.Expect = string(engine.ExactlyOnceV2), nil
 		cfg, err := plan.Apply(DefaultConfig(), nil)
 		require.NoError(t, err)
 		res := runInBubble(t, cfg)
 		require.Equal(t, invariants.Pass, res.Verdict(), "the same faults break exactly_once_v2: %v", res.Report.Anomalies)
+		if fired != nil {
+			require.Equal(t, *fired, res.FaultCounts().Fired, "exactly_once_v2 passed without the plan's faults firing as they did for the mistake")
+		}
 	})
 	for _, mode := range engine.Mistakes() {
 		if !mode.KeepsExactlyOnce() {

@@ -35,16 +35,24 @@ type Plan struct {
 }
 
 // Expectation is a plan's recorded verdict: pass, or fail with at least
-// these anomaly kinds.
+// these anomaly kinds; and, when recorded, how many of its faults fired.
 type Expectation struct {
 	Verdict invariants.Verdict `json:"verdict"`
 	Kinds   []string           `json:"kinds,omitempty"`
+	// Fired is how many of the plan's faults fire. A pass in which the
+	// faults that were meant to strike never did proves nothing, and a
+	// fault that was meant to stay idle (one waiting for an answer that
+	// never comes) must not fire.
+	Fired *int `json:"fired,omitempty"`
 }
 
 // Check reports how res departs from the expectation.
 func (e Expectation) Check(res Result) error {
 	if got := res.Verdict(); got != e.Verdict {
 		return fmt.Errorf("verdict %s, expected %s (anomalies: %s)", got, e.Verdict, strings.Join(res.Report.Kinds(), ", "))
+	}
+	if e.Fired != nil && res.FaultCounts().Fired != *e.Fired {
+		return fmt.Errorf("%d faults fired, expected %d", res.FaultCounts().Fired, *e.Fired)
 	}
 	kinds := res.Report.Kinds()
 	for _, k := range e.Kinds {
@@ -71,7 +79,8 @@ func PlanOf(cfg Config, sched faults.Schedule, res *Result) Plan {
 		p.Faults = []faults.Fault{}
 	}
 	if res != nil {
-		p.Expect = &Expectation{Verdict: res.Verdict(), Kinds: res.Report.Kinds()}
+		fired := res.FaultCounts().Fired
+		p.Expect = &Expectation{Verdict: res.Verdict(), Kinds: res.Report.Kinds(), Fired: &fired}
 	}
 	return p
 }
@@ -101,6 +110,9 @@ func ParsePlan(data []byte) (Plan, error) {
 		case invariants.Pass, invariants.Fail, invariants.Unknown:
 		default:
 			return Plan{}, fmt.Errorf("%w: expected verdict %q is not pass, fail or unknown", faults.ErrInvalid, p.Expect.Verdict)
+		}
+		if f := p.Expect.Fired; f != nil && (*f < 0 || *f > len(p.Faults)) {
+			return Plan{}, fmt.Errorf("%w: expected %d faults fired, of %d", faults.ErrInvalid, *f, len(p.Faults))
 		}
 	}
 	if err := p.Schedule().Validate(nil); err != nil {

@@ -153,4 +153,11 @@ func TestExpectationCheck(t *testing.T) {
 	require.ErrorContains(t, Expectation{Verdict: invariants.Fail, Kinds: []string{invariants.DuplicateOutput}}.Check(fail),
 		"no duplicate-output anomaly (found: inventory-fold)")
 	require.NoError(t, Expectation{Verdict: invariants.Fail, Kinds: []string{invariants.InventoryFold}}.Check(fail))
+	one, none := 1, 0
+	fired := fail
+	fired.Faults = []FaultOutcome{{Outcome: Fired}, {Outcome: NotReached}}
+	require.NoError(t, Expectation{Verdict: invariants.Fail, Fired: &one}.Check(fired))
+	require.ErrorContains(t, Expectation{Verdict: invariants.Fail, Fired: &none}.Check(fired), "1 faults fired, expected 0")
+	_, err := ParsePlan([]byte(`{"expect": {"verdict": "pass", "fired": 1}, "faults": []}`))
+	require.ErrorContains(t, err, "expected 1 faults fired, of 0")
 }

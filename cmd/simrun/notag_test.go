@@ -291,11 +291,13 @@ type replayed struct {
 	verdict invariants.Verdict
 	kinds   []string
 	crashes int
+	fired   int
 }
 
 var (
 	verdictLine = regexp.MustCompile(`(?m)^  verdict +([A-Z]+)(?:: \d+ anomalies \(([^)]*)\))?`)
 	crashesLine = regexp.MustCompile(`(?m)^  crashes +(\d+) `)
+	firedCount  = regexp.MustCompile(`(?m)^  schedule +.*\((\d+) fired,`)
 )
 
 // replayPlan runs simrun -schedule file and reads the verdict, the anomaly
@@ -314,6 +316,9 @@ func replayPlan(t *testing.T, bin, file string) replayed {
 		r.kinds = strings.Split(v[2], ", ")
 	}
 	r.crashes, _ = strconv.Atoi(c[1])
+	if f := firedCount.FindStringSubmatch(out); f != nil {
+		r.fired, _ = strconv.Atoi(f[1])
+	}
 	return r
 }
 
@@ -327,6 +332,9 @@ func (r replayed) check(e sim.Expectation) error {
 		if !slices.Contains(r.kinds, k) {
 			return fmt.Errorf("no %s anomaly (found: %s)", k, strings.Join(r.kinds, ", "))
 		}
+	}
+	if e.Fired != nil && r.fired != *e.Fired {
+		return fmt.Errorf("%d faults fired, expected %d", r.fired, *e.Fired)
 	}
 	if want := exitCode(e.Verdict); r.code != want {
 		return fmt.Errorf("verdict %s but exit code %d, want %d", r.verdict, r.code, want)

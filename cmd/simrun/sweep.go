@@ -470,15 +470,17 @@ func printSeedLine(w io.Writer, o options, l seedLine) {
 	}
 	switch {
 	case l.Identical == nil:
-		if o.explore && l.Replay != "" && l.Verdict == string(invariants.Pass) {
-			s += "\n    replay: " + l.Replay
-		}
 	case *l.Identical && len(l.Hashes) == 2:
 		s += " — identical twice"
 	case *l.Identical:
 		s += fmt.Sprintf(" — identical %d times", len(l.Hashes))
 	default:
 		s += " — NONDETERMINISTIC: " + l.Difference + "\n    replay: " + l.Replay
+	}
+	// An explored seed's focus was picked by the sweep: only its replay
+	// command says what it was (-explore runs no repeats).
+	if o.explore && l.Identical == nil && l.Replay != "" {
+		s += "\n    replay: " + l.Replay
 	}
 	fmt.Fprintln(w, s)
 }
