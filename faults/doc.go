@@ -15,8 +15,9 @@
 // catalogue and late markers (ReactionSpace) by what each cell makes the
 // client do next (ReactionOf: crash, expire, stall, blip, membership,
 // abort, fenced, retry, unknown-outcome, slow, cluster, database,
-// unsettled), keeps each reaction
-// with chance ½, and focuses the seed on the cells of those it keeps, a
+// unsettled, ambiguous-commit), keeps each reaction with chance ½ (and
+// membership with unsettled, whose open transaction only a new owner's
+// restore shows), and focuses the seed on the cells of those it keeps, a
 // reaction drawn as often as the next (FocusGroups): the style that meets
 // the known mistakes most often.
 //

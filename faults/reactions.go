@@ -42,8 +42,9 @@ const (
 	// ReactRetry: a retriable error; the client retries or finds the
 	// coordinator again.
 	ReactRetry Reaction = "retry"
-	// ReactUnknown: the answer is lost or says the request timed out
-	// after the broker did the work: the outcome is unknown to the client.
+	// ReactUnknown: the answer to a write (a Produce, a transaction's
+	// start or its partitions) is lost or says the request timed out after
+	// the broker did the work: the outcome is unknown to the client.
 	ReactUnknown Reaction = "unknown-outcome"
 	// ReactSlow: a request is held at the broker; the client waits, times
 	// out or retries.
@@ -58,12 +59,19 @@ const (
 	// those partitions meanwhile, a restore above all, finds the
 	// transaction still open.
 	ReactUnsettled Reaction = "unsettled"
+	// ReactAmbiguousCommit: the same, for the commit itself (EndTxn, the
+	// offsets of a transaction or of a consumer): whether the unit
+	// committed is unknown to the client, the one outcome a correct engine
+	// may not guess. Apart from unknown-outcome, whose other writes kgo's
+	// idempotence settles, it is drawn as often as any other reaction.
+	ReactAmbiguousCommit Reaction = "ambiguous-commit"
 )
 
 // Drawn last, a reaction added to the list leaves the draws of those
 // before it where they were.
 var reactions = []Reaction{ReactCrash, ReactExpire, ReactStall, ReactBlip, ReactMembership, ReactAbort,
-	ReactFenced, ReactRetry, ReactUnknown, ReactSlow, ReactCluster, ReactDatabase, ReactUnsettled}
+	ReactFenced, ReactRetry, ReactUnknown, ReactSlow, ReactCluster, ReactDatabase, ReactUnsettled,
+	ReactAmbiguousCommit}
 
 // Reactions lists the reactions in draw order.
 func Reactions() []Reaction { return slices.Clone(reactions) }
@@ -100,6 +108,8 @@ func ReactionOf(cell string) Reaction {
 		return ReactSlow
 	case f.Kind == Rewrite && f.Rewrite == LateMarkers:
 		return ReactUnsettled
+	case (f.Kind == Drop || f.Kind == BrokerError && (f.Applied || appliedBeforeError(f.Request, f.Error))) && commitRequest(f.Request):
+		return ReactAmbiguousCommit
 	case f.Kind == Drop || f.Kind == BrokerError && (f.Applied || appliedBeforeError(f.Request, f.Error)):
 		return ReactUnknown
 	case f.Kind == BrokerError && f.Error == "TRANSACTION_ABORTABLE":
@@ -112,6 +122,12 @@ func ReactionOf(cell string) Reaction {
 	return ""
 }
 
+// commitRequest says whether request commits a unit: its transaction's
+// end, or the offsets it consumed.
+func commitRequest(request string) bool {
+	return request == "EndTxn" || request == "TxnOffsetCommit" || request == "OffsetCommit"
+}
+
 // SwarmReactions draws the reactions one seed of the reactions style
 // turns on, each with chance ½ (at least one), and returns the cells of
 // space that set off those it keeps, sorted.
@@ -121,18 +137,41 @@ func SwarmReactions(seed uint64, space []string) []string {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(seed, stream("swarm-reactions")))
-	var kept []string
-	for _, g := range groups {
-		if rng.Float64() < 0.5 {
-			kept = append(kept, g...)
+	keep := make([]bool, len(groups))
+	for i := range groups {
+		keep[i] = rng.Float64() < 0.5
+	}
+	if !slices.Contains(keep, true) {
+		keep[rng.IntN(len(groups))] = true
+	}
+	// A reaction whose effect only a companion can show brings it along
+	// (after the draw, so the draws stay where they were).
+	for i, g := range groups {
+		c, ok := reactionCompanions[ReactionOf(g[0])]
+		if !keep[i] || !ok {
+			continue
+		}
+		for j, h := range groups {
+			if ReactionOf(h[0]) == c {
+				keep[j] = true
+			}
 		}
 	}
-	if len(kept) == 0 {
-		kept = groups[rng.IntN(len(groups))]
+	var kept []string
+	for i, g := range groups {
+		if keep[i] {
+			kept = append(kept, g...)
+		}
 	}
 	slices.Sort(kept)
 	return kept
 }
+
+// reactionCompanions: a commit whose markers come late is seen as still
+// open only by whoever reads its partitions meanwhile, above all a new
+// owner restoring them, and partitions change owners when the group's
+// membership does.
+var reactionCompanions = map[Reaction]Reaction{ReactUnsettled: ReactMembership}
 
 // GroupByReaction groups cells by the reaction each sets off, a group per
 // reaction in draw order (Reactions), each group's cells in cells' order;

@@ -44,8 +44,11 @@ func TestReactionOf(t *testing.T) {
 		"broker-error TxnOffsetCommit ILLEGAL_GENERATION":  ReactFenced,
 		"broker-error InitProducerID NOT_COORDINATOR":      ReactRetry,
 		"broker-error Produce REQUEST_TIMED_OUT":           ReactUnknown, // applied before the answer
-		"broker-error EndTxn UNKNOWN_SERVER_ERROR applied": ReactUnknown,
-		"drop after EndTxn":                                ReactUnknown,
+		"broker-error EndTxn UNKNOWN_SERVER_ERROR applied": ReactAmbiguousCommit,
+		"drop after EndTxn":                                ReactAmbiguousCommit,
+		"broker-error TxnOffsetCommit REQUEST_TIMED_OUT":   ReactAmbiguousCommit,
+		"drop after OffsetCommit":                          ReactAmbiguousCommit,
+		"drop after AddPartitionsToTxn":                    ReactUnknown,
 		"delay EndTxn 25000ms":                             ReactSlow,
 		"db-slow 15000ms":                                  ReactDatabase,
 		"rewrite EndTxn late-markers":                      ReactUnsettled,
@@ -55,8 +58,9 @@ func TestReactionOf(t *testing.T) {
 }
 
 // A seed's draw is its own and sorted, keeps at least one reaction, keeps
-// every cell of each reaction it keeps (none of the others), and keeps
-// each reaction in about half the seeds.
+// every cell of each reaction it keeps (none of the others), keeps each
+// reaction in about half the seeds, and membership whenever it keeps
+// unsettled (so in about three quarters).
 func TestSwarmReactions(t *testing.T) {
 	space := ReactionSpace(engine.CrashPoints(), false)
 	byReaction := make(map[Reaction]int)
@@ -71,18 +75,26 @@ func TestSwarmReactions(t *testing.T) {
 		require.True(t, slices.IsSorted(cells))
 		groups := GroupByReaction(cells)
 		require.NotEmpty(t, groups)
+		var picked []Reaction
 		for _, g := range groups {
 			r := ReactionOf(g[0])
 			require.Len(t, g, byReaction[r], "seed %d keeps %s whole", seed, r)
 			kept[r]++
+			picked = append(picked, r)
+		}
+		if slices.Contains(picked, ReactUnsettled) {
+			require.Contains(t, picked, ReactMembership, "seed %d keeps unsettled without its companion", seed)
 		}
 	}
 	for _, r := range Reactions() {
-		if r == ReactDatabase {
+		switch r {
+		case ReactDatabase:
 			require.Zero(t, kept[r])
-			continue
+		case ReactMembership:
+			require.InDelta(t, seeds*3/4, kept[r], seeds/10, r)
+		default:
+			require.InDelta(t, seeds/2, kept[r], seeds/10, r)
 		}
-		require.InDelta(t, seeds/2, kept[r], seeds/10, r)
 	}
 	require.Nil(t, SwarmReactions(1, nil))
 }
@@ -90,8 +102,8 @@ func TestSwarmReactions(t *testing.T) {
 // GroupByReaction keeps every cell that sets off a reaction, once, grouped
 // in draw order.
 func TestGroupByReaction(t *testing.T) {
-	cells := []string{"delay EndTxn 500ms", "crash at after-poll", "no such cell", "drop after EndTxn", "crash at after-produce"}
-	require.Equal(t, [][]string{{"crash at after-poll", "crash at after-produce"}, {"drop after EndTxn"}, {"delay EndTxn 500ms"}},
+	cells := []string{"delay EndTxn 500ms", "crash at after-poll", "no such cell", "drop after Produce", "crash at after-produce"}
+	require.Equal(t, [][]string{{"crash at after-poll", "crash at after-produce"}, {"drop after Produce"}, {"delay EndTxn 500ms"}},
 		GroupByReaction(cells))
 	require.Nil(t, GroupByReaction(nil))
 }
