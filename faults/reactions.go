@@ -108,9 +108,9 @@ func ReactionOf(cell string) Reaction {
 		return ReactSlow
 	case f.Kind == Rewrite && f.Rewrite == LateMarkers:
 		return ReactUnsettled
-	case (f.Kind == Drop || f.Kind == BrokerError && (f.Applied || appliedBeforeError(f.Request, f.Error))) && commitRequest(f.Request):
+	case outcomeUnknown(f) && commitRequest(f.Request):
 		return ReactAmbiguousCommit
-	case f.Kind == Drop || f.Kind == BrokerError && (f.Applied || appliedBeforeError(f.Request, f.Error)):
+	case outcomeUnknown(f):
 		return ReactUnknown
 	case f.Kind == BrokerError && f.Error == "TRANSACTION_ABORTABLE":
 		return ReactAbort
@@ -122,6 +122,12 @@ func ReactionOf(cell string) Reaction {
 	return ""
 }
 
+// outcomeUnknown says whether f leaves its request's outcome unknown to
+// the client: the answer lost, or an error answered after the work.
+func outcomeUnknown(f Fault) bool {
+	return f.Kind == Drop || f.Kind == BrokerError && (f.Applied || appliedBeforeError(f.Request, f.Error))
+}
+
 // commitRequest says whether request commits a unit: its transaction's
 // end, or the offsets it consumed.
 func commitRequest(request string) bool {
@@ -129,8 +135,9 @@ func commitRequest(request string) bool {
 }
 
 // SwarmReactions draws the reactions one seed of the reactions style
-// turns on, each with chance ½ (at least one), and returns the cells of
-// space that set off those it keeps, sorted.
+// turns on, each with chance ½ (at least one), adds the companion of each
+// it keeps (reactionCompanions), and returns the cells of space that set
+// off those it keeps, sorted.
 func SwarmReactions(seed uint64, space []string) []string {
 	groups := GroupByReaction(space)
 	if len(groups) == 0 {
@@ -144,15 +151,15 @@ func SwarmReactions(seed uint64, space []string) []string {
 	if !slices.Contains(keep, true) {
 		keep[rng.IntN(len(groups))] = true
 	}
-	// A reaction whose effect only a companion can show brings it along
-	// (after the draw, so the draws stay where they were).
+	// Companions join after the draw, so that the draws stay where they
+	// were.
+	drawn := make([]Reaction, len(groups))
 	for i, g := range groups {
-		c, ok := reactionCompanions[ReactionOf(g[0])]
-		if !keep[i] || !ok {
-			continue
-		}
-		for j, h := range groups {
-			if ReactionOf(h[0]) == c {
+		drawn[i] = ReactionOf(g[0])
+	}
+	for i, r := range drawn {
+		if c, ok := reactionCompanions[r]; ok && keep[i] {
+			if j := slices.Index(drawn, c); j >= 0 {
 				keep[j] = true
 			}
 		}
