@@ -213,60 +213,43 @@ func keepFirstPartition(f *kmsg.FetchResponse) string {
 	return fmt.Sprintf("kept the records of %s, emptied %d other %s", kept, emptied, others)
 }
 
-// anyErrorCode reports whether v (a response, walked through pointers,
-// structs and lists) has an ErrorCode that is not 0.
+// anyErrorCode reports whether v (a response) has an ErrorCode that is
+// not 0.
 func anyErrorCode(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Pointer:
-		return !v.IsNil() && anyErrorCode(v.Elem())
-	case reflect.Struct:
-		for i := range v.NumField() {
-			field := v.Field(i)
-			if v.Type().Field(i).Name == "ErrorCode" && field.Kind() == reflect.Int16 && field.Int() != 0 {
-				return true
-			}
-			if anyErrorCode(field) {
-				return true
-			}
-		}
-	case reflect.Slice:
-		for i := range v.Len() {
-			if anyErrorCode(v.Index(i)) {
-				return true
-			}
-		}
-	}
-	return false
+	found := false
+	eachErrorCode(v, func(code reflect.Value) { found = found || code.Int() != 0 })
+	return found
 }
 
-// setErrorCodes sets every ErrorCode of v (a response, walked through
-// pointers, structs and lists) to code, and counts them: the request was
-// handled, and its answer says it failed, top-level and for every entity.
+// setErrorCodes sets every ErrorCode of v (a response) to code, and
+// counts them: the request was handled, and its answer says it failed,
+// top-level and for every entity.
 func setErrorCodes(v reflect.Value, code int16) int {
+	n := 0
+	eachErrorCode(v, func(c reflect.Value) { c.SetInt(int64(code)); n++ })
+	return n
+}
+
+// eachErrorCode calls fn on every int16 field named ErrorCode of v,
+// walked through pointers, structs and lists.
+func eachErrorCode(v reflect.Value, fn func(reflect.Value)) {
 	switch v.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() {
-			return 0
+		if !v.IsNil() {
+			eachErrorCode(v.Elem(), fn)
 		}
-		return setErrorCodes(v.Elem(), code)
 	case reflect.Struct:
-		n := 0
 		for i := range v.NumField() {
 			field := v.Field(i)
 			if v.Type().Field(i).Name == "ErrorCode" && field.Kind() == reflect.Int16 {
-				field.SetInt(int64(code))
-				n++
+				fn(field)
 				continue
 			}
-			n += setErrorCodes(field, code)
+			eachErrorCode(field, fn)
 		}
-		return n
 	case reflect.Slice:
-		n := 0
 		for i := range v.Len() {
-			n += setErrorCodes(v.Index(i), code)
+			eachErrorCode(v.Index(i), fn)
 		}
-		return n
 	}
-	return 0
 }
