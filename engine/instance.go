@@ -677,18 +677,11 @@ func (in *Instance) loadPending(ctx context.Context) (loaded, waiting bool, err 
 		return false, true, nil
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-	var done []int32
-	for _, p := range ps {
-		ok, err := in.loadPartition(ctx, p)
-		if err != nil {
-			return false, false, err
-		}
-		if !ok {
-			waiting = true
-			continue
-		}
-		done = append(done, p)
+	done, err := in.loadPartitions(ctx, ps)
+	if err != nil {
+		return false, false, err
 	}
+	waiting = len(done) < len(ps)
 	in.mu.Lock()
 	for _, p := range done {
 		delete(in.pending, p)

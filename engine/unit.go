@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -18,42 +19,79 @@ import (
 	"github.com/eosim/eosim/internal/topicread"
 )
 
-// loadPartition catches the stores of partition p up with their changelogs.
-// It returns false while a transaction is open on one of them.
-func (in *Instance) loadPartition(ctx context.Context, p int32) (bool, error) {
+// loadPartitions catches the stores of partitions ps up with their
+// changelogs, every store partition in one read, and returns the partitions
+// loaded, in the order of ps. A partition waits (and nothing of it is
+// loaded) while a transaction is open on one of its changelogs.
+func (in *Instance) loadPartitions(ctx context.Context, ps []int32) (done []int32, err error) {
 	if in.cfg.Guarantee.PositionsInDatabase() {
-		if err := in.claim(ctx, p); err != nil {
-			return false, err
+		for _, p := range ps {
+			if err := in.claim(ctx, p); err != nil {
+				return nil, err
+			}
 		}
 	}
-	for _, store := range in.cfg.Topology.AllStores() {
-		topic := ChangelogTopic(in.cfg.AppID, store)
-		sp, local := in.stores[store][p]
-		if !local {
-			sp = newStorePartition()
+	stores := in.cfg.Topology.AllStores()
+	type load struct {
+		store string
+		p     int32
+		sp    *storePartition
+		local bool
+	}
+	var loads []load
+	var parts []topicread.Part
+	for _, p := range ps {
+		for _, store := range stores {
+			sp, local := in.stores[store][p]
+			if !local {
+				sp = newStorePartition()
+			}
+			loads = append(loads, load{store, p, sp, local})
+			parts = append(parts, topicread.Part{Topic: ChangelogTopic(in.cfg.AppID, store), Partition: p, From: sp.next})
 		}
-		from := sp.next
-		recs, end, err := topicread.ReadTail(in.runCtx(ctx), in.baseOpts(), topic, p, from, in.cfg.Guarantee.restore())
-		if errors.Is(err, topicread.ErrOpenTransaction) {
-			return false, nil
+	}
+	reads, err := topicread.ReadTails(in.runCtx(ctx), kadm.NewClient(in.cl), in.baseOpts(), in.cfg.Guarantee.restore(), parts...)
+	if err != nil {
+		return nil, in.fail(fmt.Errorf("restoring %s: %w", describeParts(parts), err))
+	}
+	open := make(map[int32]bool)
+	for i, r := range reads {
+		if r.Open {
+			open[loads[i].p] = true
 		}
-		if err != nil {
-			return false, in.fail(fmt.Errorf("restoring %s[%d]: %w", topic, p, err))
+	}
+	for i, r := range reads {
+		l := loads[i]
+		if open[l.p] {
+			continue
 		}
-		sp.apply(recs)
-		if end > sp.next {
-			sp.next = end
-		}
-		in.stores[store][p] = sp
+		from := l.sp.next
+		l.sp.apply(r.Records)
+		l.sp.next = max(l.sp.next, r.End)
+		in.stores[l.store][l.p] = l.sp
 		source := "changelog"
-		if local {
+		if l.local {
 			source = "local"
 		}
 		in.cfg.Recorder.Record(history.Event{Kind: history.KindLoad, Instance: in.cfg.Name, Load: &history.Load{
-			Store: store, Topic: topic, Partition: p, Source: source, From: from, Upto: sp.next, State: sp.entries(),
+			Store: l.store, Topic: parts[i].Topic, Partition: l.p, Source: source, From: from, Upto: l.sp.next, State: l.sp.entries(),
 		}})
 	}
-	return true, nil
+	for _, p := range ps {
+		if !open[p] {
+			done = append(done, p)
+		}
+	}
+	return done, nil
+}
+
+// describeParts names the partitions of parts, for messages: "t[0], t[1]".
+func describeParts(parts []topicread.Part) string {
+	names := make([]string, len(parts))
+	for i, pt := range parts {
+		names[i] = fmt.Sprintf("%s[%d]", pt.Topic, pt.Partition)
+	}
+	return strings.Join(names, ", ")
 }
 
 // runCtx is ctx, also ended when the instance crashes or closes.

@@ -145,7 +145,9 @@ func (c *Cluster) leaderships() map[string][]leadership {
 // start starts the stopped brokers again and gives each partition back its
 // leader, at its epoch or above.
 func (c *Cluster) start(before map[string][]leadership) error {
-	fake, err := kfake.NewCluster(c.opts...)
+	var fake *kfake.Cluster
+	var err error
+	profiled("brokers", func() { fake, err = kfake.NewCluster(c.opts...) })
 	if err != nil {
 		return fmt.Errorf("restarting kfake: %w", err)
 	}

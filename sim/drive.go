@@ -544,6 +544,7 @@ func (w *world) repartitionsDone(ctx context.Context, offs kadm.OffsetResponses)
 			}
 			return false, fmt.Errorf("checking whether %s is processed: %w", topic, err)
 		}
+		parts := make([]topicread.Part, w.params.Partitions)
 		for p := range int32(w.params.Partitions) {
 			from := int64(0)
 			if c, ok := offs.Lookup(topic, p); ok {
@@ -552,15 +553,17 @@ func (w *world) repartitionsDone(ctx context.Context, offs kadm.OffsetResponses)
 			if s, ok := starts.Lookup(topic, p); ok {
 				from = max(from, s.Offset)
 			}
-			recs, _, err := topicread.ReadTail(ctx, opts, topic, p, from, topicread.TailWhenStable)
-			switch {
-			case errors.Is(err, topicread.ErrOpenTransaction):
-				return false, nil
-			case err != nil && kerr.IsRetriable(err):
-				return false, nil
-			case err != nil:
-				return false, fmt.Errorf("checking whether %s is processed: %w", topic, err)
-			case len(recs) > 0:
+			parts[p] = topicread.Part{Topic: topic, Partition: p, From: from}
+		}
+		reads, err := topicread.ReadTails(ctx, w.adm, opts, topicread.TailWhenStable, parts...)
+		switch {
+		case err != nil && kerr.IsRetriable(err):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("checking whether %s is processed: %w", topic, err)
+		}
+		for _, r := range reads {
+			if r.Open || len(r.Records) > 0 {
 				return false, nil
 			}
 		}

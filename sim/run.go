@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -138,20 +139,33 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	bctx := context.Background()
 	kfakeRand.Lock()
 	seedKfake(cfg.Seed, "kfake")
-	w, err := newWorld(bctx, cfg, sched)
+	var w *world
+	profiled("setup", func() { w, err = newWorld(bctx, cfg, sched) })
 	kfakeRand.Unlock()
 	if err != nil {
 		return Result{}, err
 	}
 	defer w.close()
 	w.interrupt = ctx
-	if err := w.drive(bctx); err != nil {
+	profiled("drive", func() { err = w.drive(bctx) })
+	if err != nil {
 		if errors.Is(err, ErrStuck) {
 			return w.stuck(err), nil
 		}
 		return Result{}, err
 	}
-	return w.judge(bctx)
+	var res Result
+	profiled("judge", func() { res, err = w.judge(bctx) })
+	return res, err
+}
+
+// profiled runs fn under the profiler label sim=part, which every goroutine
+// fn starts inherits, so that `go tool pprof -tags` (or -tagfocus
+// sim=drive) splits a CPU profile of simrun by what a run was doing: setup,
+// drive and judge for the driver's phases, brokers for kfake's goroutines and
+// instances for the clients of the instances it starts.
+func profiled(part string, fn func()) {
+	pprof.Do(context.Background(), pprof.Labels("sim", part), func(context.Context) { fn() })
 }
 
 // stuck is the Result of a run the driver gave up on: its History up to
@@ -296,7 +310,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		_ = os.RemoveAll(w.stateDir)
 		return nil, err
 	}
-	w.cluster, err = newCluster(cfg.Brokers, sc.Topics(w.params), w.wire, clusterOpts...)
+	profiled("brokers", func() { w.cluster, err = newCluster(cfg.Brokers, sc.Topics(w.params), w.wire, clusterOpts...) })
 	if err != nil {
 		w.closeDatabase()
 		_ = os.RemoveAll(w.stateDir)
@@ -426,7 +440,11 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		key, _ := apiKey(s.drop.fault.Request)
 		in.DropConnectionsAfter(key)
 	}
-	if err := w.untilDone(s.name, "its start", func() error { return in.Start(ctx) }); err != nil {
+	start := func() (err error) {
+		profiled("instances", func() { err = in.Start(ctx) })
+		return err
+	}
+	if err := w.untilDone(s.name, "its start", start); err != nil {
 		if errors.Is(err, ErrStuck) {
 			in.Crash()
 			return err

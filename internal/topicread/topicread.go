@@ -199,13 +199,13 @@ func topicsOf[V any](ps map[tp]V) string {
 	return strings.Join(ts, ", ")
 }
 
-// Tail says how ReadTail treats a transaction open on the partition.
+// Tail says how ReadTails treats a transaction open on a partition.
 type Tail int
 
 const (
-	// TailWhenStable fails with ErrOpenTransaction while a transaction is
-	// open (its records, once committed, would land below the offset
-	// reached): the correct restore.
+	// TailWhenStable reports the partition open (TailRead.Open) while a
+	// transaction is open on it (its records, once committed, would land
+	// below the offset reached): the correct restore.
 	TailWhenStable Tail = iota
 	// TailToStable reads the committed records up to the last stable
 	// offset and reports it as the end: a restore that misses what the
@@ -216,50 +216,120 @@ const (
 	TailUncommitted
 )
 
-// ReadTail reads one partition from offset from to its end, as how says,
-// and returns the records and the offset reached.
-func ReadTail(ctx context.Context, opts []kgo.Opt, topic string, partition int32, from int64, how Tail) ([]history.Record, int64, error) {
-	adm, closeAdm, err := NewAdmin(opts)
-	if err != nil {
-		return nil, 0, err
+// Part is one partition to read from an offset.
+type Part struct {
+	Topic     string
+	Partition int32
+	From      int64
+}
+
+// TailRead is what ReadTails found on one Part.
+type TailRead struct {
+	// Records are the part's records from its offset, in offset order.
+	Records []history.Record
+	// End is the offset reached.
+	End int64
+	// Open: a transaction is open on the partition (TailWhenStable only);
+	// nothing was read.
+	Open bool
+}
+
+// ReadTails reads each part from its offset to its end, as how says, and
+// returns what it found on each, in the order of parts. adm (any client of
+// the cluster will do) learns where the partitions end; the records are read
+// by consumers made of opts, one for every part at once: a restore of many
+// partitions costs one or two clients, not a few per partition.
+//
+// Under TailWhenStable the parts to read have no open transaction, so every
+// transaction in them has its marker below the end, and a read_committed
+// consumer that keeps control records is given the last entry of each: one
+// consumer reads them, and knows where to stop. The other ways read as Read
+// does (read_uncommitted first, to learn where read_committed stops).
+func ReadTails(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, how Tail, parts ...Part) ([]TailRead, error) {
+	out := make([]TailRead, len(parts))
+	if len(parts) == 0 {
+		return out, nil
 	}
-	defer closeAdm()
-	b, err := ends(ctx, adm, topic)
-	if err != nil {
-		return nil, 0, err
-	}
-	at := tp{topic, partition}
-	upto := b.end[at]
-	if b.stable[at] < b.end[at] {
-		switch how {
-		case TailWhenStable:
-			return nil, 0, fmt.Errorf("%s[%d]: stable offset %d below end %d: %w",
-				topic, partition, b.stable[at], b.end[at], ErrOpenTransaction)
-		case TailToStable:
-			upto = b.stable[at]
+	var topics []string
+	for _, pt := range parts {
+		if !slices.Contains(topics, pt.Topic) {
+			topics = append(topics, pt.Topic)
 		}
 	}
-	if from >= upto {
-		return nil, from, nil
-	}
-	v, err := Read(ctx, opts, topic, map[int32]int64{partition: from})
+	b, err := ends(ctx, adm, topics...)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	source := v.Committed
-	if how == TailUncommitted {
-		source = v.Uncommitted
+	// A partition named twice is read once, from the lower offset.
+	upto := make(map[tp]int64)
+	from := make(map[tp]int64)
+	for i, pt := range parts {
+		at := tp{pt.Topic, pt.Partition}
+		end, stable := b.end[at], b.stable[at]
+		u := end
+		if stable < end {
+			switch how {
+			case TailWhenStable:
+				out[i].Open = true
+				continue
+			case TailToStable:
+				u = stable
+			}
+		}
+		out[i].End = pt.From
+		if pt.From >= u {
+			continue
+		}
+		out[i].End = u
+		if f, ok := from[at]; !ok || pt.From < f {
+			from[at] = pt.From
+		}
+		upto[at] = u
 	}
-	var recs []history.Record
-	for _, r := range source {
-		if r.Partition == partition && r.Offset < upto {
-			recs = append(recs, r)
+	if len(from) == 0 {
+		return out, nil
+	}
+	var found map[string][]history.Record
+	if how == TailWhenStable {
+		es, err := consume(ctx, opts, from, upto, kgo.ReadCommitted())
+		if err != nil {
+			return nil, fmt.Errorf("reading %s read_committed: %w", topicsOf(from), err)
+		}
+		found = records(es)
+	} else {
+		rb := bounds{end: make(map[tp]int64), stable: make(map[tp]int64)}
+		for k := range from {
+			rb.end[k], rb.stable[k] = b.end[k], b.stable[k]
+		}
+		committed, uncommitted, err := read(ctx, opts, rb, from)
+		if err != nil {
+			return nil, err
+		}
+		found = committed
+		if how == TailUncommitted {
+			found = uncommitted
 		}
 	}
-	if how == TailToStable {
-		return recs, upto, nil
+	byPart := make(map[tp][]history.Record)
+	for _, rs := range found {
+		for _, r := range rs {
+			at := tp{r.Topic, r.Partition}
+			if r.Offset < upto[at] {
+				byPart[at] = append(byPart[at], r)
+			}
+		}
 	}
-	return recs, v.End[partition], nil
+	for i, pt := range parts {
+		if out[i].Open || pt.From >= out[i].End {
+			continue
+		}
+		for _, r := range byPart[tp{pt.Topic, pt.Partition}] {
+			if r.Offset >= pt.From {
+				out[i].Records = append(out[i].Records, r)
+			}
+		}
+	}
+	return out, nil
 }
 
 // lastCommittedEntry returns the offset of the last entry below stable that
