@@ -191,3 +191,16 @@ func (tps *tps[V]) any() bool {
 	}
 	return false
 }
+
+// MemoryDisk is a disk in memory that outlives the clusters persisting to
+// it (PersistTo).
+type MemoryDisk struct{ fs *memFS }
+
+// NewMemoryDisk returns an empty MemoryDisk.
+func NewMemoryDisk() *MemoryDisk { return &MemoryDisk{fs: newMemFS()} }
+
+// PersistTo is DataDir on d: the cluster writes its state to d as it would to
+// a directory, and a cluster started on a d that an earlier one persisted to
+// comes back with what that one left. No file is opened and nothing is
+// synced: a simulated broker restart costs no system call.
+func PersistTo(d *MemoryDisk) Opt { return withFS(d.fs) }
