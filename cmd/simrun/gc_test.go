@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -28,4 +30,30 @@ func TestTuneGCSetsNoMemoryLimit(t *testing.T) {
 	t.Setenv("GOGC", "50")
 	tuneGC(1000)
 	require.Equal(t, 100, debug.SetGCPercent(100), "GOGC set in the environment")
+}
+
+// TestTuneProcs: a single run and a shrink go on one processor; sweeps, the
+// scoreboard, -explore and GOMAXPROCS set in the environment keep theirs.
+func TestTuneProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want int
+	}{
+		{[]string{"-seed", "1"}, "", 1},
+		{[]string{"-seed", "1", "-shrink"}, "", 1},
+		{[]string{"-seeds", "1-2"}, "", 3},
+		{[]string{"-seed", "1", "-check-determinism"}, "", 3},
+		{[]string{"-scoreboard"}, "", 3},
+		{[]string{"-seeds", "1-2", "-explore"}, "", 3},
+		{[]string{"-seed", "1"}, "3", 3},
+	} {
+		t.Setenv("GOMAXPROCS", tc.env)
+		o, err := parseOptions(tc.args, io.Discard)
+		require.NoError(t, err, "%v", tc.args)
+		runtime.GOMAXPROCS(3)
+		tuneProcs(o)
+		require.Equal(t, tc.want, runtime.GOMAXPROCS(0), "%v, GOMAXPROCS=%q", tc.args, tc.env)
+	}
 }
