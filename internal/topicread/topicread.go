@@ -127,16 +127,16 @@ func read(ctx context.Context, opts []kgo.Opt, b bounds, from map[tp]int64) (com
 	return records(rc), uncommitted, nil
 }
 
-// of is b restricted to the partitions of topic.
-func (b bounds) of(topic string) bounds {
+// of is b restricted to the partitions of topics.
+func (b bounds) of(topics ...string) bounds {
 	out := bounds{end: make(map[tp]int64), stable: make(map[tp]int64)}
 	for k, o := range b.end {
-		if k.topic == topic {
+		if slices.Contains(topics, k.topic) {
 			out.end[k] = o
 		}
 	}
 	for k, o := range b.stable {
-		if k.topic == topic {
+		if slices.Contains(topics, k.topic) {
 			out.stable[k] = o
 		}
 	}

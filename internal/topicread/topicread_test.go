@@ -171,3 +171,32 @@ func TestSortRecords(t *testing.T) {
 	sortRecords(rs)
 	assert.Equal(t, []history.Record{{Partition: 0, Offset: 2}, {Partition: 0, Offset: 5}, {Partition: 1, Offset: -1}, {Partition: 1, Offset: 0}}, rs)
 }
+
+func TestReadGroups(t *testing.T) {
+	ends := func(sizes map[string][]int64) bounds {
+		b := bounds{end: map[tp]int64{}, stable: map[tp]int64{}}
+		for topic, ps := range sizes {
+			for p, end := range ps {
+				b.end[tp{topic, int32(p)}] = end
+			}
+		}
+		return b
+	}
+	const n = readGroupRecords
+	for _, tc := range []struct {
+		name   string
+		sizes  map[string][]int64
+		topics []string
+		want   [][]string
+	}{
+		{"small topics go together", map[string][]int64{"a": {10, 20}, "b": {5}, "c": {0}}, []string{"a", "b", "c"}, [][]string{{"a", "b", "c"}}},
+		{"the partitions add up", map[string][]int64{"a": {n / 2, n / 2}, "b": {1}}, []string{"a", "b"}, [][]string{{"a"}, {"b"}}},
+		{"a long topic alone", map[string][]int64{"a": {1}, "b": {2 * n}, "c": {1}}, []string{"a", "b", "c"}, [][]string{{"a"}, {"b"}, {"c"}}},
+		{"in the order given", map[string][]int64{"a": {n - 1}, "b": {1}, "c": {1}}, []string{"c", "a", "b"}, [][]string{{"c", "a"}, {"b"}}},
+		{"no topic", nil, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, readGroups(ends(tc.sizes), tc.topics))
+		})
+	}
+}
