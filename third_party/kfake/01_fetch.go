@@ -454,12 +454,11 @@ full:
 				batchesAdded++
 				pBatchesAdded++
 				lastMeta = m
-				raw, err := c.readBatchRaw(pd, si, m)
-				if err != nil {
+				var err error
+				if sp.RecordBatches, err = c.appendBatchRaw(sp.RecordBatches, pd, si, m); err != nil { // eosim: read in place
 					sp.ErrorCode = kerr.UnknownServerError.Code
 					break segments
 				}
-				sp.RecordBatches = append(sp.RecordBatches, raw...)
 			}
 		}
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -205,6 +206,7 @@ func (cc *clientConn) write() {
 		if resp.kresp.IsFlexible() && resp.kresp.Key() != 18 {
 			buf = append(buf, 0) // empty tagged fields section
 		}
+		buf = slices.Grow(buf, recordBytes(resp.kresp)) // eosim: a fetch answer's size, at once
 		buf = resp.kresp.AppendTo(buf)
 
 		binary.BigEndian.PutUint32(buf[:4], uint32(len(buf)-4))

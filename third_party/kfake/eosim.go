@@ -204,3 +204,20 @@ func NewMemoryDisk() *MemoryDisk { return &MemoryDisk{fs: newMemFS()} }
 // comes back with what that one left. No file is opened and nothing is
 // synced: a simulated broker restart costs no system call.
 func PersistTo(d *MemoryDisk) Opt { return withFS(d.fs) }
+
+// recordBytes is how many bytes of record batches the answer r carries (a
+// fetch's), for the writer to size its buffer once rather than grow it
+// through every batch.
+func recordBytes(r kmsg.Response) int {
+	f, ok := r.(*kmsg.FetchResponse)
+	if !ok {
+		return 0
+	}
+	n := 0
+	for i := range f.Topics {
+		for j := range f.Topics[i].Partitions {
+			n += len(f.Topics[i].Partitions[j].RecordBatches) + 64
+		}
+	}
+	return n
+}

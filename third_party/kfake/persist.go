@@ -341,21 +341,29 @@ func decodeBatchRaw(raw []byte) (*kmsg.RecordBatch, error) {
 // segment file. The returned bytes can be appended directly to a fetch
 // response. Segment files contain pure RecordBatch bytes.
 func (c *Cluster) readBatchRaw(pd *partData, segIdx int, meta *batchMeta) ([]byte, error) {
+	return c.appendBatchRaw(nil, pd, segIdx, meta)
+}
+
+// eosim: appendBatchRaw is readBatchRaw reading into the end of dst, so that
+// a fetch answer's batches are read where they go, not read into a buffer
+// of their own and then copied.
+func (c *Cluster) appendBatchRaw(dst []byte, pd *partData, segIdx int, meta *batchMeta) ([]byte, error) {
 	if meta.segPos < 0 {
-		return nil, fmt.Errorf("batch at offset %d was not persisted", meta.firstOffset)
+		return dst, fmt.Errorf("batch at offset %d was not persisted", meta.firstOffset)
 	}
 	f, err := c.segReadFile(pd, segIdx)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	if _, err := f.Seek(meta.segPos, io.SeekStart); err != nil {
-		return nil, err
+		return dst, err
 	}
-	buf := make([]byte, meta.nbytes)
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, err
+	n := len(dst)
+	dst = slices.Grow(dst, int(meta.nbytes))[:n+int(meta.nbytes)]
+	if _, err := io.ReadFull(f, dst[n:]); err != nil {
+		return dst[:n], err
 	}
-	return buf, nil
+	return dst, nil
 }
 
 // segReadFile returns a read handle for the given segment. For the
