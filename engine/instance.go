@@ -94,9 +94,14 @@ type Config struct {
 	// group.instance.id, so a restarted instance takes its place at once
 	// instead of waiting for the session of its dead self to expire.
 	StaticMembership bool
-	// ClientOpts are added to every client the instance makes (a logger,
-	// say).
+	// ClientOpts are added to every client the instance makes; a logger
+	// among them is overridden by Logger.
 	ClientOpts []kgo.Opt
+	// Logger is where the instance's clients log; nil logs nowhere. It is
+	// a field of its own, not a kgo.WithLogger in ClientOpts, because the
+	// engine reads the group client's log itself (see unconfirmed.go) and
+	// must know what to pass it on to.
+	Logger kgo.Logger
 	// Database is the path of the SQLite file a topology with a Database
 	// writes, shared by every instance of the application.
 	Database string
@@ -252,11 +257,12 @@ func (in *Instance) Name() string { return in.cfg.Name }
 
 // baseOpts are the options of every client of the instance.
 func (in *Instance) baseOpts() []kgo.Opt {
-	return append([]kgo.Opt{
+	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(in.cfg.Brokers...),
 		kgo.Dialer(in.net.DialContext),
 		kgo.ClientID(in.cfg.Name),
 	}, in.cfg.ClientOpts...)
+	return append(opts, kgo.WithLogger(in.cfg.Logger))
 }
 
 // Start takes the checkpoint (if any), creates the clients, joins the group

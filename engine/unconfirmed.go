@@ -53,15 +53,8 @@ func (l *commitWatch) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 // taken reports whether the line was logged since the last call.
 func (l *commitWatch) taken() bool { return l != nil && l.unconfirmed.Swap(false) }
 
-// watchCommits makes opts log through a commitWatch over the logger
-// ClientOpts give (read back from a client made of them alone, which
-// never connects).
+// watchCommits makes opts log through a commitWatch over Config.Logger.
 func (in *Instance) watchCommits(opts []kgo.Opt) []kgo.Opt {
-	var inner kgo.Logger
-	if probe, err := kgo.NewClient(in.cfg.ClientOpts...); err == nil {
-		inner, _ = probe.OptValue(kgo.WithLogger).(kgo.Logger)
-		probe.Close()
-	}
-	in.commits = &commitWatch{inner: inner}
+	in.commits = &commitWatch{inner: in.cfg.Logger}
 	return append(opts, kgo.WithLogger(in.commits))
 }

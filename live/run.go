@@ -168,6 +168,7 @@ func (r *run) startInstance(ctx context.Context, s *slot) error {
 		EndTimeout:         endTimeout,
 		TransactionsV1:     r.run.TransactionsV1,
 		Recovery:           r.run.Recovery,
+		Logger:             clientlog.Logger(r.clientLog, s.name, r.start),
 		ClientOpts: []kgo.Opt{
 			kgo.DialTimeout(r.cfg.ConnectTimeout),
 			kgo.HeartbeatInterval(heartbeatInterval),
@@ -175,7 +176,6 @@ func (r *run) startInstance(ctx context.Context, s *slot) error {
 			// the simulator, rather than all a fetch brought.
 			kgo.FetchMaxPartitionBytes(sim.FetchPartitionBytes(r.log.History().Inputs(), r.run.Batch)),
 			kgo.DisableClientMetrics(),
-			clientlog.Opt(r.clientLog, s.name, r.start),
 		},
 	})
 	if err != nil {

@@ -423,13 +423,13 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		Recovery:                          w.cfg.Recovery,
 		Database:                          w.dbPath,
 		DBHook:                            w.dbHook(s),
+		Logger:                            clientlog.Logger(w.clientLog, s.name, w.start),
 		ClientOpts: append(deterministicOpts(1+int(s.name[0]-'a')),
 			kgo.FetchMaxPartitionBytes(w.partitionBytes),
 			// Distinct heartbeat periods: two members that rejoined
 			// together would otherwise heartbeat at the same virtual
 			// instants forever, and Go would order their requests.
 			kgo.HeartbeatInterval(3*time.Second+time.Duration(s.name[0]-'a')*7*time.Millisecond),
-			clientlog.Opt(w.clientLog, s.name, w.start),
 		),
 	})
 	if err != nil {

@@ -33,13 +33,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// Opt is the logger option of instance name's clients: kgo's debug log to w
-// (from Locked), stamped with the time since start; with no w, no log.
-func Opt(w io.Writer, name string, start time.Time) kgo.Opt {
+// Logger is the logger of instance name's clients: kgo's debug log to w
+// (from Locked), stamped with the time since start; with no w, nil (no log).
+func Logger(w io.Writer, name string, start time.Time) kgo.Logger {
 	if w == nil {
-		return kgo.WithLogger(nil)
+		return nil
 	}
-	return kgo.WithLogger(kgo.BasicLogger(w, kgo.LogLevelDebug, func() string {
+	return kgo.BasicLogger(w, kgo.LogLevelDebug, func() string {
 		return fmt.Sprintf("%10.6fs %s ", time.Since(start).Seconds(), name)
-	}))
+	})
 }
