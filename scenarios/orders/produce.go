@@ -2,6 +2,8 @@ package orders
 
 import (
 	"context"
+	"slices"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eosim/eosim/history"
@@ -24,9 +26,13 @@ func Produce(ctx context.Context, opts []kgo.Opt, topic string, os []Order, part
 	return ProduceByPartition(ctx, opts, byPartition, batch, rec)
 }
 
-// ProduceByPartition writes each partition's records in turn, batch records
-// per request, and records one input event per record in (partition,
-// offset) order: the input writer of Produce, for any records.
+// ProduceByPartition writes every partition's records, batch records per
+// partition per request: each request carries the next batch of every
+// partition that has records left, one record batch each, so that a
+// partition's log is cut into batches as if written on its own, in a
+// quarter of the requests for four partitions. Then it records one input
+// event per record in (partition, offset) order: the input writer of
+// Produce, for any records.
 func ProduceByPartition(ctx context.Context, opts []kgo.Opt, byPartition [][]*kgo.Record, batch int, rec history.Recorder) error {
 	if batch < 1 {
 		batch = 1
@@ -36,17 +42,24 @@ func ProduceByPartition(ctx context.Context, opts []kgo.Opt, byPartition [][]*kg
 		return err
 	}
 	defer cl.Close()
+	left := slices.Clone(byPartition)
+	for {
+		var rs []*kgo.Record
+		for p, prs := range left {
+			n := min(batch, len(prs))
+			rs, left[p] = append(rs, prs[:n]...), prs[n:]
+		}
+		if len(rs) == 0 {
+			break
+		}
+		if err := cl.ProduceBatch(ctx, rs); err != nil {
+			return err
+		}
+	}
 	for _, rs := range byPartition {
-		for len(rs) > 0 {
-			n := min(batch, len(rs))
-			if err := cl.ProduceBatch(ctx, rs[:n]); err != nil {
-				return err
-			}
-			for _, r := range rs[:n] {
-				hr := topicread.Convert(r)
-				rec.Record(history.Event{Kind: history.KindInput, Input: &hr})
-			}
-			rs = rs[n:]
+		for _, r := range rs {
+			hr := topicread.Convert(r)
+			rec.Record(history.Event{Kind: history.KindInput, Input: &hr})
 		}
 	}
 	return nil
