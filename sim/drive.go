@@ -58,11 +58,7 @@ func (w *world) drive(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		stable, err := w.describeGroup(ctx)
-		if err != nil {
-			return err
-		}
-		if stable {
+		if w.describeGroup() {
 			p, err := w.stepInstances(ctx, step)
 			if err != nil {
 				return err
@@ -463,22 +459,14 @@ func (w *world) afterStep(_ context.Context, s *slot, step int, out stepOutcome)
 }
 
 // describeGroup reports whether the group is Stable and remembers its
-// static members.
-func (w *world) describeGroup(ctx context.Context) (bool, error) {
-	gs, err := w.adm.DescribeGroups(ctx, w.cfg.AppID())
-	if err != nil {
-		return false, fmt.Errorf("describing group: %w", err)
-	}
-	g, ok := gs[w.cfg.AppID()]
-	w.members = w.members[:0]
-	if ok {
-		for _, m := range g.Members {
-			if m.InstanceID != nil {
-				w.members = append(w.members, *m.InstanceID)
-			}
-		}
-	}
-	return ok && g.Err == nil && g.State == "Stable", nil
+// static members. It asks the coordinator's state directly (kfake's
+// GroupState, what a DescribeGroups answer would say): this is the
+// driver's own look between steps, not evidence the judge weighs, and a
+// request per step was a tenth of a run's requests.
+func (w *world) describeGroup() bool {
+	state, members := w.cluster.Fake.GroupState(w.cfg.AppID())
+	w.members = members
+	return state == "Stable"
 }
 
 // inputDone reports whether the group has committed offsets at the end of

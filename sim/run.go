@@ -367,11 +367,7 @@ const groupFormationTimeout = time.Minute
 func (w *world) awaitGroup(ctx context.Context, n int) error {
 	deadline := time.Now().Add(groupFormationTimeout)
 	for time.Now().Before(deadline) {
-		gs, err := w.adm.DescribeGroups(ctx, w.cfg.AppID())
-		if err != nil {
-			return fmt.Errorf("describing group: %w", err)
-		}
-		if g, ok := gs[w.cfg.AppID()]; ok && g.Err == nil && g.State == "Stable" && len(g.Members) == n {
+		if w.describeGroup() && len(w.members) == n {
 			return nil
 		}
 		w.sleep(w.cfg.Tick)

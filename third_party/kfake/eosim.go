@@ -221,3 +221,26 @@ func recordBytes(r kmsg.Response) int {
 	}
 	return n
 }
+
+// GroupState is what a DescribeGroups answer says of group: its state
+// ("Stable", "PreparingRebalance", …; "Dead" when there is no such group)
+// and the instance ids of its static members, sorted. It asks the run loop
+// directly: a simulator that looks at the group between its steps puts no
+// request on the wire for it.
+func (c *Cluster) GroupState(group string) (state string, instanceIDs []string) {
+	c.admin(func() {
+		g, ok := c.groups.gs[group]
+		if !ok {
+			state = groupDead.String()
+			return
+		}
+		state = g.state.String()
+		for _, m := range g.members {
+			if m.instanceID != nil {
+				instanceIDs = append(instanceIDs, *m.instanceID)
+			}
+		}
+	})
+	slices.Sort(instanceIDs)
+	return state, instanceIDs
+}
