@@ -140,3 +140,16 @@ func TestAppOfTwoInputs(t *testing.T) {
 	stray.Input = func(uint64, int) []Input { return []Input{{Topic: "elsewhere", Key: "k", Value: "v"}} }
 	require.EqualError(t, RegisterApp(stray), `app "test-stray-topic": an input record names topic "elsewhere", which is not a source of its topology ([in])`)
 }
+
+// TestBuiltInAppsAreDeterministic runs the check RegisterApp makes of every
+// app on the built-in ones, which init registers without it (to keep it out
+// of every process's start).
+func TestBuiltInAppsAreDeterministic(t *testing.T) {
+	apps := builtInApps()
+	require.NotEmpty(t, apps)
+	for _, a := range apps {
+		require.NoError(t, a.checkDeterministic(), a.Name)
+		_, err := Lookup(a.Name)
+		require.NoError(t, err, "%s is registered", a.Name)
+	}
+}

@@ -81,12 +81,15 @@ func init() {
 			panic(err)
 		}
 	}
-	for _, a := range []App{WordCount(), EOSTest(), Join()} {
-		if err := RegisterApp(a); err != nil {
+	for _, a := range builtInApps() {
+		if err := registerApp(a, false); err != nil {
 			panic(err)
 		}
 	}
 }
+
+// builtInApps are the apps every build registers.
+func builtInApps() []App { return []App{WordCount(), EOSTest(), Join()} }
 
 // Names lists the scenarios, sorted.
 func Names() []string {
