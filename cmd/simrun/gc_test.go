@@ -33,7 +33,8 @@ func TestTuneGCSetsNoMemoryLimit(t *testing.T) {
 }
 
 // TestTuneProcs: a single run and a shrink go on one processor; sweeps, the
-// scoreboard, -explore and GOMAXPROCS set in the environment keep theirs.
+// scoreboard, -explore, a run above tunedInputsMax and GOMAXPROCS set in
+// the environment keep theirs.
 func TestTuneProcs(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, tc := range []struct {
@@ -48,6 +49,7 @@ func TestTuneProcs(t *testing.T) {
 		{[]string{"-scoreboard"}, "", 3},
 		{[]string{"-seeds", "1-2", "-explore"}, "", 3},
 		{[]string{"-seed", "1"}, "3", 3},
+		{[]string{"-seed", "1", "-orders", "20000"}, "", 3},
 	} {
 		t.Setenv("GOMAXPROCS", tc.env)
 		o, err := parseOptions(tc.args, io.Discard)
