@@ -219,7 +219,17 @@ func TestDivergentRepeatsAreReported(t *testing.T) {
 	enter := inBubble(t)
 	a := runSeed(context.Background(), o, 1, enter)
 	b := runSeed(context.Background(), o, 2, enter) // stands for a run of seed 1 that diverged
-	line, _, interrupted := judgeSeed(o, 1, []outcome{a, a, b}, []int{2, 1, 2})
+	// What the sweep keeps of each round (forJudging): no round keeps its
+	// final topics; a later round keeps its History only where its hash
+	// is not the first's.
+	outs := []outcome{forJudging(a, 0, a), forJudging(a, 1, a), forJudging(b, 2, a)}
+	for k, out := range outs {
+		require.Empty(t, out.res.Snapshot.Committed, "round %d kept the final topics", k)
+	}
+	require.NotEmpty(t, outs[0].res.History.Events)
+	require.Empty(t, outs[1].res.History.Events, "a round with the first's hash kept its History")
+	require.NotEmpty(t, outs[2].res.History.Events, "a divergent round lost its History")
+	line, _, interrupted := judgeSeed(o, 1, outs, []int{2, 1, 2})
 	require.False(t, interrupted)
 	require.False(t, *line.Identical)
 	require.Equal(t, []string{a.res.Hash, a.res.Hash, b.res.Hash}, line.Hashes)

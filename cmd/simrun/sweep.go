@@ -194,6 +194,9 @@ func startRuns(ctx context.Context, o options, enter bubble.Enter, seeds []uint6
 		r.started.Store(true)
 		if ctx.Err() == nil {
 			r.outs[round] = runSeed(ctx, o, seeds[i], enter)
+			if repeat > 1 {
+				r.outs[round] = forJudging(r.outs[round], round, r.outs[0])
+			}
 		} else {
 			r.outs[round] = outcome{err: sim.ErrInterrupted}
 		}
@@ -218,6 +221,22 @@ func startRuns(ctx context.Context, o options, enter bubble.Enter, seeds []uint6
 			}
 		}
 	}()
+}
+
+// forJudging drops from a repeat's outcome what judgeSeed does not read, as
+// soon as the run ends: the final topics and the wire of every run, and the
+// History of a later round whose trace hash is the first round's
+// (FirstDifference reads Histories only where hashes differ). Otherwise a
+// -check-determinism sweep held every repeat's whole Result until the
+// seed's last round, and its peak memory grew with them: 177 MB for the
+// 5000-seed sweep of three runs each.
+func forJudging(out outcome, round int, first outcome) outcome {
+	out.res.Snapshot = history.Snapshot{}
+	out.res.Wire = nil
+	if round > 0 && out.err == nil && first.err == nil && out.res.Hash == first.res.Hash {
+		out.res.History = history.History{}
+	}
+	return out
 }
 
 // collectSeeds waits for the seeds in seed order and prints each one's line
