@@ -50,8 +50,8 @@
 //	              (no leave-group, no abort), on the wire for the points
 //	              inside the commit
 //	shutdown      Instance.Close: checkpoint, static member keeps its place
-//	expire        a crash, then no restart until DescribeGroups shows the
-//	              coordinator expired the member's session
+//	expire        a crash, then no restart until the group's coordinator
+//	              shows it expired the member's session
 //	pause         the crash hook blocks the unit and the instance's dialer
 //	              holds every write (heartbeats included); on waking, the held
 //	              writes go one at a time, oldest first, the world settling
@@ -113,7 +113,7 @@
 //	              running instances' onto other brokers; clients learn it
 //	              from NOT_COORDINATOR
 //	broker-       every broker stops and starts again on its ports from the
-//	restart       kfake.DataDir it persisted to (the run's state directory,
+//	restart       state it persisted to (kfake.PersistTo, a disk in memory,
 //	              used only when a restart is scheduled); leaders come back
 //	              where they were and no epoch goes back (kfake keeps both in
 //	              a snapshot; one rebuilt from a replayed log is raised by

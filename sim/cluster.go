@@ -113,7 +113,7 @@ func newCluster(brokers int, topics map[string]int32, tap *wireTap, opts ...kfak
 }
 
 // Restart stops every broker and starts them again on the same ports from
-// the data directory the cluster was started with (kfake.DataDir): what was
+// the state the cluster persists (kfake.PersistTo or kfake.DataDir): what was
 // persisted at shutdown comes back; connections are cut, clients dial again.
 // Leaders come back where they were, and no epoch goes back. kfake persists
 // both in a snapshot, but when the snapshot does not match the log it
