@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"testing/synctest"
@@ -212,4 +213,58 @@ func TestRestartKeepsTheEndOfAPurgedPartition(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestGroupStateIsWhatDescribeGroupsSays: the driver reads the group through
+// kfake's run loop (GroupState) instead of a DescribeGroups request; both
+// must say the same, for a group of two static members and for a group
+// that does not exist.
+func TestGroupStateIsWhatDescribeGroupsSays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, err := NewCluster(1, map[string]int32{"t": 2})
+		require.NoError(t, err)
+		defer c.Close()
+		for _, id := range []string{"b", "a"} {
+			cl, err := kgo.NewClient(append(c.ClientOpts(), kgo.ConsumerGroup("g"), kgo.ConsumeTopics("t"),
+				kgo.InstanceID(id), kgo.ClientID(id))...)
+			require.NoError(t, err)
+			defer cl.Close()
+			go cl.PollFetches(ctx)
+		}
+		adm, closeAdm, err := c.admin()
+		require.NoError(t, err)
+		defer closeAdm()
+		describe := func(group string) (string, []string) {
+			gs, err := adm.DescribeGroups(ctx, group)
+			require.NoError(t, err)
+			g := gs[group]
+			var ids []string
+			for _, m := range g.Members {
+				if m.InstanceID != nil {
+					ids = append(ids, *m.InstanceID)
+				}
+			}
+			slices.Sort(ids)
+			return g.State, ids
+		}
+		for range 30 {
+			if state, _ := c.Fake.GroupState("g"); state == "Stable" {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		state, ids := c.Fake.GroupState("g")
+		require.Equal(t, "Stable", state)
+		require.Equal(t, []string{"a", "b"}, ids)
+		wantState, wantIDs := describe("g")
+		require.Equal(t, wantState, state)
+		require.Equal(t, wantIDs, ids)
+
+		state, ids = c.Fake.GroupState("nobody")
+		wantState, _ = describe("nobody")
+		require.Equal(t, "Dead", state)
+		require.Equal(t, wantState, state)
+		require.Empty(t, ids)
+	})
 }

@@ -58,7 +58,7 @@ func (w *world) drive(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if w.describeGroup() {
+		if w.groupStable() {
 			p, err := w.stepInstances(ctx, step)
 			if err != nil {
 				return err
@@ -458,12 +458,12 @@ func (w *world) afterStep(_ context.Context, s *slot, step int, out stepOutcome)
 	return out.res.Records > 0, nil
 }
 
-// describeGroup reports whether the group is Stable and remembers its
+// groupStable reports whether the group is Stable and remembers its
 // static members. It asks the coordinator's state directly (kfake's
 // GroupState, what a DescribeGroups answer would say): this is the
 // driver's own look between steps, not evidence the judge weighs, and a
 // request per step was a tenth of a run's requests.
-func (w *world) describeGroup() bool {
+func (w *world) groupStable() bool {
 	state, members := w.cluster.Fake.GroupState(w.cfg.AppID())
 	w.members = members
 	return state == "Stable"

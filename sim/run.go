@@ -350,7 +350,7 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 	for _, name := range cfg.SpareNames() {
 		w.slots = append(w.slots, &slot{name: name, spare: true, downUntil: -1})
 	}
-	if err := w.awaitGroup(ctx, cfg.Instances); err != nil {
+	if err := w.awaitGroup(cfg.Instances); err != nil {
 		w.close()
 		return nil, err
 	}
@@ -364,10 +364,10 @@ const groupFormationTimeout = time.Minute
 // awaitGroup waits until the group is stable with n members, so that no step
 // runs while late joiners rebalance the group: which records a rebalance
 // catches in the fetch buffers would depend on timing alone.
-func (w *world) awaitGroup(ctx context.Context, n int) error {
+func (w *world) awaitGroup(n int) error {
 	deadline := time.Now().Add(groupFormationTimeout)
 	for time.Now().Before(deadline) {
-		if w.describeGroup() && len(w.members) == n {
+		if w.groupStable() && len(w.members) == n {
 			return nil
 		}
 		w.sleep(w.cfg.Tick)

@@ -91,7 +91,7 @@ func tuneGC(inputs int) {
 // with one, fell behind a run of 100,000 orders (883 MB peak instead of
 // 699 MB, and 15.1 s instead of 13.3 s).
 func tuneProcs(o options) {
-	if os.Getenv("GOMAXPROCS") != "" || o.sweep || o.checkDeterminism || o.scoreboard || o.explore || len(o.bootstrap) > 0 || o.cfg.Inputs > tunedInputsMax {
+	if os.Getenv("GOMAXPROCS") != "" || o.runsInParallel() || len(o.bootstrap) > 0 || o.cfg.Inputs > tunedInputsMax {
 		return
 	}
 	runtime.GOMAXPROCS(1)

@@ -320,6 +320,10 @@ func (o *options) pickGuaranteeAndSeeds(raw rawFlags) error {
 	return nil
 }
 
+// runsInParallel reports whether the command runs its runs -workers at a
+// time: a sweep (-explore is one), -check-determinism or the scoreboard.
+func (o options) runsInParallel() bool { return o.scoreboard || o.sweep || o.checkDeterminism }
+
 // checkTableAndWorkerFlags refuses the scoreboard's own flags without
 // -scoreboard, and -workers where nothing runs in parallel.
 func (o *options) checkTableAndWorkerFlags() error {
@@ -335,7 +339,7 @@ func (o *options) checkTableAndWorkerFlags() error {
 	if o.workers < 0 {
 		return fmt.Errorf("-workers %d: need 0 (one per CPU) or more", o.workers)
 	}
-	if o.set["workers"] && !o.scoreboard && !o.sweep && !o.checkDeterminism {
+	if o.set["workers"] && !o.runsInParallel() {
 		return errors.New("-workers runs sweeps and the scoreboard in parallel: use it with -seeds, -check-determinism or -scoreboard")
 	}
 	return nil

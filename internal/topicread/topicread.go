@@ -297,11 +297,8 @@ func ReadTails(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, how Tail, 
 		}
 		found = records(es)
 	} else {
-		rb := bounds{end: make(map[tp]int64), stable: make(map[tp]int64)}
-		for k := range from {
-			rb.end[k], rb.stable[k] = b.end[k], b.stable[k]
-		}
-		committed, uncommitted, err := read(ctx, opts, rb, from)
+		// read reads only the partitions of from.
+		committed, uncommitted, err := read(ctx, opts, b, from)
 		if err != nil {
 			return nil, err
 		}
@@ -310,13 +307,14 @@ func ReadTails(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, how Tail, 
 			found = uncommitted
 		}
 	}
+	// The readers stopped at each partition's upto (read_committed, in
+	// read, below the stable offset): only a part's own offset is left
+	// to apply, for a partition named twice.
 	byPart := make(map[tp][]history.Record)
 	for _, rs := range found {
 		for _, r := range rs {
 			at := tp{r.Topic, r.Partition}
-			if r.Offset < upto[at] {
-				byPart[at] = append(byPart[at], r)
-			}
+			byPart[at] = append(byPart[at], r)
 		}
 	}
 	for i, pt := range parts {
