@@ -33,25 +33,27 @@ func TestReadTails(t *testing.T) {
 				require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: p, Value: []byte(v)}).FirstErr())
 			}
 		}
-		txn := func(id string, end kgo.TransactionEndTry, p int32, vals ...string) *kgo.Client {
+		// txn writes vals to partition p in a transaction of id and ends
+		// it as end says, or leaves it open.
+		txn := func(id string, end kgo.TransactionEndTry, leave bool, p int32, vals ...string) *kgo.Client {
 			t.Helper()
 			cl, err := kgo.NewClient(append(opts, kgo.TransactionalID(id), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 			require.NoError(t, err)
 			require.NoError(t, cl.BeginTransaction())
 			produce(cl, p, vals...)
-			if end != kgo.TryAbort || id != "open" {
+			if !leave {
 				require.NoError(t, cl.EndTransaction(ctx, end))
 			}
 			return cl
 		}
-		txn("a", kgo.TryCommit, 0, "a0", "a1").Close()
-		txn("b", kgo.TryAbort, 0, "b0").Close()
-		txn("c", kgo.TryCommit, 0, "c0").Close()
+		txn("a", kgo.TryCommit, false, 0, "a0", "a1").Close()
+		txn("b", kgo.TryAbort, false, 0, "b0").Close()
+		txn("c", kgo.TryCommit, false, 0, "c0").Close()
 		plain, err := kgo.NewClient(append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 		require.NoError(t, err)
 		produce(plain, 1, "e0")
 		plain.Close()
-		open := txn("open", kgo.TryAbort, 1, "d0") // left open
+		open := txn("open", kgo.TryAbort, true, 1, "d0")
 		t.Cleanup(open.Close)
 
 		admCl, err := kgo.NewClient(opts...)
