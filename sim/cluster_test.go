@@ -248,8 +248,10 @@ func TestGroupStateIsWhatDescribeGroupsSays(t *testing.T) {
 			slices.Sort(ids)
 			return g.State, ids
 		}
-		for range 30 {
-			if state, _ := c.Fake.GroupState("g"); state == "Stable" {
+		// The first member may settle a group of one before the second joins:
+		// wait until both are in a stable generation.
+		for range 60 {
+			if state, ids := c.Fake.GroupState("g"); state == "Stable" && len(ids) == 2 {
 				break
 			}
 			time.Sleep(time.Second)
