@@ -3,6 +3,8 @@ package invariants
 import (
 	"errors"
 	"slices"
+	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -174,13 +176,21 @@ func withOffsets(rs []history.Record) []history.Record {
 	return out
 }
 
+// registerRuns counts TestRegisterChecker's runs: a registration lasts as
+// long as the test binary, and -count runs the test again in it.
+var registerRuns atomic.Int32
+
 func TestRegisterChecker(t *testing.T) {
-	never := Checker{Name: "test-register-never", Check: func(Spec, Run) Result { return Result{} }}
+	name := "test-register-never"
+	if n := registerRuns.Add(1); n > 1 {
+		name += "-" + strconv.Itoa(int(n))
+	}
+	never := Checker{Name: name, Check: func(Spec, Run) Result { return Result{} }}
 	require.NoError(t, Register(never))
 	require.ErrorIs(t, Register(never), ErrRegistered)
 	require.ErrorIs(t, Register(Checker{Name: DuplicateOutput, Check: never.Check}), ErrRegistered, "eosim's names are taken")
 	require.Error(t, Register(Checker{Name: "no-check"}))
-	cs, err := ByName("test-register-never", OracleLost)
+	cs, err := ByName(name, OracleLost)
 	require.NoError(t, err)
-	require.Equal(t, []string{"test-register-never", OracleLost}, []string{cs[0].Name, cs[1].Name})
+	require.Equal(t, []string{name, OracleLost}, []string{cs[0].Name, cs[1].Name})
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,10 +29,28 @@ func echoApp(name string) App {
 	}
 }
 
+// fresh names what a test registers: a registration lasts as long as the
+// test binary, and -count runs the test again in it.
+func fresh(name string) string {
+	freshMu.Lock()
+	defer freshMu.Unlock()
+	freshRuns[name]++
+	if n := freshRuns[name]; n > 1 {
+		return name + "-" + strconv.Itoa(n)
+	}
+	return name
+}
+
+var (
+	freshMu   sync.Mutex
+	freshRuns = map[string]int{}
+)
+
 func TestRegisterApp(t *testing.T) {
-	require.NoError(t, RegisterApp(echoApp("test-echo")))
-	require.ErrorIs(t, RegisterApp(echoApp("test-echo")), ErrRegistered)
-	require.Contains(t, Names(), "test-echo")
+	echo := fresh("test-echo")
+	require.NoError(t, RegisterApp(echoApp(echo)))
+	require.ErrorIs(t, RegisterApp(echoApp(echo)), ErrRegistered)
+	require.Contains(t, Names(), echo)
 	for _, bad := range []string{"", "list", "two words"} {
 		require.Error(t, RegisterApp(echoApp(bad)), "%q", bad)
 	}
@@ -39,20 +58,21 @@ func TestRegisterApp(t *testing.T) {
 
 	// An app's own invariant is registered under the app's name, which is
 	// also its anomalies' kind, and judged after the oracle's.
-	mine := echoApp("test-echo-own")
+	mine := echoApp(fresh("test-echo-own"))
 	mine.Invariants = []invariants.Checker{{Name: "always", Check: func(invariants.Spec, invariants.Run) invariants.Result {
 		return invariants.Result{Anomalies: []invariants.Anomaly{{Kind: "always", Summary: "fires"}}}
 	}}}
 	require.NoError(t, RegisterApp(mine))
-	own, err := Lookup("test-echo-own")
+	own, err := Lookup(mine.Name)
 	require.NoError(t, err)
 	ownSpec := own.Spec(Params{AppID: "app", Partitions: 1})
-	require.Equal(t, "test-echo-own/always", ownSpec.Checkers[len(ownSpec.Checkers)-1])
-	cs, err := invariants.ByName("test-echo-own/always")
+	always := mine.Name + "/always"
+	require.Equal(t, always, ownSpec.Checkers[len(ownSpec.Checkers)-1])
+	cs, err := invariants.ByName(always)
 	require.NoError(t, err)
-	require.Equal(t, "test-echo-own/always", cs[0].Check(ownSpec, invariants.Run{}).Anomalies[0].Kind)
+	require.Equal(t, always, cs[0].Check(ownSpec, invariants.Run{}).Anomalies[0].Kind)
 
-	sc, err := Lookup("test-echo")
+	sc, err := Lookup(echo)
 	require.NoError(t, err)
 	p := Params{AppID: "app", TopicPrefix: "run-", Partitions: 3}
 	require.Equal(t, map[string]int32{"run-in": 3, "run-out": 3, "run-audit": 3, "app-seen-changelog": 3}, sc.Topics(p))
@@ -117,7 +137,7 @@ func TestRegisterAppRefusesBrokenTopologies(t *testing.T) {
 	require.Contains(t, Names(), WordCountName, "word count is built in")
 	require.ErrorIs(t, RegisterApp(WordCount()), ErrRegistered)
 	wordCount := WordCount()
-	wordCount.Name = "test-wordcount"
+	wordCount.Name = fresh("test-wordcount")
 	require.NoError(t, RegisterApp(wordCount), "the two-stage scenario is well formed and deterministic")
 }
 
