@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -50,7 +49,7 @@ func (in *Instance) loadPartitions(ctx context.Context, ps []int32) (done []int3
 			parts = append(parts, topicread.Part{Topic: ChangelogTopic(in.cfg.AppID, store), Partition: p, From: sp.next})
 		}
 	}
-	reads, err := topicread.ReadTails(in.runCtx(ctx), kadm.NewClient(in.cl), in.baseOpts(), in.cfg.Guarantee.restore(), parts...)
+	reads, err := topicread.ReadTails(in.runCtx(ctx), topicread.AdminOf(in.cl), in.baseOpts(), in.cfg.Guarantee.restore(), parts...)
 	if err != nil {
 		return nil, in.fail(fmt.Errorf("restoring %s: %w", describeParts(parts), err))
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -242,7 +241,9 @@ func (c *Cluster) Brokers() []string { return c.Fake.ListenAddrs() }
 // Close stops the brokers.
 func (c *Cluster) Close() { c.Fake.Close() }
 
-func (c *Cluster) admin() (*kadm.Client, func(), error) { return topicread.NewAdmin(c.ClientOpts()) }
+func (c *Cluster) admin() (*topicread.Admin, func(), error) {
+	return topicread.NewAdmin(c.ClientOpts())
+}
 
 // Snapshot reads topics to their end, both read_committed and
 // read_uncommitted, and the offsets group has committed.

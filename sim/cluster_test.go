@@ -270,3 +270,59 @@ func TestGroupStateIsWhatDescribeGroupsSays(t *testing.T) {
 		require.Empty(t, ids)
 	})
 }
+
+// TestBrokerViewIsWhatTheAdminSays: the driver learns whether the input is
+// processed on kfake's run loop (CommittedOffsets, HighWatermarks) instead
+// of ListOffsets and OffsetFetch requests; both must say the same, for a
+// group that committed some partitions and not others, and for a group and
+// a topic that do not exist.
+func TestBrokerViewIsWhatTheAdminSays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, err := NewCluster(2, map[string]int32{"t": 3, "u": 1})
+		require.NoError(t, err)
+		defer c.Close()
+		cl, err := kgo.NewClient(append(c.ClientOpts(), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+		require.NoError(t, err)
+		defer cl.Close()
+		for i, p := range []int32{0, 0, 2, 0, 2} {
+			require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: p, Value: []byte{byte(i)}}).FirstErr())
+		}
+		adm, closeAdm, err := c.admin()
+		require.NoError(t, err)
+		defer closeAdm()
+		var commit kadm.Offsets
+		commit.AddOffset("t", 0, 2, -1)
+		commit.AddOffset("t", 2, 2, -1)
+		commit.AddOffset("u", 0, 0, -1)
+		_, err = adm.CommitOffsets(ctx, "g", commit)
+		require.NoError(t, err)
+
+		ends, err := adm.ListEndOffsets(ctx, "t", "u")
+		require.NoError(t, err)
+		want := map[string]map[int32]int64{}
+		ends.Each(func(o kadm.ListedOffset) {
+			require.NoError(t, o.Err)
+			if want[o.Topic] == nil {
+				want[o.Topic] = map[int32]int64{}
+			}
+			want[o.Topic][o.Partition] = o.Offset
+		})
+		require.Equal(t, map[string]map[int32]int64{"t": {0: 3, 1: 0, 2: 2}, "u": {0: 0}}, want)
+		require.Equal(t, want, c.Fake.HighWatermarks("t", "u", "nowhere"))
+
+		offs, err := adm.FetchOffsets(ctx, "g")
+		require.NoError(t, err)
+		require.NoError(t, offs.Error())
+		committed := map[string]map[int32]int64{}
+		offs.Each(func(o kadm.OffsetResponse) {
+			if committed[o.Topic] == nil {
+				committed[o.Topic] = map[int32]int64{}
+			}
+			committed[o.Topic][o.Partition] = o.At
+		})
+		require.Equal(t, map[string]map[int32]int64{"t": {0: 2, 2: 2}, "u": {0: 0}}, committed)
+		require.Equal(t, committed, c.Fake.CommittedOffsets("g"))
+		require.Nil(t, c.Fake.CommittedOffsets("nobody"))
+	})
+}

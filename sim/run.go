@@ -15,7 +15,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -230,7 +229,7 @@ type world struct {
 	cluster  *Cluster
 	// restarts counts the broker restarts so far; each seeds kfake anew.
 	restarts int
-	adm      *kadm.Client
+	adm      *topicread.Admin
 	closeAdm func()
 	log      *history.Log
 	stateDir string

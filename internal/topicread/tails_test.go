@@ -8,7 +8,6 @@ import (
 	"testing/synctest"
 
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eosim/eosim/internal/topicread"
@@ -59,7 +58,7 @@ func TestReadTails(t *testing.T) {
 		admCl, err := kgo.NewClient(opts...)
 		require.NoError(t, err)
 		t.Cleanup(admCl.Close)
-		adm := kadm.NewClient(admCl)
+		adm := topicread.AdminOf(admCl)
 
 		values := func(r topicread.TailRead) []string {
 			var vs []string

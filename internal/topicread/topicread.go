@@ -18,18 +18,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eosim/eosim/history"
 )
-
-// ErrOpenTransaction is returned by ReadTail (TailWhenStable) when a transaction is
-// still open on a partition, so its committed content is not final.
-var ErrOpenTransaction = errors.New("a transaction is open on the partition")
 
 // View is a topic's content read to its end.
 type View struct {
@@ -245,7 +238,7 @@ type TailRead struct {
 // consumer that keeps control records is given the last entry of each: one
 // consumer reads them, and knows where to stop. The other ways read as Read
 // does (read_uncommitted first, to learn where read_committed stops).
-func ReadTails(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, how Tail, parts ...Part) ([]TailRead, error) {
+func ReadTails(ctx context.Context, adm *Admin, opts []kgo.Opt, how Tail, parts ...Part) ([]TailRead, error) {
 	out := make([]TailRead, len(parts))
 	if len(parts) == 0 {
 		return out, nil
@@ -411,58 +404,6 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 		})
 	}
 	return out, nil
-}
-
-// NewAdmin makes an admin client with opts; the func closes it. eosim's
-// tools make every admin client here.
-func NewAdmin(opts []kgo.Opt) (*kadm.Client, func(), error) {
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("creating admin client: %w", err)
-	}
-	return kadm.NewClient(cl), cl.Close, nil
-}
-
-// ends lists the high watermark and last stable offset of every partition
-// of topics. A leader that just moved answers NOT_LEADER_FOR_PARTITION until
-// the client's metadata catches up, so retriable answers are retried a few
-// times, a moment apart.
-func ends(ctx context.Context, adm *kadm.Client, topics ...string) (bounds, error) {
-	const attempts = 10
-	for try := 1; ; try++ {
-		b, err := listEnds(ctx, adm, topics)
-		if err == nil || !kerr.IsRetriable(err) || try == attempts || ctx.Err() != nil {
-			return b, err
-		}
-		time.Sleep(time.Duration(try) * 50 * time.Millisecond)
-	}
-}
-
-func listEnds(ctx context.Context, adm *kadm.Client, topics []string) (bounds, error) {
-	names := strings.Join(topics, ", ")
-	hw, err := adm.ListEndOffsets(ctx, topics...)
-	if err == nil {
-		err = hw.Error()
-	}
-	if err != nil {
-		return bounds{}, fmt.Errorf("listing end offsets of %s: %w", names, err)
-	}
-	lso, err := adm.ListCommittedOffsets(ctx, topics...)
-	if err == nil {
-		err = lso.Error()
-	}
-	if err != nil {
-		return bounds{}, fmt.Errorf("listing stable offsets of %s: %w", names, err)
-	}
-	b := bounds{end: make(map[tp]int64), stable: make(map[tp]int64)}
-	hw.Each(func(o kadm.ListedOffset) { b.end[tp{o.Topic, o.Partition}] = o.Offset })
-	lso.Each(func(o kadm.ListedOffset) { b.stable[tp{o.Topic, o.Partition}] = o.Offset })
-	for _, t := range topics {
-		if _, ok := hw[t]; !ok || len(hw[t]) == 0 {
-			return bounds{}, fmt.Errorf("topic %s has no partitions", t)
-		}
-	}
-	return b, nil
 }
 
 // Convert turns a kgo record into the History's form.

@@ -244,3 +244,47 @@ func (c *Cluster) GroupState(group string) (state string, instanceIDs []string) 
 	slices.Sort(instanceIDs)
 	return state, instanceIDs
 }
+
+// CommittedOffsets is what an OffsetFetch of all of group's partitions
+// answers without RequireStable: its committed offsets by topic and
+// partition (a transaction's once it committed), nil when there is no such
+// group. HighWatermarks is what a ListOffsets for the latest offsets of
+// topics answers: each partition's high watermark, a topic that does not
+// exist left out. Like GroupState both ask the run loop directly: a
+// simulator that looks between its steps puts no request on the wire, and
+// no admin client's goroutines in its way.
+func (c *Cluster) CommittedOffsets(group string) map[string]map[int32]int64 {
+	var offsets map[string]map[int32]int64
+	c.admin(func() {
+		g, ok := c.groups.gs[group]
+		if !ok {
+			return
+		}
+		offsets = make(map[string]map[int32]int64)
+		g.commits.each(func(t string, p int32, oc *offsetCommit) {
+			if offsets[t] == nil {
+				offsets[t] = make(map[int32]int64)
+			}
+			offsets[t][p] = oc.offset
+		})
+	})
+	return offsets
+}
+
+// HighWatermarks: see CommittedOffsets.
+func (c *Cluster) HighWatermarks(topics ...string) map[string]map[int32]int64 {
+	ends := make(map[string]map[int32]int64)
+	c.admin(func() {
+		for _, t := range topics {
+			ps, ok := c.data.tps[t]
+			if !ok {
+				continue
+			}
+			ends[t] = make(map[int32]int64, len(ps))
+			for p, pd := range ps {
+				ends[t][p] = pd.highWatermark
+			}
+		}
+	})
+	return ends
+}
