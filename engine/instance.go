@@ -445,9 +445,8 @@ func (in *Instance) warmProducerMetadata(ctx context.Context) error {
 	probe := func(cl *kgo.Client, topics []string) {
 		for _, t := range topics {
 			// The error is the point: the partition is invalid. Not
-			// ProduceSync: it waits on a WaitGroup, and Go 1.26 leaks 32
-			// bytes for every WaitGroup waited to zero inside a synctest
-			// bubble (the record of its bubble is dropped, not freed).
+			// ProduceSync: its WaitGroup, waited to zero in a simulator's
+			// synctest bubble, leaks 32 bytes (see topicread.Admin).
 			failed := make(chan struct{})
 			cl.Produce(ctx, &kgo.Record{Topic: t, Partition: -1}, func(*kgo.Record, error) { close(failed) })
 			<-failed

@@ -484,11 +484,8 @@ func (w *world) inputDone(ctx context.Context) (bool, error) {
 		return done, nil
 	}
 	// Read on the broker's run loop, not asked over the wire: an idle step
-	// cost three admin requests, and each sharded one leaked 32 bytes the
-	// process never got back (kgo waits for its shards on a WaitGroup; Go
-	// 1.26's runtime drops, without freeing, the record that ties a
-	// WaitGroup to its synctest bubble whenever one is waited to zero),
-	// which made a 5000-seed -check-determinism sweep grow by 80 MB.
+	// cost three admin requests, and each sharded one leaked 32 bytes for
+	// good (Go 1.26's synctest WaitGroup leak, see topicread.Admin).
 	committed := w.cluster.Fake.CommittedOffsets(w.cfg.AppID())
 	for topic, ends := range w.cluster.Fake.HighWatermarks(spec.InputTopics()...) {
 		for p, end := range ends {
