@@ -68,7 +68,9 @@ func BenchmarkScale(b *testing.B) {
 // collector's share is in it), the figure to compare on a busy machine, and
 // the runtime memory a run left behind for good (kept-B/op: the growth of
 // /memory/classes/other, where Go 1.26 loses 32 bytes for every WaitGroup
-// waited to zero inside a synctest bubble, and nothing else of a run stays).
+// waited to zero inside a synctest bubble; the runtime's one-time tables,
+// built as the first runs meet new types, are in it too, spread over b.N,
+// so compare figures taken at one -benchtime).
 //
 // synctest.Test wants a *testing.T, which a benchmark does not have; the
 // iterations run inside one nested test through testing.RunTests, which a

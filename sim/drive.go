@@ -8,7 +8,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/eosim/eosim/engine"
@@ -495,13 +494,7 @@ func (w *world) inputDone(ctx context.Context) (bool, error) {
 			}
 		}
 	}
-	offs := make(kadm.OffsetResponses)
-	for topic, ps := range committed {
-		for p, at := range ps {
-			offs.Add(kadm.OffsetResponse{Offset: kadm.Offset{Topic: topic, Partition: p, At: at}})
-		}
-	}
-	return w.repartitionsDone(ctx, offs)
+	return w.repartitionsDone(ctx, committed)
 }
 
 // repartitionsDone reports whether the group has processed every committed
@@ -510,7 +503,7 @@ func (w *world) inputDone(ctx context.Context) (bool, error) {
 // last record, and a consumer's committed offset stops after the record.
 // So each partition is read from its committed offset (or its log start,
 // should the engine have purged past it).
-func (w *world) repartitionsDone(ctx context.Context, offs kadm.OffsetResponses) (bool, error) {
+func (w *world) repartitionsDone(ctx context.Context, committed map[string]map[int32]int64) (bool, error) {
 	opts := append(w.cluster.ClientOpts(), deterministicOpts(0)...)
 	for _, topic := range w.scenario.Topology(w.params).RepartitionTopics(w.cfg.AppID()) {
 		starts, err := w.adm.ListStartOffsets(ctx, topic)
@@ -526,8 +519,8 @@ func (w *world) repartitionsDone(ctx context.Context, offs kadm.OffsetResponses)
 		parts := make([]topicread.Part, w.params.Partitions)
 		for p := range int32(w.params.Partitions) {
 			from := int64(0)
-			if c, ok := offs.Lookup(topic, p); ok {
-				from = c.At
+			if at, ok := committed[topic][p]; ok {
+				from = at
 			}
 			if s, ok := starts.Lookup(topic, p); ok {
 				from = max(from, s.Offset)

@@ -113,3 +113,52 @@ func TestReadTails(t *testing.T) {
 		require.Equal(t, []topicread.TailRead{{End: 7}}, reads)
 	})
 }
+
+// TestReadTailsAfterALeaderMoves: ReadTails lists ends leader by leader,
+// from the client's cached metadata; once a partition's leader moved, the
+// old leader answers NOT_LEADER_FOR_PARTITION and the read asks for the
+// leaders anew instead of failing.
+func TestReadTailsAfterALeaderMoves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		cluster, err := sim.NewCluster(2, map[string]int32{"t": 1})
+		require.NoError(t, err)
+		t.Cleanup(cluster.Close)
+		opts := cluster.ClientOpts()
+		cl, err := kgo.NewClient(append(opts, kgo.DefaultProduceTopic("t"))...)
+		require.NoError(t, err)
+		t.Cleanup(cl.Close)
+		produce := func(v string) {
+			t.Helper()
+			require.NoError(t, cl.ProduceSync(ctx, &kgo.Record{Value: []byte(v)}).FirstErr())
+		}
+		adm := topicread.AdminOf(cl)
+		read := func() topicread.TailRead {
+			t.Helper()
+			reads, err := topicread.ReadTails(ctx, adm, opts, topicread.TailWhenStable, topicread.Part{Topic: "t", Partition: 0})
+			require.NoError(t, err)
+			return reads[0]
+		}
+		leader := func() int32 {
+			t.Helper()
+			m, err := adm.Metadata(ctx, "t")
+			require.NoError(t, err)
+			return m.Topics["t"].Partitions[0].Leader
+		}
+
+		produce("x0")
+		require.Equal(t, int64(1), read().End)
+		require.Equal(t, int32(0), leader(), "t[0] starts on broker 0")
+		require.NoError(t, cluster.Fake.MoveTopicPartition("t", 0, 1))
+		require.Equal(t, int32(0), leader(), "the client's cached metadata still names the old leader")
+
+		got := read()
+		require.Equal(t, int64(1), got.End)
+		require.Len(t, got.Records, 1)
+		produce("x1") // the producer learns of the move on its own
+		got = read()
+		require.Equal(t, int64(2), got.End)
+		require.Len(t, got.Records, 2)
+		require.Equal(t, int32(1), leader(), "the read refreshed the client's metadata")
+	})
+}

@@ -248,11 +248,9 @@ func (c *Cluster) GroupState(group string) (state string, instanceIDs []string) 
 // CommittedOffsets is what an OffsetFetch of all of group's partitions
 // answers without RequireStable: its committed offsets by topic and
 // partition (a transaction's once it committed), nil when there is no such
-// group. HighWatermarks is what a ListOffsets for the latest offsets of
-// topics answers: each partition's high watermark, a topic that does not
-// exist left out. Like GroupState both ask the run loop directly: a
-// simulator that looks between its steps puts no request on the wire, and
-// no admin client's goroutines in its way.
+// group. Like GroupState it asks the run loop directly: a simulator that
+// looks between its steps puts no request on the wire, and no admin
+// client's goroutines in its way.
 func (c *Cluster) CommittedOffsets(group string) map[string]map[int32]int64 {
 	var offsets map[string]map[int32]int64
 	c.admin(func() {
@@ -271,7 +269,10 @@ func (c *Cluster) CommittedOffsets(group string) map[string]map[int32]int64 {
 	return offsets
 }
 
-// HighWatermarks: see CommittedOffsets.
+// HighWatermarks is what a ListOffsets for the latest offsets of topics
+// answers (read_uncommitted): each partition's high watermark by topic, a
+// topic that does not exist left out. It asks the run loop directly, as
+// CommittedOffsets does.
 func (c *Cluster) HighWatermarks(topics ...string) map[string]map[int32]int64 {
 	ends := make(map[string]map[int32]int64)
 	c.admin(func() {
