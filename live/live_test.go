@@ -19,8 +19,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	kfakeproc.Cleanup()
+	code := kfakeproc.Main(m)
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			os.Stderr.WriteString("live: goroutines left behind: " + err.Error() + "\n")

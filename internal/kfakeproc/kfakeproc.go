@@ -22,10 +22,24 @@ var (
 	binDir    string
 	binPath   string
 	buildErr  error
+	// managed is set by Main: Start refuses to build a binary that
+	// nothing would remove (a test binary per package, 13 MB each, left
+	// in the temporary directory by every go test).
+	managed bool
 )
 
+// Main runs the package's tests and removes the broker binary the tests
+// built; a package whose tests call Start calls it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(kfakeproc.Main(m)) }
+func Main(m *testing.M) int {
+	managed = true
+	defer cleanup()
+	return m.Run()
+}
+
 // Build compiles cmd/kfakebroker once per test binary and returns its
-// path; Cleanup removes it.
+// path; Main removes it.
 func Build() (string, error) {
 	buildOnce.Do(func() {
 		if binDir, buildErr = os.MkdirTemp("", "eosim-kfakebroker-"); buildErr != nil {
@@ -40,8 +54,8 @@ func Build() (string, error) {
 	return binPath, buildErr
 }
 
-// Cleanup removes what Build made; call it from TestMain.
-func Cleanup() {
+// cleanup removes what Build made.
+func cleanup() {
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}
@@ -51,6 +65,9 @@ func Cleanup() {
 // addresses it listens on; the test's cleanup stops it with SIGTERM.
 func Start(t testing.TB, args ...string) []string {
 	t.Helper()
+	if !managed {
+		t.Fatal("kfakeproc.Start: the package's TestMain must run its tests through kfakeproc.Main, which removes the broker binary afterwards")
+	}
 	bin, err := Build()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,10 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/eosim/eosim/internal/kfakeproc"
+)
+
+func TestMain(m *testing.M) { os.Exit(kfakeproc.Main(m)) }
