@@ -173,8 +173,9 @@ type StepResult struct {
 
 // Instance is one running instance of an application.
 type Instance struct {
-	cfg Config
-	net *network
+	cfg    Config
+	net    *network
+	topics topicIndex
 
 	// ctx ends when the instance crashes or closes, so that a request in
 	// flight on cut connections gives up at once.
@@ -247,6 +248,7 @@ func New(cfg Config) (*Instance, error) {
 		assigned: make(map[int32]bool),
 		pending:  make(map[int32]bool),
 		consumed: cfg.Topology.consumedTopics(cfg.AppID),
+		topics:   newTopicIndex(cfg.Topology, cfg.AppID),
 	}
 	in.ctx, in.cancel = context.WithCancel(context.Background())
 	return in, nil

@@ -63,14 +63,11 @@ func RunSerial(t *Topology, appID string, partitions int, inputs []history.Recor
 		// them: a serial run makes hundreds of thousands.
 		pc := &ProcessContext{
 			stage: st, repartitions: reps, keyedSinks: keyed,
-			stores: make(map[string]*storePartition, len(st.Stores)), writes: make(map[string]map[string]*string, len(st.Stores)),
+			stores: make(map[string]*storePartition, len(st.Stores)),
 		}
 		for _, r := range in {
 			pc.partition, pc.err = r.Partition, nil
 			pc.forwards, pc.writeLog = pc.forwards[:0], pc.writeLog[:0]
-			for _, m := range pc.writes {
-				clear(m)
-			}
 			for _, s := range st.Stores {
 				if stores[s] == nil {
 					stores[s] = make(map[int32]*storePartition)

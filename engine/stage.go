@@ -179,22 +179,6 @@ func (t *Topology) consumedTopics(appID string) []string {
 	return append(t.SourceTopics(), t.RepartitionTopics(appID)...)
 }
 
-// stageOf returns the stage that reads topic.
-func (t *Topology) stageOf(appID, topic string) (*Stage, bool) {
-	ss := t.stages()
-	for i := range ss {
-		if slices.Contains(ss[i].Sources, topic) {
-			return &ss[i], true
-		}
-		for _, name := range ss[i].RepartitionSources {
-			if RepartitionTopic(appID, name) == topic {
-				return &ss[i], true
-			}
-		}
-	}
-	return nil, false
-}
-
 // validateStages refuses a multi-stage topology that cannot run: a stage
 // without sources or processor, a topic read by two stages, a store of two
 // stages, a repartition topic nobody writes or nobody reads or written

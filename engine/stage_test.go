@@ -160,7 +160,7 @@ func TestProcessContextRepartition(t *testing.T) {
 	pc := &ProcessContext{
 		partition: 2, stage: st,
 		repartitions: map[string]repartitionTopic{"words": {topic: "app-words-repartition", partitions: 8}},
-		stores:       map[string]*storePartition{}, writes: map[string]map[string]*string{},
+		stores:       map[string]*storePartition{},
 	}
 	pc.Repartition("words", "k", "v")
 	require.NoError(t, pc.err)
@@ -219,7 +219,7 @@ func TestChangelogRecordsCached(t *testing.T) {
 		{partition: 0, stage: stage, writeLog: []storeWrite{{"c", "b", nil}}},
 	}
 	var got []string
-	for _, r := range changelogRecords("app", pcs) {
+	for _, r := range changelogRecords(map[string]string{"c": "app-c-changelog", "u": "app-u-changelog"}, pcs) {
 		got = append(got, fmt.Sprintf("%s[%d] %s=%s", r.Topic, r.Partition, r.Key, r.Value))
 	}
 	assert.Equal(t, []string{

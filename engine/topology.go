@@ -83,8 +83,10 @@ type ProcessContext struct {
 	stores     map[string]*storePartition
 	// earlier holds, per store, what the unit's earlier records of this
 	// partition wrote (nil: deleted), which the store does not hold yet.
-	earlier  map[string]map[string]*string
-	writes   map[string]map[string]*string // store → key → value (nil: delete)
+	earlier map[string]map[string]*string
+	// writeLog is the record's own writes, in order (a value of nil: a
+	// delete); a record makes a few, and Get looks through them from the
+	// last.
 	writeLog []storeWrite
 	forwards []history.Record
 	err      error
@@ -100,7 +102,7 @@ func (c *ProcessContext) Partition() int32 { return c.partition }
 
 // Get returns a store entry, seeing the unit's own earlier writes.
 func (c *ProcessContext) Get(store, key string) (string, bool) {
-	if w, ok := c.writes[store][key]; ok {
+	if w, ok := c.written(store, key); ok {
 		if w == nil {
 			return "", false
 		}
@@ -135,15 +137,23 @@ func (c *ProcessContext) PrefixScan(store, prefix string) []history.KV {
 	}
 	seen := make(map[string]bool)
 	var out []history.KV
-	// The record's own writes, then the unit's earlier records', then the
-	// store: the first layer that has a key decides it.
-	for _, layer := range []map[string]*string{c.writes[store], c.earlier[store]} {
-		for k, w := range layer {
-			if strings.HasPrefix(k, prefix) && !seen[k] {
-				seen[k] = true
-				if w != nil {
-					out = append(out, history.KV{Key: k, Value: *w})
-				}
+	// The record's own writes (the last of a key's), then the unit's
+	// earlier records', then the store: the first layer that has a key
+	// decides it.
+	for i := len(c.writeLog) - 1; i >= 0; i-- {
+		wr := c.writeLog[i]
+		if wr.store == store && strings.HasPrefix(wr.key, prefix) && !seen[wr.key] {
+			seen[wr.key] = true
+			if wr.value != nil {
+				out = append(out, history.KV{Key: wr.key, Value: *wr.value})
+			}
+		}
+	}
+	for k, w := range c.earlier[store] {
+		if strings.HasPrefix(k, prefix) && !seen[k] {
+			seen[k] = true
+			if w != nil {
+				out = append(out, history.KV{Key: k, Value: *w})
 			}
 		}
 	}
@@ -167,11 +177,17 @@ func (c *ProcessContext) write(store, key string, value *string) {
 		c.fail(fmt.Errorf("write to unknown store %q", store))
 		return
 	}
-	if c.writes[store] == nil {
-		c.writes[store] = make(map[string]*string)
-	}
-	c.writes[store][key] = value
 	c.writeLog = append(c.writeLog, storeWrite{store, key, value})
+}
+
+// written is the record's own last write of key in store, if it made one.
+func (c *ProcessContext) written(store, key string) (value *string, ok bool) {
+	for i := len(c.writeLog) - 1; i >= 0; i-- {
+		if wr := c.writeLog[i]; wr.store == store && wr.key == key {
+			return wr.value, true
+		}
+	}
+	return nil, false
 }
 
 // Forward sends a record to a sink topic, in the partition of the record

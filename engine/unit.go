@@ -109,6 +109,10 @@ type unitOfWork struct {
 	// written is what the unit's processed records wrote, per store
 	// partition and key (nil: deleted), for the records after them to see.
 	written map[storePartitionID]map[string]*string
+	// stores and earlier are the ProcessContext's of the record being
+	// processed, made once per unit.
+	stores  map[string]*storePartition
+	earlier map[string]map[string]*string
 	// retried: the unit is retry_ambiguous_commit's second go at recs.
 	retried bool
 	// continued, when set, is the note that the unit's commit failed and
@@ -150,7 +154,7 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 	if err != nil {
 		return res, err
 	}
-	for i, r := range recs {
+	for i, r := range w.u.Consumed {
 		pc, err := in.process(ctx, r, w)
 		if err != nil {
 			return res, in.abortUnit(ctx, w, err)
@@ -229,6 +233,7 @@ func (in *Instance) beginUnit(recs []*kgo.Record, retried bool) (*unitOfWork, er
 		recs:    recs,
 		retried: retried,
 	}
+	w.u.Consumed = make([]history.Record, 0, len(recs))
 	for _, r := range recs {
 		w.u.Consumed = append(w.u.Consumed, topicread.Convert(r))
 	}
@@ -245,20 +250,27 @@ func (in *Instance) beginUnit(recs []*kgo.Record, retried bool) (*unitOfWork, er
 
 // process runs the processor on one record; under peek_side_effect its
 // forwards are sent at once by the plain producer.
-func (in *Instance) process(ctx context.Context, r *kgo.Record, w *unitOfWork) (*ProcessContext, error) {
-	stage, ok := in.cfg.Topology.stageOf(in.cfg.AppID, r.Topic)
+func (in *Instance) process(ctx context.Context, r history.Record, w *unitOfWork) (*ProcessContext, error) {
+	stage, ok := in.topics.stageOf[r.Topic]
 	if !ok {
 		return nil, fmt.Errorf("processing %s[%d]@%d: no stage reads %s", r.Topic, r.Partition, r.Offset, r.Topic)
 	}
+	if w.stores == nil {
+		w.stores, w.earlier = make(map[string]*storePartition), make(map[string]map[string]*string)
+	}
+	clear(w.stores)
+	clear(w.earlier)
 	pc := &ProcessContext{
 		partition:    r.Partition,
 		stage:        stage,
 		repartitions: in.repartitions,
 		keyedSinks:   in.keyedSinks,
-		stores:       make(map[string]*storePartition, len(stage.Stores)),
-		writes:       make(map[string]map[string]*string),
-		earlier:      make(map[string]map[string]*string, len(stage.Stores)),
+		stores:       w.stores,
+		earlier:      w.earlier,
 	}
+	// The unit's maps serve every record in turn: the context keeps only
+	// what the record forwarded and wrote.
+	defer func() { pc.stores, pc.earlier = nil, nil }()
 	for _, store := range stage.Stores {
 		sp := in.stores[store][r.Partition]
 		if sp == nil {
@@ -267,7 +279,7 @@ func (in *Instance) process(ctx context.Context, r *kgo.Record, w *unitOfWork) (
 		pc.stores[store] = sp
 		pc.earlier[store] = w.written[storePartitionID{store, r.Partition}]
 	}
-	if err := stage.Process(pc, topicread.Convert(r)); err != nil {
+	if err := stage.Process(pc, r); err != nil {
 		return nil, fmt.Errorf("processing %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
 	}
 	if pc.err != nil {
@@ -308,11 +320,15 @@ func (in *Instance) afterFlush() func() {
 
 // produce sends the unit's outputs and changelog records and waits for them.
 func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
-	var out []history.Record
+	changelog := changelogRecords(in.topics.changelogOf, w.pcs)
+	n := len(changelog)
+	for _, pc := range w.pcs {
+		n += len(pc.forwards)
+	}
+	out := make([]history.Record, 0, n)
 	for _, pc := range w.pcs {
 		out = append(out, pc.forwards...)
 	}
-	changelog := changelogRecords(in.cfg.AppID, w.pcs)
 	if in.cfg.Guarantee.changelogOutsideTransaction() {
 		sent, err := produceSync(ctx, in.side, toKgo(changelog), in.afterFlush())
 		w.u.SideEffects = append(w.u.SideEffects, sent...)
@@ -333,16 +349,20 @@ func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
 // changelogRecords are the changelog records of a unit's store writes, in
 // the order they were made; a cached store (Stage.Cached) writes one record
 // per partition and key, at the key's first write, with its last value.
-func changelogRecords(appID string, pcs []*ProcessContext) []history.Record {
+func changelogRecords(changelogOf map[string]string, pcs []*ProcessContext) []history.Record {
 	type cachedKey struct {
 		store, key string
 		partition  int32
 	}
 	var at map[cachedKey]int // a cached key's place in out
-	var out []history.Record
+	n := 0
+	for _, pc := range pcs {
+		n += len(pc.writeLog)
+	}
+	out := make([]history.Record, 0, n)
 	for _, pc := range pcs {
 		for _, wr := range pc.writeLog {
-			r := history.Record{Topic: ChangelogTopic(appID, wr.store), Partition: pc.partition, Key: wr.key}
+			r := history.Record{Topic: changelogOf[wr.store], Partition: pc.partition, Key: wr.key}
 			if wr.value != nil {
 				r.Value = *wr.value
 			}
@@ -382,9 +402,9 @@ func (in *Instance) applyWrites(w *unitOfWork) {
 			}
 		}
 	}
-	for _, r := range slices.Concat(w.u.Produced, w.u.SideEffects) {
-		for _, store := range in.cfg.Topology.AllStores() {
-			if r.Topic == ChangelogTopic(in.cfg.AppID, store) {
+	for _, rs := range [][]history.Record{w.u.Produced, w.u.SideEffects} {
+		for _, r := range rs {
+			if store, ok := in.topics.storeOf[r.Topic]; ok {
 				if sp := in.stores[store][r.Partition]; sp != nil && r.Offset+1 > sp.next {
 					sp.next = r.Offset + 1
 				}
@@ -637,7 +657,7 @@ func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record, afterFlu
 		byPartition[r.Partition] = append(byPartition[r.Partition], r)
 	}
 	var mu sync.Mutex
-	var sent []history.Record
+	sent := make([]history.Record, 0, len(rs))
 	var errs error
 	for _, p := range slices.Sorted(maps.Keys(byPartition)) {
 		// Buffer the partition's records, then flush: they leave at once

@@ -406,14 +406,34 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 	return out, nil
 }
 
-// Convert turns a kgo record into the History's form.
+// Convert turns a kgo record into the History's form. Its key, value and
+// header values share one string, made in one allocation: a run converts
+// every record it produces, consumes and reads back, and three or four
+// allocations a record were a tenth of all a run made.
 func Convert(r *kgo.Record) history.Record {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.Write(r.Key)
+	b.Write(r.Value)
+	for _, h := range r.Headers {
+		b.Write(h.Value)
+	}
+	all := b.String()
 	hr := history.Record{
 		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
-		Key: string(r.Key), Value: string(r.Value),
+		Key: all[:len(r.Key)], Value: all[len(r.Key) : len(r.Key)+len(r.Value)],
 	}
-	for _, h := range r.Headers {
-		hr.Headers = append(hr.Headers, history.Header{Key: h.Key, Value: string(h.Value)})
+	if len(r.Headers) > 0 {
+		hr.Headers = make([]history.Header, len(r.Headers))
+		at := len(r.Key) + len(r.Value)
+		for i, h := range r.Headers {
+			hr.Headers[i] = history.Header{Key: h.Key, Value: all[at : at+len(h.Value)]}
+			at += len(h.Value)
+		}
 	}
 	return hr
 }

@@ -166,6 +166,35 @@ func TestConvert(t *testing.T) {
 	}, Convert(r))
 }
 
+// TestConvertCutsTheSharedStringRight: key, value and header values come
+// out of one string; each must be its own part of it, empty ones included,
+// and the kgo record's bytes may change afterwards.
+func TestConvertCutsTheSharedStringRight(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    kgo.Record
+		want history.Record
+	}{
+		{"nothing", kgo.Record{}, history.Record{}},
+		{"key and value", kgo.Record{Key: []byte("key"), Value: []byte("value")}, history.Record{Key: "key", Value: "value"}},
+		{"value only", kgo.Record{Value: []byte("v")}, history.Record{Value: "v"}},
+		{"headers", kgo.Record{Key: []byte("k"), Value: []byte("vv"), Headers: []kgo.RecordHeader{
+			{Key: "a", Value: []byte("1")}, {Key: "b"}, {Key: "c", Value: []byte("333")},
+		}}, history.Record{Key: "k", Value: "vv", Headers: []history.Header{{Key: "a", Value: "1"}, {Key: "b"}, {Key: "c", Value: "333"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Convert(&tc.r)
+			for _, b := range [][]byte{tc.r.Key, tc.r.Value} {
+				clear(b)
+			}
+			for _, h := range tc.r.Headers {
+				clear(h.Value)
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
 func TestSortRecords(t *testing.T) {
 	rs := []history.Record{{Partition: 1, Offset: 0}, {Partition: 0, Offset: 5}, {Partition: 1, Offset: -1}, {Partition: 0, Offset: 2}}
 	sortRecords(rs)

@@ -53,6 +53,9 @@ type (
 		// eosim: see DeferMarkers.
 		deferMarkers func(clientID string, commit bool) bool
 		lateTxns     []*lateTxn
+		// eosim: the batches a fetch picked for one partition, kept for
+		// the next (see handleFetch); used on the run loop only.
+		fetchPicks []fetchPick
 
 		faultsMu  sync.Mutex
 		faults    []*fault

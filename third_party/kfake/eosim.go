@@ -289,3 +289,10 @@ func (c *Cluster) HighWatermarks(topics ...string) map[string]map[int32]int64 {
 	})
 	return ends
 }
+
+// fetchPick is a batch a fetch answer will carry: its segment and its
+// index entry.
+type fetchPick struct {
+	seg  int
+	meta *batchMeta
+}
