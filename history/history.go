@@ -9,6 +9,7 @@
 package history
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -228,6 +229,23 @@ func (l *Log) History() History {
 	return History{Events: append([]Event(nil), l.h.Events...)}
 }
 
+// Inputs returns the input records recorded so far, in the order they were
+// produced, without copying the rest of the History.
+func (l *Log) Inputs() []Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return inputs(l.h.Events)
+}
+
+// Reserve makes room for n more events, for a recorder that knows how many
+// are coming: grown one append at a time, the events of a run of a
+// thousand inputs were copied over and over.
+func (l *Log) Reserve(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.h.Events = slices.Grow(l.h.Events, n)
+}
+
 // Discard is a Recorder that drops everything.
 type Discard struct{}
 
@@ -246,11 +264,22 @@ func (h History) Units() []*Unit {
 }
 
 // Inputs returns the input records of h in the order they were produced.
-func (h History) Inputs() []Record {
-	var rs []Record
-	for _, ev := range h.Events {
-		if ev.Input != nil {
-			rs = append(rs, *ev.Input)
+func (h History) Inputs() []Record { return inputs(h.Events) }
+
+func inputs(evs []Event) []Record {
+	n := 0
+	for i := range evs {
+		if evs[i].Input != nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	rs := make([]Record, 0, n)
+	for i := range evs {
+		if evs[i].Input != nil {
+			rs = append(rs, *evs[i].Input)
 		}
 	}
 	return rs

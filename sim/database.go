@@ -237,7 +237,7 @@ func (w *world) checkDBFired(s *slot) {
 // last commit marker.
 func (w *world) inputTargets() map[int32]int64 {
 	targets := make(map[int32]int64)
-	for _, r := range w.log.History().Inputs() {
+	for _, r := range w.log.Inputs() {
 		targets[r.Partition] = max(targets[r.Partition], r.Offset+1)
 	}
 	return targets

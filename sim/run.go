@@ -332,12 +332,15 @@ func newWorld(ctx context.Context, cfg Config, sched faults.Schedule) (*world, e
 		w.cluster.Close()
 		return nil, err
 	}
+	// An event per input, and a few hundred besides (units, faults,
+	// assignments, notes) in a default run.
+	w.log.Reserve(cfg.Inputs + 512)
 	if err := sc.Produce(ctx, append(w.cluster.ClientOpts(), deterministicOpts(0)...), w.params, w.log); err != nil {
 		w.close()
 		return nil, fmt.Errorf("producing input: %w", err)
 	}
 	w.settle()
-	w.partitionBytes = FetchPartitionBytes(w.log.History().Inputs(), cfg.Batch)
+	w.partitionBytes = FetchPartitionBytes(w.log.Inputs(), cfg.Batch)
 	for _, name := range cfg.InstanceNames() {
 		s := &slot{name: name}
 		w.slots = append(w.slots, s)

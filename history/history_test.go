@@ -1,0 +1,29 @@
+package history
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestLogInputsAreTheHistorysInputs: the Log's own Inputs, read without
+// copying the History, are what the History's say, in order; Reserve
+// changes nothing recorded, and a History taken earlier does not see what
+// is recorded after it.
+func TestLogInputsAreTheHistorysInputs(t *testing.T) {
+	l := NewLog(func() time.Time { return time.Unix(0, 0) })
+	require.Nil(t, l.Inputs(), "no inputs yet")
+	l.Reserve(8)
+	a := Record{Topic: "orders", Partition: 0, Offset: 0, Key: "a"}
+	b := Record{Topic: "orders", Partition: 1, Offset: 0, Key: "b"}
+	l.Record(Event{Kind: KindInput, Input: &a})
+	l.Record(Event{Kind: KindNote, Detail: "between"})
+	before := l.History()
+	l.Reserve(100)
+	l.Record(Event{Kind: KindInput, Input: &b})
+	require.Equal(t, []Record{a, b}, l.Inputs())
+	require.Equal(t, l.History().Inputs(), l.Inputs())
+	require.Len(t, before.Events, 2, "a History is a copy")
+	require.Equal(t, []int{0, 1, 2}, []int{l.History().Events[0].Seq, l.History().Events[1].Seq, l.History().Events[2].Seq})
+}
