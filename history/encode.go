@@ -10,12 +10,14 @@ import (
 	"io"
 )
 
-// WriteJSONL writes h as JSON Lines, one event per line.
+// WriteJSONL writes h as JSON Lines, one event per line, as encoding/json
+// encodes each event.
 func (h History) WriteJSONL(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	var b []byte
 	for i := range h.Events {
-		if err := enc.Encode(&h.Events[i]); err != nil {
-			return fmt.Errorf("encoding event %d: %w", i, err)
+		b = appendEvent(b[:0], &h.Events[i])
+		if _, err := w.Write(b); err != nil {
+			return fmt.Errorf("writing event %d: %w", i, err)
 		}
 	}
 	return nil
@@ -45,10 +47,16 @@ func ReadJSONL(r io.Reader) (History, error) {
 // Hash is the trace hash of h: the SHA-256 of its JSON Lines encoding, in hex.
 func (h History) Hash() string {
 	sum := sha256.New()
-	if err := h.WriteJSONL(sum); err != nil {
-		// Encoding plain structs into a hash cannot fail.
-		panic(err)
+	var b []byte
+	for i := range h.Events {
+		// Events go in a few kilobytes at a time: a hash's Write copies
+		// into its block buffer either way, and fewer calls cost less.
+		if b = appendEvent(b, &h.Events[i]); len(b) >= 16<<10 {
+			sum.Write(b)
+			b = b[:0]
+		}
 	}
+	sum.Write(b)
 	return hex.EncodeToString(sum.Sum(nil))
 }
 
