@@ -51,6 +51,9 @@ type Config struct {
 	Topology  *Topology
 	// StateDir holds the instance's checkpoint; empty keeps no local state.
 	StateDir string
+	// Disk keeps StateDir's files; nil is the operating system's file
+	// system.
+	Disk     Disk
 	Recorder history.Recorder
 	// CrashHook arms crash points; nil never crashes.
 	CrashHook CrashHook
@@ -314,7 +317,7 @@ func (in *Instance) Start(ctx context.Context) error {
 // loadStores takes the checkpoint, if any, as the stores' starting state;
 // a corrupt one is wiped and the stores restore from their changelogs.
 func (in *Instance) loadStores() error {
-	stores, err := takeCheckpoint(in.cfg.StateDir)
+	stores, err := takeCheckpoint(diskOf(in.cfg.Disk), in.cfg.StateDir)
 	if errors.Is(err, ErrCorruptCheckpoint) {
 		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
 			Detail: fmt.Sprintf("local state wiped, restoring from the changelog: %v", err)})
@@ -804,7 +807,7 @@ func (in *Instance) Stop() error {
 	if failed != nil || in.stores == nil {
 		return nil
 	}
-	err := writeCheckpoint(in.cfg.StateDir, in.stores)
+	err := writeCheckpoint(diskOf(in.cfg.Disk), in.cfg.StateDir, in.stores)
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindStop, Instance: in.cfg.Name})
 	return err
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -36,20 +35,20 @@ var ErrCorruptCheckpoint = errors.New("corrupt checkpoint")
 // takeCheckpoint reads and removes the checkpoint of dir; no checkpoint (an
 // unclean stop, or a first start) gives empty stores, and so does a corrupt
 // one, with an error wrapping ErrCorruptCheckpoint.
-func takeCheckpoint(dir string) (map[string]map[int32]*storePartition, error) {
+func takeCheckpoint(disk Disk, dir string) (map[string]map[int32]*storePartition, error) {
 	stores := make(map[string]map[int32]*storePartition)
 	if dir == "" {
 		return stores, nil
 	}
 	path := filepath.Join(dir, checkpointFile)
-	b, err := os.ReadFile(path)
+	b, err := disk.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return stores, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint: %w", err)
 	}
-	if err := os.Remove(path); err != nil {
+	if err := disk.Remove(path); err != nil {
 		return nil, fmt.Errorf("removing checkpoint: %w", err)
 	}
 	var cp checkpoint
@@ -75,7 +74,7 @@ func takeCheckpoint(dir string) (map[string]map[int32]*storePartition, error) {
 }
 
 // writeCheckpoint saves the stores to dir.
-func writeCheckpoint(dir string, stores map[string]map[int32]*storePartition) error {
+func writeCheckpoint(disk Disk, dir string, stores map[string]map[int32]*storePartition) error {
 	if dir == "" {
 		return nil
 	}
@@ -90,14 +89,7 @@ func writeCheckpoint(dir string, stores map[string]map[int32]*storePartition) er
 	if err != nil {
 		return fmt.Errorf("encoding checkpoint: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating state directory: %w", err)
-	}
-	tmp := filepath.Join(dir, checkpointFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("writing checkpoint: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, checkpointFile)); err != nil {
+	if err := disk.WriteFile(filepath.Join(dir, checkpointFile), b); err != nil {
 		return fmt.Errorf("writing checkpoint: %w", err)
 	}
 	return nil

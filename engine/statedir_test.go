@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,6 +9,39 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// disks are the Disks every checkpoint test runs on: the operating
+// system's, and memory, as the simulator gives its instances.
+func disks() []struct {
+	name string
+	new  func() Disk
+} {
+	return []struct {
+		name string
+		new  func() Disk
+	}{
+		{"os", func() Disk { return osDisk{} }},
+		{"memory", func() Disk { return &MemoryDisk{} }},
+	}
+}
+
+// onDisks runs f once per Disk.
+func onDisks(t *testing.T, f func(t *testing.T, disk Disk)) {
+	for _, d := range disks() {
+		t.Run(d.name, func(t *testing.T) { f(t, d.new()) })
+	}
+}
+
+// exists reports whether path is on disk.
+func exists(t *testing.T, disk Disk, path string) bool {
+	t.Helper()
+	_, err := disk.ReadFile(path)
+	if err != nil {
+		require.ErrorIs(t, err, fs.ErrNotExist)
+		return false
+	}
+	return true
+}
 
 func partition(next int64, kv ...string) *storePartition {
 	sp := newStorePartition()
@@ -42,42 +76,70 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			require.NoError(t, writeCheckpoint(dir, tc.stores))
-			assert.FileExists(t, filepath.Join(dir, checkpointFile))
-			assert.NoFileExists(t, filepath.Join(dir, checkpointFile+".tmp"))
+			onDisks(t, func(t *testing.T, disk Disk) {
+				dir := t.TempDir()
+				require.NoError(t, writeCheckpoint(disk, dir, tc.stores))
+				assert.True(t, exists(t, disk, filepath.Join(dir, checkpointFile)))
+				assert.False(t, exists(t, disk, filepath.Join(dir, checkpointFile+".tmp")))
 
-			got, err := takeCheckpoint(dir)
-			require.NoError(t, err)
-			assert.Equal(t, tc.stores, got)
+				got, err := takeCheckpoint(disk, dir)
+				require.NoError(t, err)
+				assert.Equal(t, tc.stores, got)
+			})
 		})
 	}
 }
 
 func TestTakeCheckpointRemovesFile(t *testing.T) {
-	dir := t.TempDir()
-	stores := map[string]map[int32]*storePartition{"counts": {0: partition(3, "a", "1")}}
-	require.NoError(t, writeCheckpoint(dir, stores))
+	onDisks(t, func(t *testing.T, disk Disk) {
+		dir := t.TempDir()
+		stores := map[string]map[int32]*storePartition{"counts": {0: partition(3, "a", "1")}}
+		require.NoError(t, writeCheckpoint(disk, dir, stores))
 
-	first, err := takeCheckpoint(dir)
-	require.NoError(t, err)
-	assert.Equal(t, stores, first)
-	assert.NoFileExists(t, filepath.Join(dir, checkpointFile))
+		first, err := takeCheckpoint(disk, dir)
+		require.NoError(t, err)
+		assert.Equal(t, stores, first)
+		assert.False(t, exists(t, disk, filepath.Join(dir, checkpointFile)))
 
-	second, err := takeCheckpoint(dir)
-	require.NoError(t, err)
-	assert.Empty(t, second, "a second take must not see the first one's state")
+		second, err := takeCheckpoint(disk, dir)
+		require.NoError(t, err)
+		assert.Empty(t, second, "a second take must not see the first one's state")
+	})
 }
 
 func TestWriteCheckpointCreatesDirAndOverwrites(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "nested", "state")
-	require.NoError(t, writeCheckpoint(dir, map[string]map[int32]*storePartition{"s": {0: partition(1, "old", "1")}}))
-	newer := map[string]map[int32]*storePartition{"s": {0: partition(2, "new", "2")}}
-	require.NoError(t, writeCheckpoint(dir, newer))
+	onDisks(t, func(t *testing.T, disk Disk) {
+		dir := filepath.Join(t.TempDir(), "nested", "state")
+		require.NoError(t, writeCheckpoint(disk, dir, map[string]map[int32]*storePartition{"s": {0: partition(1, "old", "1")}}))
+		newer := map[string]map[int32]*storePartition{"s": {0: partition(2, "new", "2")}}
+		require.NoError(t, writeCheckpoint(disk, dir, newer))
 
-	got, err := takeCheckpoint(dir)
+		got, err := takeCheckpoint(disk, dir)
+		require.NoError(t, err)
+		assert.Equal(t, newer, got)
+	})
+}
+
+// TestMemoryDiskKeepsWhatWasWrittenApart: a MemoryDisk's files are copies
+// (changing what was written, or what was read, changes nothing on it),
+// paths name one file however they are spelt, and removing a missing file
+// is an error wrapping fs.ErrNotExist, as on the operating system's.
+func TestMemoryDiskKeepsWhatWasWrittenApart(t *testing.T) {
+	var d MemoryDisk
+	data := []byte("abc")
+	require.NoError(t, d.WriteFile("/s/a/checkpoint.json", data))
+	data[0] = 'x'
+	got, err := d.ReadFile("/s/a/../a/checkpoint.json")
 	require.NoError(t, err)
-	assert.Equal(t, newer, got)
+	assert.Equal(t, "abc", string(got))
+	got[1] = 'y'
+	again, err := d.ReadFile("/s/a/checkpoint.json")
+	require.NoError(t, err)
+	assert.Equal(t, "abc", string(again))
+	require.NoError(t, d.Remove("/s/a/checkpoint.json"))
+	require.ErrorIs(t, d.Remove("/s/a/checkpoint.json"), fs.ErrNotExist)
+	_, err = d.ReadFile("/s/a/checkpoint.json")
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }
 
 func TestTakeCheckpointWithoutCheckpoint(t *testing.T) {
@@ -91,7 +153,7 @@ func TestTakeCheckpointWithoutCheckpoint(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := takeCheckpoint(tc.dir(t))
+			got, err := takeCheckpoint(osDisk{}, tc.dir(t))
 			require.NoError(t, err)
 			require.NotNil(t, got)
 			assert.Empty(t, got)
@@ -102,7 +164,7 @@ func TestTakeCheckpointWithoutCheckpoint(t *testing.T) {
 func TestWriteCheckpointEmptyDirIsNoop(t *testing.T) {
 	wd := t.TempDir()
 	t.Chdir(wd)
-	require.NoError(t, writeCheckpoint("", map[string]map[int32]*storePartition{"s": {0: partition(1, "a", "1")}}))
+	require.NoError(t, writeCheckpoint(osDisk{}, "", map[string]map[int32]*storePartition{"s": {0: partition(1, "a", "1")}}))
 	entries, err := os.ReadDir(wd)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "no file may be written when there is no state directory")
@@ -121,16 +183,18 @@ func TestTakeCheckpointInvalid(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, checkpointFile)
-			require.NoError(t, os.WriteFile(path, []byte(tc.content), 0o644))
+			onDisks(t, func(t *testing.T, disk Disk) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, checkpointFile)
+				require.NoError(t, disk.WriteFile(path, []byte(tc.content)))
 
-			got, err := takeCheckpoint(dir)
-			require.ErrorIs(t, err, ErrCorruptCheckpoint)
-			assert.Empty(t, got, "a corrupt checkpoint must leave empty stores to restore")
-			assert.Contains(t, err.Error(), path)
-			assert.Contains(t, err.Error(), tc.wantPart)
-			assert.NoFileExists(t, path, "a corrupt checkpoint must not fail every later start")
+				got, err := takeCheckpoint(disk, dir)
+				require.ErrorIs(t, err, ErrCorruptCheckpoint)
+				assert.Empty(t, got, "a corrupt checkpoint must leave empty stores to restore")
+				assert.Contains(t, err.Error(), path)
+				assert.Contains(t, err.Error(), tc.wantPart)
+				assert.False(t, exists(t, disk, path), "a corrupt checkpoint must not fail every later start")
+			})
 		})
 	}
 }

@@ -167,7 +167,7 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 	if in.cfg.Guarantee == KeepDirtyState {
 		// The store took the writes as they were made, on disk.
 		in.applyWrites(w)
-		if err := writeCheckpoint(in.cfg.StateDir, in.stores); err != nil {
+		if err := writeCheckpoint(diskOf(in.cfg.Disk), in.cfg.StateDir, in.stores); err != nil {
 			return res, in.abortUnit(ctx, w, fmt.Errorf("writing local state: %w", err))
 		}
 	}
@@ -205,7 +205,7 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 	if w.u.Transactional && outcome == history.Committed {
 		in.applyWrites(w)
 		if in.cfg.Guarantee == KeepDirtyState {
-			if err := writeCheckpoint(in.cfg.StateDir, in.stores); err != nil {
+			if err := writeCheckpoint(diskOf(in.cfg.Disk), in.cfg.StateDir, in.stores); err != nil {
 				return res, in.fail(fmt.Errorf("writing local state: %w", err))
 			}
 		}

@@ -233,7 +233,10 @@ type world struct {
 	closeAdm func()
 	log      *history.Log
 	stateDir string
-	start    time.Time
+	// disk keeps the instances' state directories (their checkpoints)
+	// for the run, across their incarnations, in memory.
+	disk  engine.MemoryDisk
+	start time.Time
 	// wire records the brokers' side of the network (Config.RecordWire).
 	wire     *wireTap
 	slots    []*slot
@@ -400,7 +403,7 @@ func (w *world) startInstance(ctx context.Context, s *slot) error {
 		AppID: w.cfg.AppID(), Name: s.name, Incarnation: s.incarnation,
 		Brokers: w.cluster.Brokers(), Dial: w.cluster.Net.DialContext,
 		Guarantee: w.cfg.Guarantee, Topology: w.scenario.Topology(w.params),
-		StateDir: filepath.Join(w.stateDir, s.name), Recorder: w.log,
+		StateDir: filepath.Join(w.stateDir, s.name), Disk: &w.disk, Recorder: w.log,
 		CrashHook:        func(at engine.CrashSite) bool { return w.crashHere(s, at) },
 		BeforePoll:       w.settleAround,
 		AfterFlush:       w.settleAround,
