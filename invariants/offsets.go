@@ -138,7 +138,10 @@ func walk(id string, c history.Offset, from int64, got, inputs []history.Record)
 func unanswered(spec Spec, v view, u *history.Unit) (Anomaly, bool) {
 	answered := map[string]bool{}
 	note := func(r history.Record) {
-		if id, err := spec.OutputFor(r); err == nil && r.Topic == spec.OutputTopic {
+		if r.Topic != spec.OutputTopic {
+			return // a store's changelog, another sink: no answer
+		}
+		if id, err := spec.OutputFor(r); err == nil {
 			answered[id] = true
 		}
 	}
@@ -213,6 +216,9 @@ func effective(units []*history.Unit, i int, v view, input string) bool {
 
 // byPartition groups records by partition, sorted by offset.
 func byPartition(rs []history.Record) map[int32][]history.Record {
+	if m, ok := runsByPartition(rs); ok {
+		return m
+	}
 	m := map[int32][]history.Record{}
 	for _, r := range rs {
 		m[r.Partition] = append(m[r.Partition], r)
@@ -221,6 +227,29 @@ func byPartition(rs []history.Record) map[int32][]history.Record {
 		slices.SortStableFunc(prs, func(a, b history.Record) int { return cmp.Compare(a.Offset, b.Offset) })
 	}
 	return m
+}
+
+// runsByPartition is byPartition without a copy, for records that come as
+// they usually do (a snapshot's topic, a unit's consumed records): each
+// partition's in one run, in offset order. Each slice is a capped window on
+// rs, so an append by a caller copies. ok is false when rs is not so.
+func runsByPartition(rs []history.Record) (map[int32][]history.Record, bool) {
+	m := map[int32][]history.Record{}
+	for start := 0; start < len(rs); {
+		p := rs[start].Partition
+		if _, seen := m[p]; seen {
+			return nil, false // a partition in two runs
+		}
+		end := start + 1
+		for ; end < len(rs) && rs[end].Partition == p; end++ {
+			if rs[end].Offset < rs[end-1].Offset {
+				return nil, false
+			}
+		}
+		m[p] = rs[start:end:end]
+		start = end
+	}
+	return m, true
 }
 
 func onTopic(rs []history.Record, topic string) []history.Record {

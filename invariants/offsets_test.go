@@ -1,10 +1,15 @@
 package invariants
 
 import (
+	"cmp"
+	"slices"
+	"strconv"
 	"testing"
 
-	"github.com/eosim/eosim/history"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/eosim/eosim/history"
 )
 
 func TestOffsetOutputMismatch(t *testing.T) {
@@ -138,4 +143,38 @@ func TestEffective(t *testing.T) {
 			require.Equal(t, tc.want, effective(tc.units, 0, seen, orders))
 		})
 	}
+}
+
+// TestByPartitionWithoutCopyIsByPartition: for any records, byPartition
+// (which hands out windows on its input when each partition's records come
+// in one run, in offset order) gives what grouping and stable-sorting them
+// gives, and a caller's append to one partition's slice leaves the input
+// alone.
+func TestByPartitionWithoutCopyIsByPartition(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 30).Draw(t, "n")
+		rs := make([]history.Record, n)
+		for i := range rs {
+			rs[i] = history.Record{Partition: rapid.Int32Range(0, 3).Draw(t, "p"), Offset: rapid.Int64Range(0, 9).Draw(t, "o"), Key: strconv.Itoa(i)}
+		}
+		if rapid.Bool().Draw(t, "as a snapshot holds them") {
+			slices.SortStableFunc(rs, func(a, b history.Record) int {
+				return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
+			})
+		}
+		input := slices.Clone(rs)
+		want := map[int32][]history.Record{}
+		for _, r := range rs {
+			want[r.Partition] = append(want[r.Partition], r)
+		}
+		for _, prs := range want {
+			slices.SortStableFunc(prs, func(a, b history.Record) int { return cmp.Compare(a.Offset, b.Offset) })
+		}
+		got := byPartition(rs)
+		require.Equal(t, want, got)
+		for p := range got {
+			_ = append(got[p], history.Record{Key: "appended"})
+		}
+		require.Equal(t, input, rs, "the input changed")
+	})
 }
