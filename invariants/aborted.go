@@ -12,7 +12,6 @@ import (
 // or never-committed record).
 func checkAborted(_ Spec, run Run) Result {
 	v := run.view()
-	by := run.producers()
 	var res Result
 	for _, u := range run.History.Units() {
 		// A crashed transaction is aborted by the broker; a crashed plain
@@ -47,7 +46,7 @@ func checkAborted(_ Spec, run Run) Result {
 				Summary: fmt.Sprintf("unit %s (%s) consumed %d records the log holds but read_committed hides: %s",
 					u.ID, u.Outcome, len(dirty), list(dirty)),
 				Records: dirty,
-				Units:   append([]string{u.ID}, unitsFor(by, dirty)...),
+				Units:   append([]string{u.ID}, unitsFor(run.producers(), dirty)...),
 			})
 		}
 	}

@@ -17,7 +17,6 @@ func checkDuplicate(spec Spec, run Run) Result {
 			byID[id] = append(byID[id], o)
 		}
 	}
-	by := run.producers()
 	var res Result
 	for _, id := range slices.Sorted(maps.Keys(byID)) {
 		rs := byID[id]
@@ -28,7 +27,7 @@ func checkDuplicate(spec Spec, run Run) Result {
 			Kind:    DuplicateOutput,
 			Summary: fmt.Sprintf("input %q has %d outputs: %s", id, len(rs), list(rs)),
 			Records: rs,
-			Units:   unitsFor(by, rs),
+			Units:   unitsFor(run.producers(), rs),
 		})
 	}
 	return res

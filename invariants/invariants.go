@@ -136,7 +136,8 @@ func (run Run) view() view {
 }
 
 // producers maps each record a unit of the run sent to the units that sent
-// it (see producers).
+// it (see producers). Checkers ask for it only to name the units of an
+// anomaly: a run that passes never builds it.
 func (run Run) producers() map[loc][]string {
 	if run.derived == nil {
 		return producers(run.History)

@@ -13,7 +13,6 @@ func checkPhantom(spec Spec, run Run) Result {
 	if err != nil {
 		return Result{Unknown: err.Error()}
 	}
-	by := run.producers()
 	var res Result
 	for _, o := range run.Snapshot.Committed[spec.OutputTopic] {
 		var summary string
@@ -27,7 +26,7 @@ func checkPhantom(spec Spec, run Run) Result {
 		}
 		rs := []history.Record{o}
 		res.Anomalies = append(res.Anomalies, Anomaly{
-			Kind: PhantomOutput, Summary: summary, Records: rs, Units: unitsFor(by, rs),
+			Kind: PhantomOutput, Summary: summary, Records: rs, Units: unitsFor(run.producers(), rs),
 		})
 	}
 	return res
