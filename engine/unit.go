@@ -622,17 +622,48 @@ func nextOffsets(recs []*kgo.Record) []history.Offset {
 	return offs
 }
 
+// toKgo turns records into kgo's, to produce. The records, their bytes and
+// their headers are each made in one
+// allocation for all of rs (a unit produces a few dozen records, and one
+// allocation per record, key, value and header was a twentieth of a run's).
+// What the wire carries is what []byte conversions gave: a key is never nil
+// (an empty key is sent empty, not null), a value is nil when empty, a
+// header's value never is.
 func toKgo(rs []history.Record) []*kgo.Record {
-	out := make([]*kgo.Record, 0, len(rs))
+	n, nh := 0, 0
 	for _, r := range rs {
-		kr := &kgo.Record{Topic: r.Topic, Partition: r.Partition, Key: []byte(r.Key), Offset: r.Offset}
-		if r.Value != "" {
-			kr.Value = []byte(r.Value)
-		}
+		n += len(r.Key) + len(r.Value)
 		for _, h := range r.Headers {
-			kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: []byte(h.Value)})
+			n += len(h.Value)
 		}
-		out = append(out, kr)
+		nh += len(r.Headers)
+	}
+	buf := make([]byte, 0, n)
+	bytesOf := func(s string) []byte {
+		at := len(buf)
+		buf = append(buf, s...)
+		return buf[at:len(buf):len(buf)]
+	}
+	recs := make([]kgo.Record, len(rs))
+	var hdrs []kgo.RecordHeader
+	if nh > 0 {
+		hdrs = make([]kgo.RecordHeader, 0, nh)
+	}
+	out := make([]*kgo.Record, len(rs))
+	for i, r := range rs {
+		kr := &recs[i]
+		kr.Topic, kr.Partition, kr.Offset, kr.Key = r.Topic, r.Partition, r.Offset, bytesOf(r.Key)
+		if r.Value != "" {
+			kr.Value = bytesOf(r.Value)
+		}
+		if len(r.Headers) > 0 {
+			at := len(hdrs)
+			for _, h := range r.Headers {
+				hdrs = append(hdrs, kgo.RecordHeader{Key: h.Key, Value: bytesOf(h.Value)})
+			}
+			kr.Headers = hdrs[at:len(hdrs):len(hdrs)]
+		}
+		out[i] = kr
 	}
 	return out
 }

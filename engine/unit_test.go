@@ -53,9 +53,17 @@ func TestToKgo(t *testing.T) {
 	in := []history.Record{
 		{Topic: "out", Partition: 2, Offset: 7, Key: "k", Value: "v", Headers: []history.Header{{Key: "a", Value: "1"}, {Key: "b", Value: ""}}},
 		{Topic: "app-s-changelog", Partition: 1, Key: "gone", Value: ""},
+		{Topic: "out", Partition: 0, Key: "", Value: "keyless"},
 	}
 	got := toKgo(in)
-	require.Len(t, got, 2)
+	require.Len(t, got, 3)
+	// An empty key goes on the wire empty, not null, as []byte("") gave.
+	require.NotNil(t, got[2].Key)
+	assert.Empty(t, got[2].Key)
+	// The records share one buffer: a write past one's key must not reach
+	// its value.
+	_ = append(got[0].Key, 'X')
+	assert.Equal(t, []byte("v"), got[0].Value)
 
 	assert.Equal(t, "out", got[0].Topic)
 	assert.Equal(t, int32(2), got[0].Partition)

@@ -122,12 +122,15 @@ func canonicalInt(s string) bool {
 }
 
 // Encode renders an order as its record value.
-func (o Order) Encode() string {
+func (o Order) Encode() string { return string(o.encode()) }
+
+// encode is Encode's bytes, for a record value.
+func (o Order) encode() []byte {
 	b, err := json.Marshal(o)
 	if err != nil {
 		panic(err) // a struct of strings and ints always encodes
 	}
-	return string(b)
+	return b
 }
 
 // Partition is the partition of the orders topic a product's orders go to.

@@ -17,11 +17,11 @@ import (
 // input alone.
 func Produce(ctx context.Context, opts []kgo.Opt, topic string, os []Order, partitions, batch int, rec history.Recorder) error {
 	byPartition := make([][]*kgo.Record, partitions)
-	for _, o := range os {
+	recs := make([]kgo.Record, len(os)) // one allocation for all of them
+	for i, o := range os {
 		p := Partition(o.Product, partitions)
-		byPartition[p] = append(byPartition[p], &kgo.Record{
-			Topic: topic, Partition: p, Key: []byte(o.Product), Value: []byte(o.Encode()),
-		})
+		recs[i] = kgo.Record{Topic: topic, Partition: p, Key: []byte(o.Product), Value: o.encode()}
+		byPartition[p] = append(byPartition[p], &recs[i])
 	}
 	return ProduceByPartition(ctx, opts, byPartition, batch, rec)
 }
@@ -56,10 +56,15 @@ func ProduceByPartition(ctx context.Context, opts []kgo.Opt, byPartition [][]*kg
 			return err
 		}
 	}
+	n := 0
+	for _, rs := range byPartition {
+		n += len(rs)
+	}
+	inputs := make([]history.Record, 0, n) // one allocation for all of them
 	for _, rs := range byPartition {
 		for _, r := range rs {
-			hr := topicread.Convert(r)
-			rec.Record(history.Event{Kind: history.KindInput, Input: &hr})
+			inputs = append(inputs, topicread.Convert(r))
+			rec.Record(history.Event{Kind: history.KindInput, Input: &inputs[len(inputs)-1]})
 		}
 	}
 	return nil
