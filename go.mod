@@ -29,3 +29,5 @@ require (
 )
 
 replace github.com/twmb/franz-go/pkg/kfake => ./third_party/kfake
+
+replace github.com/twmb/franz-go => ./third_party/franz-go
