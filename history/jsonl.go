@@ -81,14 +81,19 @@ func appendRecord(b []byte, r *Record) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"k":`...)
-			b = appendString(b, h.Key)
-			b = append(b, `,"v":`...)
-			b = appendString(b, h.Value)
-			b = append(b, '}')
+			b = appendKV(b, h.Key, h.Value)
 		}
 		b = append(b, ']')
 	}
+	return append(b, '}')
+}
+
+// appendKV appends a Header or a KV: both are {"k":…,"v":…}.
+func appendKV(b []byte, k, v string) []byte {
+	b = append(b, `{"k":`...)
+	b = appendString(b, k)
+	b = append(b, `,"v":`...)
+	b = appendString(b, v)
 	return append(b, '}')
 }
 
@@ -186,11 +191,7 @@ func appendLoad(b []byte, l *Load) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"k":`...)
-			b = appendString(b, kv.Key)
-			b = append(b, `,"v":`...)
-			b = appendString(b, kv.Value)
-			b = append(b, '}')
+			b = appendKV(b, kv.Key, kv.Value)
 		}
 		b = append(b, ']')
 	}
