@@ -84,11 +84,3 @@ func (d *MemoryDisk) Remove(path string) error {
 	delete(d.files, filepath.Clean(path))
 	return nil
 }
-
-// diskOf is cfg's Disk, the operating system's when it names none.
-func diskOf(d Disk) Disk {
-	if d == nil {
-		return osDisk{}
-	}
-	return d
-}

@@ -133,6 +133,9 @@ func (c *Config) setDefaults() error {
 	if err := c.Topology.validate(); err != nil {
 		return fmt.Errorf("engine config: %w", err)
 	}
+	if c.Disk == nil {
+		c.Disk = osDisk{}
+	}
 	switch withDB := c.Topology.Database != nil; {
 	case withDB && !c.Guarantee.Database():
 		return fmt.Errorf("engine config: a topology with a database runs under a database guarantee, not %s", c.Guarantee)
@@ -317,7 +320,7 @@ func (in *Instance) Start(ctx context.Context) error {
 // loadStores takes the checkpoint, if any, as the stores' starting state;
 // a corrupt one is wiped and the stores restore from their changelogs.
 func (in *Instance) loadStores() error {
-	stores, err := takeCheckpoint(diskOf(in.cfg.Disk), in.cfg.StateDir)
+	stores, err := takeCheckpoint(in.cfg.Disk, in.cfg.StateDir)
 	if errors.Is(err, ErrCorruptCheckpoint) {
 		in.cfg.Recorder.Record(history.Event{Kind: history.KindNote, Instance: in.cfg.Name,
 			Detail: fmt.Sprintf("local state wiped, restoring from the changelog: %v", err)})
@@ -807,7 +810,7 @@ func (in *Instance) Stop() error {
 	if failed != nil || in.stores == nil {
 		return nil
 	}
-	err := writeCheckpoint(diskOf(in.cfg.Disk), in.cfg.StateDir, in.stores)
+	err := writeCheckpoint(in.cfg.Disk, in.cfg.StateDir, in.stores)
 	in.cfg.Recorder.Record(history.Event{Kind: history.KindStop, Instance: in.cfg.Name})
 	return err
 }

@@ -10,26 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// disks are the Disks every checkpoint test runs on: the operating
+// onDisks runs f once per Disk the checkpoint lives on: the operating
 // system's, and memory, as the simulator gives its instances.
-func disks() []struct {
-	name string
-	new  func() Disk
-} {
-	return []struct {
-		name string
-		new  func() Disk
-	}{
-		{"os", func() Disk { return osDisk{} }},
-		{"memory", func() Disk { return &MemoryDisk{} }},
-	}
-}
-
-// onDisks runs f once per Disk.
 func onDisks(t *testing.T, f func(t *testing.T, disk Disk)) {
-	for _, d := range disks() {
-		t.Run(d.name, func(t *testing.T) { f(t, d.new()) })
-	}
+	t.Run("os", func(t *testing.T) { f(t, osDisk{}) })
+	t.Run("memory", func(t *testing.T) { f(t, &MemoryDisk{}) })
 }
 
 // exists reports whether path is on disk.

@@ -167,7 +167,7 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 	if in.cfg.Guarantee == KeepDirtyState {
 		// The store took the writes as they were made, on disk.
 		in.applyWrites(w)
-		if err := writeCheckpoint(diskOf(in.cfg.Disk), in.cfg.StateDir, in.stores); err != nil {
+		if err := writeCheckpoint(in.cfg.Disk, in.cfg.StateDir, in.stores); err != nil {
 			return res, in.abortUnit(ctx, w, fmt.Errorf("writing local state: %w", err))
 		}
 	}
@@ -205,7 +205,7 @@ func (in *Instance) runUnit(ctx context.Context, recs []*kgo.Record, retried boo
 	if w.u.Transactional && outcome == history.Committed {
 		in.applyWrites(w)
 		if in.cfg.Guarantee == KeepDirtyState {
-			if err := writeCheckpoint(diskOf(in.cfg.Disk), in.cfg.StateDir, in.stores); err != nil {
+			if err := writeCheckpoint(in.cfg.Disk, in.cfg.StateDir, in.stores); err != nil {
 				return res, in.fail(fmt.Errorf("writing local state: %w", err))
 			}
 		}
@@ -623,9 +623,9 @@ func nextOffsets(recs []*kgo.Record) []history.Offset {
 }
 
 // toKgo turns records into kgo's, to produce. The records, their bytes and
-// their headers are each made in one
-// allocation for all of rs (a unit produces a few dozen records, and one
-// allocation per record, key, value and header was a twentieth of a run's).
+// their headers are each made in one allocation for all of rs (a unit
+// produces a few dozen records, and one allocation per record, key, value
+// and header was a twentieth of a run's).
 // What the wire carries is what []byte conversions gave: a key is never nil
 // (an empty key is sent empty, not null), a value is nil when empty, a
 // header's value never is.

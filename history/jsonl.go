@@ -23,16 +23,7 @@ func appendEvent(b []byte, ev *Event) []byte {
 		b = append(b, `,"instance":`...)
 		b = appendString(b, ev.Instance)
 	}
-	if len(ev.Partitions) > 0 {
-		b = append(b, `,"partitions":[`...)
-		for i, p := range ev.Partitions {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(p), 10)
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, "partitions", ev.Partitions, func(b []byte, p *int32) []byte { return strconv.AppendInt(b, int64(*p), 10) })
 	if ev.Input != nil {
 		b = append(b, `,"input":`...)
 		b = appendRecord(b, ev.Input)
@@ -75,16 +66,7 @@ func appendRecord(b []byte, r *Record) []byte {
 		b = append(b, `,"value":`...)
 		b = appendString(b, r.Value)
 	}
-	if len(r.Headers) > 0 {
-		b = append(b, `,"headers":[`...)
-		for i, h := range r.Headers {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendKV(b, h.Key, h.Value)
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, "headers", r.Headers, func(b []byte, h *Header) []byte { return appendKV(b, h.Key, h.Value) })
 	return append(b, '}')
 }
 
@@ -97,59 +79,36 @@ func appendKV(b []byte, k, v string) []byte {
 	return append(b, '}')
 }
 
-func appendRecords(b []byte, name string, rs []Record) []byte {
-	if len(rs) == 0 {
+// appendList appends `,"name":[…]` with each of xs by appendOne, or
+// nothing when xs is empty (every list field but a Load's state is
+// omitempty).
+func appendList[T any](b []byte, name string, xs []T, appendOne func([]byte, *T) []byte) []byte {
+	if len(xs) == 0 {
 		return b
 	}
 	b = append(b, `,"`...)
 	b = append(b, name...)
 	b = append(b, `":[`...)
-	for i := range rs {
+	for i := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendRecord(b, &rs[i])
+		b = appendOne(b, &xs[i])
 	}
 	return append(b, ']')
 }
 
-func appendOffsets(b []byte, name string, os []Offset) []byte {
-	if len(os) == 0 {
-		return b
-	}
-	b = append(b, `,"`...)
-	b = append(b, name...)
-	b = append(b, `":[`...)
-	for i, o := range os {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"topic":`...)
-		b = appendString(b, o.Topic)
-		b = append(b, `,"p":`...)
-		b = strconv.AppendInt(b, int64(o.Partition), 10)
-		b = append(b, `,"o":`...)
-		b = strconv.AppendInt(b, o.Offset, 10)
-		b = append(b, '}')
-	}
-	return append(b, ']')
+func appendOffset(b []byte, o *Offset) []byte {
+	b = append(b, `{"topic":`...)
+	b = appendString(b, o.Topic)
+	b = append(b, `,"p":`...)
+	b = strconv.AppendInt(b, int64(o.Partition), 10)
+	b = append(b, `,"o":`...)
+	b = strconv.AppendInt(b, o.Offset, 10)
+	return append(b, '}')
 }
 
-func appendStrings(b []byte, name string, ss []string) []byte {
-	if len(ss) == 0 {
-		return b
-	}
-	b = append(b, `,"`...)
-	b = append(b, name...)
-	b = append(b, `":[`...)
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
-	}
-	return append(b, ']')
-}
+func appendStringAt(b []byte, s *string) []byte { return appendString(b, *s) }
 
 func appendUnit(b []byte, u *Unit) []byte {
 	b = append(b, `{"id":`...)
@@ -162,10 +121,10 @@ func appendUnit(b []byte, u *Unit) []byte {
 		b = append(b, `,"reason":`...)
 		b = appendString(b, u.Reason)
 	}
-	b = appendRecords(b, "consumed", u.Consumed)
-	b = appendRecords(b, "produced", u.Produced)
-	b = appendRecords(b, "side_effects", u.SideEffects)
-	b = appendOffsets(b, "offsets", u.Offsets)
+	b = appendList(b, "consumed", u.Consumed, appendRecord)
+	b = appendList(b, "produced", u.Produced, appendRecord)
+	b = appendList(b, "side_effects", u.SideEffects, appendRecord)
+	b = appendList(b, "offsets", u.Offsets, appendOffset)
 	return append(b, '}')
 }
 
@@ -213,9 +172,9 @@ func appendDBTxn(b []byte, t *DBTxn) []byte {
 		b = append(b, `,"reason":`...)
 		b = appendString(b, t.Reason)
 	}
-	b = appendStrings(b, "applied", t.Applied)
-	b = appendStrings(b, "skipped", t.Skipped)
-	b = appendOffsets(b, "positions", t.Positions)
+	b = appendList(b, "applied", t.Applied, appendStringAt)
+	b = appendList(b, "skipped", t.Skipped, appendStringAt)
+	b = appendList(b, "positions", t.Positions, appendOffset)
 	if t.Epoch != 0 {
 		b = append(b, `,"epoch":`...)
 		b = strconv.AppendInt(b, t.Epoch, 10)
