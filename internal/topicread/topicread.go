@@ -36,10 +36,67 @@ type View struct {
 	Stable map[int32]int64
 }
 
-// entry is one log entry seen read_uncommitted.
+// partLog is what a read met on one partition, in offset order: every
+// entry, control records included, and the data records, converted to the
+// History's form as they arrived, so that no fetched record, nor the fetch
+// buffer it points into, outlives its poll.
+type partLog struct {
+	entries []entry
+	records []history.Record
+	// region is the length of the stretch of its topic's array, all, that
+	// records started in (see consume); more records than that moved them
+	// out of it.
+	region int
+	all    []history.Record
+}
+
+// entry is one log entry: what lastCommittedEntry needs of it.
 type entry struct {
-	rec     *kgo.Record
-	control bool
+	offset  int64
+	pid     int64 // the producer id of the batch
+	txn     bool  // the batch is transactional
+	control bool  // a transaction marker
+	commit  bool  // a marker that commits
+}
+
+func entryOf(r *kgo.Record) entry {
+	e := entry{offset: r.Offset, pid: r.ProducerID, txn: r.Attrs.IsTransactional(), control: r.Attrs.IsControl()}
+	e.commit = e.control && isCommitMarker(r)
+	return e
+}
+
+// add appends r to the log; a data record is converted unless known holds
+// the same record, which is taken instead: a read_committed pass returns
+// what the read_uncommitted pass before it converted already.
+func (l *partLog) add(r *kgo.Record, known []history.Record, keepEntry bool) {
+	e := entryOf(r)
+	if keepEntry {
+		l.entries = append(l.entries, e)
+	}
+	if e.control {
+		return
+	}
+	if i, ok := slices.BinarySearchFunc(known, r.Offset, func(hr history.Record, off int64) int { return cmp.Compare(hr.Offset, off) }); ok && sameRecord(known[i], r) {
+		l.records = append(l.records, known[i])
+		return
+	}
+	l.records = append(l.records, Convert(r))
+}
+
+// sameRecord reports whether hr, converted from a record at r's offset, has
+// r's key, value and headers: a broker that answered the two passes with
+// different bytes at one offset gets both answers recorded.
+func sameRecord(hr history.Record, r *kgo.Record) bool {
+	if hr.Topic != r.Topic || hr.Partition != r.Partition || hr.Offset != r.Offset ||
+		hr.Key != string(r.Key) || hr.Value != string(r.Value) || len(hr.Headers) != len(r.Headers) {
+		return false
+	}
+	for i, h := range r.Headers {
+		if hr.Headers[i].Key != h.Key || hr.Headers[i].Value != string(h.Value) {
+			return false
+		}
+	}
+	return true
 }
 
 // tp names one partition of a topic.
@@ -100,24 +157,23 @@ func read(ctx context.Context, opts []kgo.Opt, b bounds, from map[tp]int64) (com
 			from[k] = 0
 		}
 	}
-	log, err := consume(ctx, opts, from, b.end, kgo.ReadUncommitted())
+	log, err := consume(ctx, opts, from, b.end, kgo.ReadUncommitted(), nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s read_uncommitted: %w", topicsOf(from), err)
 	}
 	lastVisible := make(map[tp]int64)
-	for k, es := range log {
-		if last, ok := lastCommittedEntry(es, b.stable[k]); ok {
+	for k, l := range log {
+		if last, ok := lastCommittedEntry(l.entries, b.stable[k]); ok {
 			lastVisible[k] = last + 1
 		}
 	}
-	// Converted before the second pass, so that the first's records, and
-	// the fetch buffers they point into, are not kept through it.
-	uncommitted = records(log)
-	rc, err := consume(ctx, opts, from, lastVisible, kgo.ReadCommitted())
+	rc, err := consume(ctx, opts, from, lastVisible, kgo.ReadCommitted(), log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s read_committed: %w", topicsOf(from), err)
 	}
-	return records(rc), uncommitted, nil
+	// After the second pass, which looks records up in the first's: records
+	// moves them within their arrays.
+	return records(rc), records(log), nil
 }
 
 // of is b restricted to the partitions of topics.
@@ -141,20 +197,14 @@ func (b bounds) of(topics ...string) bounds {
 // come in offset order, as fetched; taken partition by partition they need
 // no sort, and each topic's slice is sized once: a snapshot holds thousands
 // of records, and growing and sorting them was half of its cost.
-func records(es map[tp][]entry) map[string][]history.Record {
-	keys := slices.SortedFunc(maps.Keys(es), func(a, b tp) int {
-		if c := cmp.Compare(a.topic, b.topic); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.partition, b.partition)
-	})
+func records(logs map[tp]*partLog) map[string][]history.Record {
+	keys := slices.SortedFunc(maps.Keys(logs), compareTP)
 	n := make(map[string]int)
+	moved := make(map[string]bool)
 	for _, k := range keys {
-		for _, e := range es[k] {
-			if !e.control {
-				n[k.topic]++
-			}
-		}
+		l := logs[k]
+		n[k.topic] += len(l.records)
+		moved[k.topic] = moved[k.topic] || len(l.records) > l.region
 	}
 	out := make(map[string][]history.Record, len(n))
 	for _, k := range keys {
@@ -162,15 +212,18 @@ func records(es map[tp][]entry) map[string][]history.Record {
 			continue // control records only: no slice, as when nothing was read
 		}
 		rs, ok := out[k.topic]
-		if !ok {
+		switch {
+		case ok:
+		case moved[k.topic]:
 			rs = make([]history.Record, 0, n[k.topic])
+		default:
+			// The topic's first partition starts its array; each
+			// partition's records move down to follow the ones before
+			// (copy is safe with the two overlapping), never past their
+			// own stretch, so never over a later partition's.
+			rs = logs[k].all
 		}
-		for _, e := range es[k] {
-			if !e.control {
-				rs = append(rs, Convert(e.rec))
-			}
-		}
-		out[k.topic] = rs
+		out[k.topic] = append(rs, logs[k].records...)
 	}
 	for _, rs := range out {
 		if !slices.IsSortedFunc(rs, compareRecords) {
@@ -178,6 +231,13 @@ func records(es map[tp][]entry) map[string][]history.Record {
 		}
 	}
 	return out
+}
+
+func compareTP(a, b tp) int {
+	if c := cmp.Compare(a.topic, b.topic); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.partition, b.partition)
 }
 
 // topicsOf names the topics of the partitions in ps, sorted, for messages.
@@ -284,7 +344,7 @@ func ReadTails(ctx context.Context, adm *Admin, opts []kgo.Opt, how Tail, parts 
 	}
 	var found map[string][]history.Record
 	if how == TailWhenStable {
-		es, err := consume(ctx, opts, from, upto, kgo.ReadCommitted())
+		es, err := consume(ctx, opts, from, upto, kgo.ReadCommitted(), nil)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s read_committed: %w", topicsOf(from), err)
 		}
@@ -330,16 +390,14 @@ func lastCommittedEntry(es []entry, stable int64) (int64, bool) {
 	committed := make(map[int64]bool) // producer id → outcome of its next marker
 	for i := len(es) - 1; i >= 0; i-- {
 		e := es[i]
-		pid := e.rec.ProducerID
 		if e.control {
-			committed[pid] = isCommitMarker(e.rec)
+			committed[e.pid] = e.commit
 		}
-		if e.rec.Offset >= stable {
+		if e.offset >= stable {
 			continue
 		}
-		visible := e.control || !e.rec.Attrs.IsTransactional() || committed[pid]
-		if visible {
-			return e.rec.Offset, true
+		if e.control || !e.txn || committed[e.pid] {
+			return e.offset, true
 		}
 	}
 	return 0, false
@@ -352,8 +410,9 @@ func isCommitMarker(r *kgo.Record) bool {
 }
 
 // consume reads [from, to) of each partition with the given isolation level,
-// control records included.
-func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo.IsolationLevel) (map[tp][]entry, error) {
+// control records included; known, when not nil, holds entries already read
+// of the partitions (see entryOf).
+func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo.IsolationLevel, known map[tp]*partLog) (map[tp]*partLog, error) {
 	want := make(map[string]map[int32]kgo.Offset)
 	remaining := 0
 	for k, f := range from {
@@ -365,10 +424,11 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 			remaining++
 		}
 	}
-	out := make(map[tp][]entry)
 	if remaining == 0 {
-		return out, nil
+		return make(map[tp]*partLog), nil
 	}
+	keep := iso == kgo.ReadUncommitted() // lastCommittedEntry reads the entries of this pass alone
+	out := newLogs(from, to, keep)
 	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), opts...),
 		kgo.ConsumePartitions(want),
 		kgo.FetchIsolationLevel(iso),
@@ -396,7 +456,11 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 			if done[k] || r.Offset >= to[k] {
 				return
 			}
-			out[k] = append(out[k], entry{rec: r, control: r.Attrs.IsControl()})
+			var kn []history.Record
+			if known[k] != nil {
+				kn = known[k].records
+			}
+			out[k].add(r, kn, keep)
 			if r.Offset >= to[k]-1 {
 				done[k] = true
 				remaining--
@@ -404,6 +468,38 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 		})
 	}
 	return out, nil
+}
+
+// newLogs makes the logs of the partitions to read, [from, to) of each,
+// entries kept or not. Each topic's records go to one array, each
+// partition's to its own stretch of it, in partition order, sized for its
+// whole range (offsets are dense but in compacted topics, where that is a
+// bound): records then makes a topic's slice in place.
+func newLogs(from, to map[tp]int64, keepEntries bool) map[tp]*partLog {
+	parts := slices.SortedFunc(maps.Keys(from), compareTP)
+	size := make(map[string]int64)
+	for _, k := range parts {
+		size[k.topic] += max(to[k]-from[k], 0)
+	}
+	arrays := make(map[string][]history.Record, len(size))
+	out := make(map[tp]*partLog, len(parts))
+	for _, k := range parts {
+		n := max(to[k]-from[k], 0)
+		if n == 0 {
+			continue
+		}
+		arr, ok := arrays[k.topic]
+		if !ok {
+			arr = make([]history.Record, 0, size[k.topic])
+		}
+		l := &partLog{records: arr[len(arr) : len(arr) : int64(len(arr))+n], region: int(n), all: arr[:0]}
+		if keepEntries {
+			l.entries = make([]entry, 0, n)
+		}
+		out[k] = l
+		arrays[k.topic] = arr[:int64(len(arr))+n]
+	}
+	return out
 }
 
 // Convert turns a kgo record into the History's form. Its key, value and

@@ -2,9 +2,12 @@ package topicread
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"pgregory.net/rapid"
 
 	"github.com/eosim/eosim/history"
 )
@@ -22,12 +25,12 @@ var (
 
 // plain is a non-transactional data record.
 func plain(off int64) entry {
-	return entry{rec: &kgo.Record{Offset: off, ProducerID: -1}}
+	return entryOf(&kgo.Record{Offset: off, ProducerID: -1})
 }
 
 // txn is a data record of producer pid's transaction.
 func txn(off, pid int64) entry {
-	return entry{rec: &kgo.Record{Offset: off, ProducerID: pid, Attrs: txnAttrs}}
+	return entryOf(&kgo.Record{Offset: off, ProducerID: pid, Attrs: txnAttrs})
 }
 
 // marker is the control record ending producer pid's transaction.
@@ -36,7 +39,7 @@ func marker(off, pid int64, commit bool) entry {
 	if commit {
 		key = commitKey
 	}
-	return entry{rec: &kgo.Record{Offset: off, ProducerID: pid, Attrs: controlAttrs, Key: key}, control: true}
+	return entryOf(&kgo.Record{Offset: off, ProducerID: pid, Attrs: controlAttrs, Key: key})
 }
 
 func TestRecordAttrsHelpers(t *testing.T) {
@@ -228,4 +231,91 @@ func TestReadGroups(t *testing.T) {
 			assert.Equal(t, tc.want, readGroups(ends(tc.sizes), tc.topics))
 		})
 	}
+}
+
+// TestAddTakesOnlyTheSameRecord: a read_committed pass takes the
+// conversion of the read_uncommitted pass before it only where the broker
+// gave the same bytes at the same offset.
+func TestAddTakesOnlyTheSameRecord(t *testing.T) {
+	rec := func(off int64, value string, headers ...kgo.RecordHeader) *kgo.Record {
+		return &kgo.Record{Topic: "t", Partition: 1, Offset: off, Key: []byte("k"), Value: []byte(value), Headers: headers, Attrs: txnAttrs, ProducerID: 7}
+	}
+	h := kgo.RecordHeader{Key: "h", Value: []byte("v")}
+	var known partLog
+	for _, r := range []*kgo.Record{rec(3, "a"), rec(5, "b", h), rec(9, "c")} {
+		known.add(r, nil, true)
+	}
+	for _, tc := range []struct {
+		name  string
+		r     *kgo.Record
+		taken bool
+	}{
+		{"same record", rec(5, "b", h), true},
+		{"another value", rec(5, "x", h), false},
+		{"another header value", rec(5, "b", kgo.RecordHeader{Key: "h", Value: []byte("w")}), false},
+		{"a header fewer", rec(5, "b"), false},
+		{"an offset not known", rec(4, "b", h), false},
+		{"another partition", &kgo.Record{Topic: "t", Partition: 2, Offset: 9, Key: []byte("k"), Value: []byte("c")}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var l partLog
+			l.add(tc.r, known.records, true)
+			require.Len(t, l.records, 1)
+			require.Len(t, l.entries, 1)
+			got := l.records[0]
+			assert.Equal(t, Convert(tc.r), got, "the log holds what the broker gave")
+			var taken bool
+			for _, k := range known.records {
+				taken = taken || unsafe.StringData(k.Value) == unsafe.StringData(got.Value)
+			}
+			assert.Equal(t, tc.taken, taken)
+		})
+	}
+}
+
+// TestAddKeepsMarkersOutOfTheRecords: a control record is an entry, with
+// what its marker says, and no record.
+func TestAddKeepsMarkersOutOfTheRecords(t *testing.T) {
+	var l partLog
+	l.add(&kgo.Record{Offset: 4, ProducerID: 7, Attrs: controlAttrs, Key: commitKey}, nil, true)
+	assert.Empty(t, l.records)
+	assert.Equal(t, []entry{{offset: 4, pid: 7, txn: true, control: true, commit: true}}, l.entries)
+}
+
+// TestRecordsInPlace: records makes each topic's slice in the array the
+// partitions were read into, whatever each partition's count against its
+// stretch: fewer (a compacted topic), as many, or more (which moves them
+// out of it).
+func TestRecordsInPlace(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		from, to := map[tp]int64{}, map[tp]int64{}
+		var parts []tp
+		for _, topic := range []string{"a", "b"} {
+			for p := range rapid.IntRange(1, 4).Draw(t, topic+" partitions") {
+				k := tp{topic, int32(p)}
+				from[k] = rapid.Int64Range(0, 5).Draw(t, "from")
+				to[k] = from[k] + rapid.Int64Range(0, 6).Draw(t, "length")
+				parts = append(parts, k)
+			}
+		}
+		logs := newLogs(from, to, false)
+		want := map[string][]history.Record{}
+		for _, k := range parts {
+			l := logs[k]
+			if l == nil {
+				continue
+			}
+			n := rapid.IntRange(0, l.region+2).Draw(t, "records")
+			for i := range n {
+				r := &kgo.Record{Topic: k.topic, Partition: k.partition, Offset: from[k] + int64(i), Value: []byte{byte(i)}}
+				l.add(r, nil, false)
+				want[k.topic] = append(want[k.topic], Convert(r))
+			}
+		}
+		got := records(logs)
+		for topic, rs := range want {
+			assert.Equal(t, rs, got[topic], topic)
+		}
+		assert.Len(t, got, len(want))
+	})
 }
