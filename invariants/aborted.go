@@ -19,7 +19,7 @@ func checkAborted(_ Spec, run Run) Result {
 		if u.Outcome == history.Aborted || (u.Outcome == history.Crashed && u.Transactional) {
 			var shown []history.Record
 			for _, r := range u.Produced {
-				if v.committed[locOf(r)] {
+				if v.isCommitted(locOf(r)) {
 					shown = append(shown, r)
 				}
 			}
@@ -36,7 +36,7 @@ func checkAborted(_ Spec, run Run) Result {
 		var dirty []history.Record
 		for _, r := range u.Consumed {
 			l := locOf(r)
-			if v.read[r.Topic] && !v.committed[l] && v.uncommitted[l] {
+			if v.read[r.Topic] && !v.isCommitted(l) && v.isLogged(l) {
 				dirty = append(dirty, r)
 			}
 		}

@@ -1,7 +1,9 @@
 package invariants
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/eosim/eosim/history"
@@ -18,44 +20,67 @@ type loc struct {
 
 func locOf(r history.Record) loc { return loc{r.Topic, r.Partition, r.Offset} }
 
-// view indexes a Snapshot by record location.
+// view indexes a Snapshot by record location: each topic's records in
+// (partition, offset) order, searched by halving. A snapshot is read in
+// that order already; maps of every location were the largest thing the
+// checkers built.
 type view struct {
-	committed   map[loc]bool
-	uncommitted map[loc]bool
+	committed   map[string][]history.Record
+	uncommitted map[string][]history.Record
 	// read holds the topics the snapshot read; about any other topic it
 	// can say nothing.
 	read map[string]bool
 }
 
 func newView(s history.Snapshot) view {
-	// Sized up front: grown one insert at a time, these maps were the
-	// checkers' largest allocation.
-	nc, nu := 0, 0
-	for _, rs := range s.Committed {
-		nc += len(rs)
-	}
-	for _, rs := range s.Uncommitted {
-		nu += len(rs)
-	}
-	v := view{committed: make(map[loc]bool, nc), uncommitted: make(map[loc]bool, nu), read: make(map[string]bool, len(s.Committed))}
-	for t, rs := range s.Committed {
+	v := view{committed: inOrder(s.Committed), uncommitted: inOrder(s.Uncommitted), read: make(map[string]bool, len(s.Committed))}
+	for t := range s.Committed {
 		v.read[t] = true
-		for _, r := range rs {
-			v.committed[locOf(r)] = true
-		}
-	}
-	for _, rs := range s.Uncommitted {
-		for _, r := range rs {
-			v.uncommitted[locOf(r)] = true
-		}
 	}
 	return v
 }
 
+// inOrder is topics with each topic's records in (partition, offset) order:
+// as they are where they were out of it, sorted copies where not.
+func inOrder(topics map[string][]history.Record) map[string][]history.Record {
+	out := make(map[string][]history.Record, len(topics))
+	for t, rs := range topics {
+		if !slices.IsSortedFunc(rs, compareLocs) {
+			rs = slices.SortedFunc(slices.Values(rs), compareLocs)
+		}
+		out[t] = rs
+	}
+	return out
+}
+
+func compareLocs(a, b history.Record) int {
+	if c := cmp.Compare(a.Partition, b.Partition); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Offset, b.Offset)
+}
+
+// has reports whether a topic's records, in (partition, offset) order, hold
+// one at l.
+func has(rs []history.Record, l loc) bool {
+	_, ok := slices.BinarySearchFunc(rs, l, func(r history.Record, l loc) int {
+		if c := cmp.Compare(r.Partition, l.partition); c != 0 {
+			return c
+		}
+		return cmp.Compare(r.Offset, l.offset)
+	})
+	return ok
+}
+
+// isCommitted reports whether the read_committed view holds a record at l;
+// isLogged, whether the log does.
+func (v view) isCommitted(l loc) bool { return has(v.committed[l.topic], l) }
+func (v view) isLogged(l loc) bool    { return has(v.uncommitted[l.topic], l) }
+
 // visible reports whether r is in the read_committed view, and whether the
 // snapshot read r's topic at all (when it did not, vis means nothing).
 func (v view) visible(r history.Record) (vis, known bool) {
-	return v.committed[locOf(r)], v.read[r.Topic]
+	return v.isCommitted(locOf(r)), v.read[r.Topic]
 }
 
 // producers maps each record a unit sent (in or outside its transaction) to
