@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/metrics"
 	"testing"
 	"testing/synctest"
@@ -86,6 +87,11 @@ func benchmarkRuns(b *testing.B, cfg Config) {
 	ran := false
 	cpu0, cpuOK := processCPU()
 	kept0 := runtimeOther()
+	// RunTests sets GOMAXPROCS to each value of -cpu in turn; the loop runs
+	// under the benchmark's own (`-cpu 1,2` measures each), and the
+	// benchmark ends with it.
+	procs := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(procs)
 	testing.RunTests(func(string, string) (bool, error) { return true, nil }, []testing.InternalTest{{
 		Name: "runs",
 		F: func(t *testing.T) {
@@ -93,6 +99,7 @@ func benchmarkRuns(b *testing.B, cfg Config) {
 				return // -count runs the nested test again; the loop is done
 			}
 			ran = true
+			runtime.GOMAXPROCS(procs)
 			for seed := uint64(1); failed == nil && b.Loop(); seed++ {
 				cfg.Seed = seed
 				synctest.Test(t, func(*testing.T) {
