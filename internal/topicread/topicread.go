@@ -48,6 +48,11 @@ type partLog struct {
 	// out of it.
 	region int
 	all    []history.Record
+	// What consume reads into it: the end of its range, whether it is
+	// reached, and what an earlier pass read of the partition (see add).
+	to    int64
+	done  bool
+	known []history.Record
 }
 
 // entry is one log entry: what lastCommittedEntry needs of it.
@@ -438,7 +443,13 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 		return nil, fmt.Errorf("creating reader: %w", err)
 	}
 	defer cl.Close()
-	done := make(map[tp]bool)
+	for k, l := range out {
+		if known[k] != nil {
+			l.known = known[k].records
+		}
+	}
+	var last tp
+	var lastLog *partLog
 	for remaining > 0 {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
@@ -452,17 +463,18 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 			return nil, ferr
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			k := tp{r.Topic, r.Partition}
-			if done[k] || r.Offset >= to[k] {
+			// A fetch gives a partition's records in a row: one lookup
+			// for each row, not one for each record.
+			if k := (tp{r.Topic, r.Partition}); lastLog == nil || k != last {
+				last, lastLog = k, out[k]
+			}
+			l := lastLog
+			if l == nil || l.done || r.Offset >= l.to {
 				return
 			}
-			var kn []history.Record
-			if known[k] != nil {
-				kn = known[k].records
-			}
-			out[k].add(r, kn, keep)
-			if r.Offset >= to[k]-1 {
-				done[k] = true
+			l.add(r, l.known, keep)
+			if r.Offset >= l.to-1 {
+				l.done = true
 				remaining--
 			}
 		})
@@ -492,7 +504,7 @@ func newLogs(from, to map[tp]int64, keepEntries bool) map[tp]*partLog {
 		if !ok {
 			arr = make([]history.Record, 0, size[k.topic])
 		}
-		l := &partLog{records: arr[len(arr) : len(arr) : int64(len(arr))+n], region: int(n), all: arr[:0]}
+		l := &partLog{records: arr[len(arr) : len(arr) : int64(len(arr))+n], region: int(n), all: arr[:0], to: to[k]}
 		if keepEntries {
 			l.entries = make([]entry, 0, n)
 		}
