@@ -222,11 +222,14 @@ func (l *Log) Record(ev Event) {
 	l.h.Events = append(l.h.Events, ev)
 }
 
-// History returns a copy of what has been recorded so far.
+// History returns what has been recorded so far. Events recorded later do
+// not show in it, nor does an append to it reach the Log: the slice is the
+// Log's own, clipped to its length (the Log only appends, past it), not a
+// copy of a run's thousands of events.
 func (l *Log) History() History {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return History{Events: append([]Event(nil), l.h.Events...)}
+	return History{Events: slices.Clip(l.h.Events)}
 }
 
 // Inputs returns the input records recorded so far, in the order they were
