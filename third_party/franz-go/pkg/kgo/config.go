@@ -637,7 +637,12 @@ func defaultCfg() cfg {
 
 		retryBackoff: func() func(int) time.Duration {
 			var rngMu xsync.Mutex
-			rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+			// eosim: the source (4.9 KiB, 607 words to seed) is made at
+			// the first retry, from the seed of the config's making, so
+			// its draws are upstream's; most configs never retry (and
+			// validateCfg's throwaway one never runs).
+			seed := time.Now().UnixNano()
+			var rng *rand.Rand
 			return func(fails int) time.Duration {
 				const (
 					min = 250 * time.Millisecond
@@ -653,6 +658,9 @@ func defaultCfg() cfg {
 				backoff := min * time.Duration(1<<(fails-1))
 
 				rngMu.Lock()
+				if rng == nil {
+					rng = rand.New(rand.NewSource(seed))
+				}
 				jitter := 0.8 + 0.4*rng.Float64()
 				rngMu.Unlock()
 
