@@ -518,7 +518,7 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 	spec := w.cfg.JudgedBy(w.scenario.Spec(w.params))
 	snapCtx, cancel := context.WithTimeout(ctx, StuckAfter)
 	defer cancel()
-	snap, err := w.cluster.Snapshot(snapCtx, w.cfg.AppID(), spec.Topics()...)
+	snap, err := topicread.SnapshotWith(snapCtx, w.adm, w.cluster.ClientOpts(), w.cfg.AppID(), spec.Topics()...)
 	if err != nil {
 		if snapCtx.Err() != nil {
 			return w.stuck(fmt.Errorf("%w: reading the final topics took more than %v of virtual time: %w", ErrStuck, StuckAfter, err)), nil

@@ -21,15 +21,22 @@ import (
 // group, see readGroups), so that the fetched records held at any time are
 // at most about readGroupRecords, however long the topics.
 func Snapshot(ctx context.Context, opts []kgo.Opt, group string, topics ...string) (history.Snapshot, error) {
-	snap := history.Snapshot{
-		Committed:   make(map[string][]history.Record),
-		Uncommitted: make(map[string][]history.Record),
-	}
 	adm, closeAdm, err := NewAdmin(opts)
 	if err != nil {
 		return history.Snapshot{}, err
 	}
 	defer closeAdm()
+	return SnapshotWith(ctx, adm, opts, group, topics...)
+}
+
+// SnapshotWith is Snapshot asking its questions through adm, a client the
+// caller has already (the simulator's driver keeps one for the run): one
+// client fewer to make, connect and close.
+func SnapshotWith(ctx context.Context, adm *Admin, opts []kgo.Opt, group string, topics ...string) (history.Snapshot, error) {
+	snap := history.Snapshot{
+		Committed:   make(map[string][]history.Record),
+		Uncommitted: make(map[string][]history.Record),
+	}
 	if len(topics) > 0 {
 		b, err := ends(ctx, adm, topics...)
 		if err != nil {
