@@ -1,8 +1,8 @@
 package invariants
 
 import (
-	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -20,62 +20,117 @@ type loc struct {
 
 func locOf(r history.Record) loc { return loc{r.Topic, r.Partition, r.Offset} }
 
-// view indexes a Snapshot by record location: each topic's records in
-// (partition, offset) order, searched by halving. A snapshot is read in
-// that order already; maps of every location were the largest thing the
-// checkers built.
+// view indexes a Snapshot by record location. The checkers ask it about
+// every record a unit produced or consumed; maps of every location were the
+// largest thing they built, and a search through the records the next, so
+// each view is a set of offsets as bits.
 type view struct {
-	committed   map[string][]history.Record
-	uncommitted map[string][]history.Record
+	committed   locSet
+	uncommitted locSet
 	// read holds the topics the snapshot read; about any other topic it
 	// can say nothing.
 	read map[string]bool
 }
 
 func newView(s history.Snapshot) view {
-	v := view{committed: inOrder(s.Committed), uncommitted: inOrder(s.Uncommitted), read: make(map[string]bool, len(s.Committed))}
+	v := view{committed: newLocSet(s.Committed), uncommitted: newLocSet(s.Uncommitted), read: make(map[string]bool, len(s.Committed))}
 	for t := range s.Committed {
 		v.read[t] = true
 	}
 	return v
 }
 
-// inOrder is topics with each topic's records in (partition, offset) order:
-// as they are where they were out of it, sorted copies where not.
-func inOrder(topics map[string][]history.Record) map[string][]history.Record {
-	out := make(map[string][]history.Record, len(topics))
-	for t, rs := range topics {
-		if !slices.IsSortedFunc(rs, compareLocs) {
-			rs = slices.SortedFunc(slices.Values(rs), compareLocs)
-		}
-		out[t] = rs
-	}
-	return out
-}
-
-func compareLocs(a, b history.Record) int {
-	if c := cmp.Compare(a.Partition, b.Partition); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Offset, b.Offset)
-}
-
-// has reports whether a topic's records, in (partition, offset) order, hold
-// one at l.
-func has(rs []history.Record, l loc) bool {
-	_, ok := slices.BinarySearchFunc(rs, l, func(r history.Record, l loc) int {
-		if c := cmp.Compare(r.Partition, l.partition); c != 0 {
-			return c
-		}
-		return cmp.Compare(r.Offset, l.offset)
-	})
-	return ok
-}
-
 // isCommitted reports whether the read_committed view holds a record at l;
 // isLogged, whether the log does.
-func (v view) isCommitted(l loc) bool { return has(v.committed[l.topic], l) }
-func (v view) isLogged(l loc) bool    { return has(v.uncommitted[l.topic], l) }
+func (v view) isCommitted(l loc) bool { return v.committed.has(l) }
+func (v view) isLogged(l loc) bool    { return v.uncommitted.has(l) }
+
+// locSet is a set of record locations: for each topic (a run has a few,
+// looked through in turn), for each partition, its offsets as bits from the
+// lowest, or, where they are sparse (a topic read from far along its log),
+// sorted.
+type locSet []topicOffsets
+
+type topicOffsets struct {
+	topic string
+	parts []offsets // by partition
+}
+
+type offsets struct {
+	base   int64
+	bits   []uint64
+	sorted []int64 // in place of bits, for sparse offsets
+}
+
+func newLocSet(topics map[string][]history.Record) locSet {
+	s := make(locSet, 0, len(topics))
+	for _, t := range slices.Sorted(maps.Keys(topics)) {
+		rs := topics[t]
+		// Each partition's count and range first, to size its set.
+		type span struct {
+			low, high int64
+			n         int
+		}
+		spans := map[int32]*span{}
+		var nparts int32
+		for _, r := range rs {
+			if r.Partition < 0 {
+				continue // no partition has such a number; nothing asks for it
+			}
+			sp := spans[r.Partition]
+			if sp == nil {
+				sp = &span{low: r.Offset, high: r.Offset}
+				spans[r.Partition] = sp
+			}
+			sp.low, sp.high, sp.n = min(sp.low, r.Offset), max(sp.high, r.Offset), sp.n+1
+			nparts = max(nparts, r.Partition+1)
+		}
+		to := topicOffsets{topic: t, parts: make([]offsets, nparts)}
+		for p, sp := range spans {
+			if words := (sp.high-sp.low)/64 + 1; words <= int64(sp.n) {
+				to.parts[p] = offsets{base: sp.low, bits: make([]uint64, words)}
+			} else {
+				to.parts[p] = offsets{sorted: make([]int64, 0, sp.n)}
+			}
+		}
+		for _, r := range rs {
+			if r.Partition < 0 {
+				continue
+			}
+			o := &to.parts[r.Partition]
+			if o.bits != nil {
+				i := r.Offset - o.base
+				o.bits[i/64] |= 1 << (i % 64)
+			} else {
+				o.sorted = append(o.sorted, r.Offset)
+			}
+		}
+		for p := range to.parts {
+			slices.Sort(to.parts[p].sorted)
+		}
+		s = append(s, to)
+	}
+	return s
+}
+
+func (s locSet) has(l loc) bool {
+	for i := range s {
+		if s[i].topic != l.topic {
+			continue
+		}
+		if l.partition < 0 || int(l.partition) >= len(s[i].parts) {
+			return false
+		}
+		o := &s[i].parts[l.partition]
+		if o.bits == nil {
+			_, ok := slices.BinarySearch(o.sorted, l.offset)
+			return ok
+		}
+		at := l.offset - o.base
+		return at >= 0 && at < int64(len(o.bits))*64 && o.bits[at/64]&(1<<(at%64)) != 0
+	}
+	return false
+}
 
 // visible reports whether r is in the read_committed view, and whether the
 // snapshot read r's topic at all (when it did not, vis means nothing).
