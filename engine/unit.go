@@ -297,8 +297,8 @@ func (in *Instance) process(ctx context.Context, r history.Record, w *unitOfWork
 		w.written[id][wr.key] = wr.value
 	}
 	if in.cfg.Guarantee.sinksOutsideTransaction() {
-		sent, err := produceSync(ctx, in.side, toKgo(pc.forwards), in.afterFlush())
-		w.u.SideEffects = append(w.u.SideEffects, sent...)
+		sent, err := produceSync(ctx, in.side, pc.forwards, in.afterFlush())
+		w.u.SideEffects = appendSent(w.u.SideEffects, sent)
 		if err != nil {
 			return nil, fmt.Errorf("side-effect send: %w", err)
 		}
@@ -330,20 +330,29 @@ func (in *Instance) produce(ctx context.Context, w *unitOfWork) error {
 		out = append(out, pc.forwards...)
 	}
 	if in.cfg.Guarantee.changelogOutsideTransaction() {
-		sent, err := produceSync(ctx, in.side, toKgo(changelog), in.afterFlush())
-		w.u.SideEffects = append(w.u.SideEffects, sent...)
+		sent, err := produceSync(ctx, in.side, changelog, in.afterFlush())
+		w.u.SideEffects = appendSent(w.u.SideEffects, sent)
 		if err != nil {
 			return fmt.Errorf("producing the changelog: %w", err)
 		}
 		changelog = nil
 	}
 	out = append(out, changelog...)
-	sent, err := produceSync(ctx, in.cl, toKgo(out), in.afterFlush())
-	w.u.Produced = append(w.u.Produced, sent...)
+	sent, err := produceSync(ctx, in.cl, out, in.afterFlush())
+	w.u.Produced = appendSent(w.u.Produced, sent)
 	if err != nil {
 		return fmt.Errorf("producing: %w", err)
 	}
 	return nil
+}
+
+// appendSent is rs with sent after it: sent itself when rs is empty, as
+// produceSync's slice is the unit's alone.
+func appendSent(rs, sent []history.Record) []history.Record {
+	if len(rs) == 0 && len(sent) > 0 {
+		return sent
+	}
+	return append(rs, sent...)
 }
 
 // changelogRecords are the changelog records of a unit's store writes, in
@@ -668,7 +677,18 @@ func toKgo(rs []history.Record) []*kgo.Record {
 	return out
 }
 
-// produceSync produces rs and returns those the broker acknowledged, with
+// acknowledged is src, which r was made of, where the broker put r: its
+// content is src's own strings, not a new conversion of r's bytes (which
+// toKgo copied from them), and its partition and offset are r's.
+func acknowledged(src history.Record, r *kgo.Record) history.Record {
+	src.Topic, src.Partition, src.Offset = r.Topic, r.Partition, r.Offset
+	if len(src.Headers) == 0 {
+		src.Headers = nil // as topicread.Convert gives it
+	}
+	return src
+}
+
+// produceSync produces src and returns those the broker acknowledged, with
 // their offsets, sorted by topic, partition and offset (kgo reports them in
 // the order the answers came back, which the goroutine schedule decides).
 //
@@ -679,13 +699,14 @@ func toKgo(rs []history.Record) []*kgo.Record {
 // different one from run to run. (Partition p of every topic shares a
 // leader, so each flush is one request.) afterFlush, if set, is called
 // after each flush (see Config.AfterFlush).
-func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record, afterFlush func()) ([]history.Record, error) {
-	if len(rs) == 0 {
+func produceSync(ctx context.Context, cl *kgo.Client, src []history.Record, afterFlush func()) ([]history.Record, error) {
+	if len(src) == 0 {
 		return nil, nil
 	}
-	byPartition := make(map[int32][]*kgo.Record)
-	for _, r := range rs {
-		byPartition[r.Partition] = append(byPartition[r.Partition], r)
+	rs := toKgo(src)
+	byPartition := make(map[int32][]int) // indexes into src and rs
+	for i, r := range rs {
+		byPartition[r.Partition] = append(byPartition[r.Partition], i)
 	}
 	var mu sync.Mutex
 	sent := make([]history.Record, 0, len(rs))
@@ -695,15 +716,15 @@ func produceSync(ctx context.Context, cl *kgo.Client, rs []*kgo.Record, afterFlu
 		// instead of after kgo's linger, whose timer would otherwise race
 		// the buffering of the last records and shift virtual time from
 		// one run to the next.
-		for _, r := range byPartition[p] {
-			cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+		for _, i := range byPartition[p] {
+			cl.Produce(ctx, rs[i], func(r *kgo.Record, err error) {
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
 					errs = errors.Join(errs, err)
 					return
 				}
-				sent = append(sent, topicread.Convert(r))
+				sent = append(sent, acknowledged(src[i], r))
 			})
 		}
 		if err := cl.Flush(ctx); err != nil {
