@@ -367,22 +367,18 @@ func ReadTails(ctx context.Context, adm *Admin, opts []kgo.Opt, how Tail, parts 
 	}
 	// The readers stopped at each partition's upto (read_committed, in
 	// read, below the stable offset): only a part's own offset is left
-	// to apply, for a partition named twice.
-	byPart := make(map[tp][]history.Record)
-	for _, rs := range found {
-		for _, r := range rs {
-			at := tp{r.Topic, r.Partition}
-			byPart[at] = append(byPart[at], r)
-		}
-	}
+	// to apply, for a partition named twice. A topic's records are in
+	// (partition, offset) order, so a part's are a stretch of them, found
+	// by halving and not copied.
 	for i, pt := range parts {
 		if out[i].Open || pt.From >= out[i].End {
 			continue
 		}
-		for _, r := range byPart[tp{pt.Topic, pt.Partition}] {
-			if r.Offset >= pt.From {
-				out[i].Records = append(out[i].Records, r)
-			}
+		rs := found[pt.Topic]
+		lo, _ := slices.BinarySearchFunc(rs, history.Record{Partition: pt.Partition, Offset: pt.From}, compareRecords)
+		hi := lo + sort.Search(len(rs)-lo, func(j int) bool { return rs[lo+j].Partition != pt.Partition })
+		if lo < hi {
+			out[i].Records = rs[lo:hi:hi]
 		}
 	}
 	return out, nil
