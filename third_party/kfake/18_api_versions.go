@@ -90,42 +90,17 @@ func (c *Cluster) handleApiVersions(creq *clientReq) (kmsg.Response, error) {
 		})
 	})
 
-	// If maxVersions is configured, we need to cap the versions we
-	// advertise. We build a new slice with capped versions.
-	if c.cfg.maxVersions != nil {
-		capped := make([]kmsg.ApiVersionsResponseApiKey, 0, len(apiVersionsSorted))
-		for _, v := range apiVersionsSorted {
-			cfgMax, ok := c.cfg.maxVersions.LookupMaxKeyVersion(v.ApiKey)
-			if !ok {
-				continue // key not in configured versions, don't advertise it
-			}
-			if cfgMax < v.MaxVersion {
-				v.MaxVersion = cfgMax
-			}
-			capped = append(capped, v)
-		}
-		resp.ApiKeys = capped
-	} else {
-		// Clone: the response is handed to ControlKey interceptors,
-		// which may mutate it. Handing out the shared package-global
-		// slice would let one interceptor corrupt every later
-		// ApiVersions response process-wide.
-		resp.ApiKeys = slices.Clone(apiVersionsSorted)
+	// eosim: the keys and supported features depend only on the
+	// cluster's configuration; they are built at its first ApiVersions and
+	// handed out as copies (every connection asks, and building them was
+	// a hundredth of a simulated run). Clones: the response is handed to
+	// ControlKey interceptors, which may mutate it.
+	if c.apiVersionsAnswer == nil {
+		c.apiVersionsAnswer = c.buildApiVersionsAnswer()
 	}
-
-	// Features come from the kversion table for the cluster's version:
-	// what a broker of that release supports, and what a cluster it
-	// formats starts at, with any level UpdateFeatures set on top. A real
-	// broker lists a finalized feature only above level 0, with min and
-	// max both at the level.
+	resp.ApiKeys = slices.Clone(c.apiVersionsAnswer.keys)
+	resp.SupportedFeatures = slices.Clone(c.apiVersionsAnswer.supported)
 	vs := c.featureVersions()
-	vs.EachSupportedFeature(func(name string, min, max int16) {
-		sf := kmsg.NewApiVersionsResponseSupportedFeature()
-		sf.Name = name
-		sf.MinVersion = min
-		sf.MaxVersion = max
-		resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
-	})
 	vs.EachFinalizedFeature(func(name string, level int16) {
 		if set, ok := c.features[name]; ok {
 			level = set
@@ -144,6 +119,46 @@ func (c *Cluster) handleApiVersions(creq *clientReq) (kmsg.Response, error) {
 	}
 
 	return resp, nil
+}
+
+// apiVersionsAnswer is the part of an ApiVersions answer that depends only
+// on the cluster's configuration (eosim).
+type apiVersionsAnswer struct {
+	keys      []kmsg.ApiVersionsResponseApiKey
+	supported []kmsg.ApiVersionsResponseSupportedFeature
+}
+
+func (c *Cluster) buildApiVersionsAnswer() *apiVersionsAnswer {
+	a := new(apiVersionsAnswer)
+	// If maxVersions is configured, we need to cap the versions we
+	// advertise. We build a new slice with capped versions.
+	if c.cfg.maxVersions != nil {
+		a.keys = make([]kmsg.ApiVersionsResponseApiKey, 0, len(apiVersionsSorted))
+		for _, v := range apiVersionsSorted {
+			cfgMax, ok := c.cfg.maxVersions.LookupMaxKeyVersion(v.ApiKey)
+			if !ok {
+				continue // key not in configured versions, don't advertise it
+			}
+			if cfgMax < v.MaxVersion {
+				v.MaxVersion = cfgMax
+			}
+			a.keys = append(a.keys, v)
+		}
+	} else {
+		a.keys = slices.Clone(apiVersionsSorted)
+	}
+	// Features come from the kversion table for the cluster's version:
+	// what a broker of that release supports, and what a cluster it
+	// formats starts at, with any level UpdateFeatures set on top (the
+	// finalized ones, made at each answer).
+	c.featureVersions().EachSupportedFeature(func(name string, min, max int16) {
+		sf := kmsg.NewApiVersionsResponseSupportedFeature()
+		sf.Name = name
+		sf.MinVersion = min
+		sf.MaxVersion = max
+		a.supported = append(a.supported, sf)
+	})
+	return a
 }
 
 // Called at the beginning of every request, this validates that the client

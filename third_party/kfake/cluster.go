@@ -70,7 +70,8 @@ type (
 		quotas             map[string]quotaEntry
 		telem              map[[16]byte]int32
 		telemNextID        int32
-		features           map[string]int16 // finalized levels changed by UpdateFeatures; a feature not here is at the kversion table's default, see 18_api_versions.go
+		apiVersionsAnswer  *apiVersionsAnswer // eosim: see handleApiVersions
+		features           map[string]int16   // finalized levels changed by UpdateFeatures; a feature not here is at the kversion table's default, see 18_api_versions.go
 		fetchSessions      fetchSessions
 		groupConfigs       map[string]map[string]*string // group -> config key -> config value
 		clientMetrics      map[string]map[string]*string // subscription -> config key -> config value, see data.go
