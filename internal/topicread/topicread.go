@@ -50,9 +50,10 @@ type partLog struct {
 	all    []history.Record
 	// What consume reads into it: the end of its range, whether it is
 	// reached, and what an earlier pass read of the partition (see add).
-	to    int64
-	done  bool
-	known []history.Record
+	to      int64
+	done    bool
+	known   []history.Record
+	knownAt int // where add's look into known goes on from
 }
 
 // entry is one log entry: what lastCommittedEntry needs of it.
@@ -81,8 +82,14 @@ func (l *partLog) add(r *kgo.Record, known []history.Record, keepEntry bool) {
 	if e.control {
 		return
 	}
-	if i, ok := slices.BinarySearchFunc(known, r.Offset, func(hr history.Record, off int64) int { return cmp.Compare(hr.Offset, off) }); ok && sameRecord(known[i], r) {
-		l.records = append(l.records, known[i])
+	// A partition's records come in offset order, so the look into known
+	// goes on from where the last one ended. (Out of order, a record is
+	// only converted anew.)
+	for l.knownAt < len(known) && known[l.knownAt].Offset < r.Offset {
+		l.knownAt++
+	}
+	if l.knownAt < len(known) && sameRecord(known[l.knownAt], r) {
+		l.records = append(l.records, known[l.knownAt])
 		return
 	}
 	l.records = append(l.records, Convert(r))

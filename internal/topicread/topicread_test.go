@@ -319,3 +319,33 @@ func TestRecordsInPlace(t *testing.T) {
 		assert.Len(t, got, len(want))
 	})
 }
+
+// TestAddGoesOnThroughKnown: records added in offset order each take their
+// known conversion; one out of order is converted anew, with the same
+// content.
+func TestAddGoesOnThroughKnown(t *testing.T) {
+	rec := func(off int64) *kgo.Record {
+		return &kgo.Record{Topic: "t", Partition: 0, Offset: off, Value: []byte{byte('a' + off)}}
+	}
+	var known partLog
+	for off := range int64(6) {
+		known.add(rec(off), nil, false)
+	}
+	taken := func(hr history.Record) bool {
+		for _, k := range known.records {
+			if unsafe.StringData(k.Value) == unsafe.StringData(hr.Value) {
+				return true
+			}
+		}
+		return false
+	}
+	var l partLog
+	for _, off := range []int64{0, 2, 3, 5, 1} {
+		l.add(rec(off), known.records, false)
+	}
+	require.Len(t, l.records, 5)
+	for i, want := range []bool{true, true, true, true, false} {
+		assert.Equal(t, Convert(rec(l.records[i].Offset)), l.records[i])
+		assert.Equal(t, want, taken(l.records[i]), "record at %d", l.records[i].Offset)
+	}
+}
