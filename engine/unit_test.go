@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eosim/eosim/history"
+	"github.com/eosim/eosim/internal/topicread"
 )
 
 func TestNextOffsets(t *testing.T) {
@@ -82,4 +83,19 @@ func TestToKgoEmpty(t *testing.T) {
 	got := toKgo(nil)
 	assert.NotNil(t, got)
 	assert.Empty(t, got)
+}
+
+// TestAcknowledgedIsTheRecordAsSent: a unit's acknowledged record, made of
+// its own strings, is what converting the record kgo acknowledged gives,
+// with the partition and offset the broker gave it.
+func TestAcknowledgedIsTheRecordAsSent(t *testing.T) {
+	src := []history.Record{
+		{Topic: "out", Partition: -1, Key: "k", Value: "v", Headers: []history.Header{{Key: "a", Value: "1"}, {Key: "b", Value: ""}}},
+		{Topic: "app-s-changelog", Partition: 1, Key: "gone"},
+		{Topic: "out", Partition: 0, Value: "keyless", Headers: []history.Header{}},
+	}
+	for i, r := range toKgo(src) {
+		r.Partition, r.Offset = 3, int64(40+i) // where the broker put it
+		assert.Equal(t, topicread.Convert(r), acknowledged(src[i], r))
+	}
 }

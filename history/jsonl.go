@@ -52,12 +52,7 @@ func appendEvent(b []byte, ev *Event) []byte {
 }
 
 func appendRecord(b []byte, r *Record) []byte {
-	b = append(b, `{"topic":`...)
-	b = appendString(b, r.Topic)
-	b = append(b, `,"p":`...)
-	b = strconv.AppendInt(b, int64(r.Partition), 10)
-	b = append(b, `,"o":`...)
-	b = strconv.AppendInt(b, r.Offset, 10)
+	b = appendLoc(b, r.Topic, r.Partition, r.Offset)
 	if r.Key != "" {
 		b = append(b, `,"key":`...)
 		b = appendString(b, r.Key)
@@ -99,13 +94,17 @@ func appendList[T any](b []byte, name string, xs []T, appendOne func([]byte, *T)
 }
 
 func appendOffset(b []byte, o *Offset) []byte {
+	return append(appendLoc(b, o.Topic, o.Partition, o.Offset), '}')
+}
+
+// appendLoc opens a Record or an Offset: `{"topic":…,"p":…,"o":…`.
+func appendLoc(b []byte, topic string, partition int32, offset int64) []byte {
 	b = append(b, `{"topic":`...)
-	b = appendString(b, o.Topic)
+	b = appendString(b, topic)
 	b = append(b, `,"p":`...)
-	b = strconv.AppendInt(b, int64(o.Partition), 10)
+	b = strconv.AppendInt(b, int64(partition), 10)
 	b = append(b, `,"o":`...)
-	b = strconv.AppendInt(b, o.Offset, 10)
-	return append(b, '}')
+	return strconv.AppendInt(b, offset, 10)
 }
 
 func appendStringAt(b []byte, s *string) []byte { return appendString(b, *s) }

@@ -560,9 +560,7 @@ func (w *world) note(s string) {
 //
 //go:noinline
 func growStack() {
-	var b [stepStack]byte
+	var b [16 << 10]byte
 	b[0] = 1
 	runtime.KeepAlive(&b)
 }
-
-const stepStack = 16 << 10

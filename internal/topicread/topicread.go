@@ -49,9 +49,12 @@ type partLog struct {
 	region int
 	all    []history.Record
 	// What consume reads into it: the end of its range, whether it is
-	// reached, and what an earlier pass read of the partition (see add).
+	// reached, whether entries are kept (lastCommittedEntry reads those of
+	// a read_uncommitted pass alone), and what an earlier pass read of the
+	// partition (see add).
 	to      int64
 	done    bool
+	keep    bool
 	known   []history.Record
 	knownAt int // where add's look into known goes on from
 }
@@ -71,12 +74,12 @@ func entryOf(r *kgo.Record) entry {
 	return e
 }
 
-// add appends r to the log; a data record is converted unless known holds
+// add appends r to the log; a data record is converted unless l.known holds
 // the same record, which is taken instead: a read_committed pass returns
 // what the read_uncommitted pass before it converted already.
-func (l *partLog) add(r *kgo.Record, known []history.Record, keepEntry bool) {
+func (l *partLog) add(r *kgo.Record) {
 	e := entryOf(r)
-	if keepEntry {
+	if l.keep {
 		l.entries = append(l.entries, e)
 	}
 	if e.control {
@@ -85,11 +88,11 @@ func (l *partLog) add(r *kgo.Record, known []history.Record, keepEntry bool) {
 	// A partition's records come in offset order, so the look into known
 	// goes on from where the last one ended. (Out of order, a record is
 	// only converted anew.)
-	for l.knownAt < len(known) && known[l.knownAt].Offset < r.Offset {
+	for l.knownAt < len(l.known) && l.known[l.knownAt].Offset < r.Offset {
 		l.knownAt++
 	}
-	if l.knownAt < len(known) && sameRecord(known[l.knownAt], r) {
-		l.records = append(l.records, known[l.knownAt])
+	if l.knownAt < len(l.known) && sameRecord(l.known[l.knownAt], r) {
+		l.records = append(l.records, l.known[l.knownAt])
 		return
 	}
 	l.records = append(l.records, Convert(r))
@@ -418,8 +421,8 @@ func isCommitMarker(r *kgo.Record) bool {
 }
 
 // consume reads [from, to) of each partition with the given isolation level,
-// control records included; known, when not nil, holds entries already read
-// of the partitions (see entryOf).
+// control records included; known, when not nil, is an earlier pass's logs
+// of the partitions, whose records add takes where they are the same.
 func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo.IsolationLevel, known map[tp]*partLog) (map[tp]*partLog, error) {
 	want := make(map[string]map[int32]kgo.Offset)
 	remaining := 0
@@ -435,8 +438,7 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 	if remaining == 0 {
 		return make(map[tp]*partLog), nil
 	}
-	keep := iso == kgo.ReadUncommitted() // lastCommittedEntry reads the entries of this pass alone
-	out := newLogs(from, to, keep)
+	out := newLogs(from, to, iso == kgo.ReadUncommitted())
 	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), opts...),
 		kgo.ConsumePartitions(want),
 		kgo.FetchIsolationLevel(iso),
@@ -475,7 +477,7 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 			if l == nil || l.done || r.Offset >= l.to {
 				return
 			}
-			l.add(r, l.known, keep)
+			l.add(r)
 			if r.Offset >= l.to-1 {
 				l.done = true
 				remaining--
@@ -507,7 +509,7 @@ func newLogs(from, to map[tp]int64, keepEntries bool) map[tp]*partLog {
 		if !ok {
 			arr = make([]history.Record, 0, size[k.topic])
 		}
-		l := &partLog{records: arr[len(arr) : len(arr) : int64(len(arr))+n], region: int(n), all: arr[:0], to: to[k]}
+		l := &partLog{records: arr[len(arr) : len(arr) : int64(len(arr))+n], region: int(n), all: arr[:0], to: to[k], keep: keepEntries}
 		if keepEntries {
 			l.entries = make([]entry, 0, n)
 		}

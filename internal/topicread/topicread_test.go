@@ -243,7 +243,7 @@ func TestAddTakesOnlyTheSameRecord(t *testing.T) {
 	h := kgo.RecordHeader{Key: "h", Value: []byte("v")}
 	var known partLog
 	for _, r := range []*kgo.Record{rec(3, "a"), rec(5, "b", h), rec(9, "c")} {
-		known.add(r, nil, true)
+		known.add(r)
 	}
 	for _, tc := range []struct {
 		name  string
@@ -258,8 +258,8 @@ func TestAddTakesOnlyTheSameRecord(t *testing.T) {
 		{"another partition", &kgo.Record{Topic: "t", Partition: 2, Offset: 9, Key: []byte("k"), Value: []byte("c")}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var l partLog
-			l.add(tc.r, known.records, true)
+			l := partLog{keep: true, known: known.records}
+			l.add(tc.r)
 			require.Len(t, l.records, 1)
 			require.Len(t, l.entries, 1)
 			got := l.records[0]
@@ -276,8 +276,8 @@ func TestAddTakesOnlyTheSameRecord(t *testing.T) {
 // TestAddKeepsMarkersOutOfTheRecords: a control record is an entry, with
 // what its marker says, and no record.
 func TestAddKeepsMarkersOutOfTheRecords(t *testing.T) {
-	var l partLog
-	l.add(&kgo.Record{Offset: 4, ProducerID: 7, Attrs: controlAttrs, Key: commitKey}, nil, true)
+	l := partLog{keep: true}
+	l.add(&kgo.Record{Offset: 4, ProducerID: 7, Attrs: controlAttrs, Key: commitKey})
 	assert.Empty(t, l.records)
 	assert.Equal(t, []entry{{offset: 4, pid: 7, txn: true, control: true, commit: true}}, l.entries)
 }
@@ -308,7 +308,7 @@ func TestRecordsInPlace(t *testing.T) {
 			n := rapid.IntRange(0, l.region+2).Draw(t, "records")
 			for i := range n {
 				r := &kgo.Record{Topic: k.topic, Partition: k.partition, Offset: from[k] + int64(i), Value: []byte{byte(i)}}
-				l.add(r, nil, false)
+				l.add(r)
 				want[k.topic] = append(want[k.topic], Convert(r))
 			}
 		}
@@ -321,15 +321,14 @@ func TestRecordsInPlace(t *testing.T) {
 }
 
 // TestAddGoesOnThroughKnown: records added in offset order each take their
-// known conversion; one out of order is converted anew, with the same
-// content.
+// known conversion; one out of order still holds the broker's content.
 func TestAddGoesOnThroughKnown(t *testing.T) {
 	rec := func(off int64) *kgo.Record {
 		return &kgo.Record{Topic: "t", Partition: 0, Offset: off, Value: []byte{byte('a' + off)}}
 	}
 	var known partLog
 	for off := range int64(6) {
-		known.add(rec(off), nil, false)
+		known.add(rec(off))
 	}
 	taken := func(hr history.Record) bool {
 		for _, k := range known.records {
@@ -339,13 +338,15 @@ func TestAddGoesOnThroughKnown(t *testing.T) {
 		}
 		return false
 	}
-	var l partLog
+	l := partLog{known: known.records}
 	for _, off := range []int64{0, 2, 3, 5, 1} {
-		l.add(rec(off), known.records, false)
+		l.add(rec(off))
 	}
 	require.Len(t, l.records, 5)
-	for i, want := range []bool{true, true, true, true, false} {
-		assert.Equal(t, Convert(rec(l.records[i].Offset)), l.records[i])
-		assert.Equal(t, want, taken(l.records[i]), "record at %d", l.records[i].Offset)
+	for i, r := range l.records {
+		assert.Equal(t, Convert(rec(r.Offset)), r, "the log holds what the broker gave")
+		if i < 4 {
+			assert.True(t, taken(r), "record at %d, in order, takes its known conversion", r.Offset)
+		}
 	}
 }
