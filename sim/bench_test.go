@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -64,7 +65,9 @@ func BenchmarkScale(b *testing.B) {
 }
 
 // benchmarkRuns runs cfg with seeds 1, 2, … and reports, besides ns/op and
-// allocs/op, how much virtual time a wall-clock second buys, and the CPU
+// allocs/op, how much virtual time a wall-clock second buys, the median
+// run's wall time (p50-ns/op: a seed with a long recovery, or a collection
+// that falls on one run, moves the mean and not the median), and the CPU
 // time of a run (cpu-ns/op: every thread of the process, so the garbage
 // collector's share is in it), the figure to compare on a busy machine, and
 // the runtime memory a run left behind for good (kept-B/op: the growth of
@@ -83,6 +86,7 @@ func benchmarkRuns(b *testing.B, cfg Config) {
 	}
 	b.ReportAllocs()
 	var virtual time.Duration
+	var walls []time.Duration
 	var failed error
 	ran := false
 	cpu0, cpuOK := processCPU()
@@ -102,6 +106,7 @@ func benchmarkRuns(b *testing.B, cfg Config) {
 			runtime.GOMAXPROCS(procs)
 			for seed := uint64(1); failed == nil && b.Loop(); seed++ {
 				cfg.Seed = seed
+				began := time.Now()
 				synctest.Test(t, func(*testing.T) {
 					res, err := Run(context.Background(), cfg)
 					if err != nil {
@@ -110,6 +115,7 @@ func benchmarkRuns(b *testing.B, cfg Config) {
 					}
 					virtual += res.Stats.Virtual
 				})
+				walls = append(walls, time.Since(began))
 			}
 		},
 	}})
@@ -117,6 +123,10 @@ func benchmarkRuns(b *testing.B, cfg Config) {
 		b.Fatal(failed)
 	}
 	b.ReportMetric(virtual.Seconds()/b.Elapsed().Seconds(), "virtual-s/wall-s")
+	if len(walls) > 0 {
+		slices.Sort(walls)
+		b.ReportMetric(float64(walls[len(walls)/2].Nanoseconds()), "p50-ns/op")
+	}
 	if b.N > 0 {
 		b.ReportMetric(float64(runtimeOther()-kept0)/float64(b.N), "kept-B/op")
 	}
