@@ -264,11 +264,7 @@ func TestAddTakesOnlyTheSameRecord(t *testing.T) {
 			require.Len(t, l.entries, 1)
 			got := l.records[0]
 			assert.Equal(t, Convert(tc.r), got, "the log holds what the broker gave")
-			var taken bool
-			for _, k := range known.records {
-				taken = taken || unsafe.StringData(k.Value) == unsafe.StringData(got.Value)
-			}
-			assert.Equal(t, tc.taken, taken)
+			assert.Equal(t, tc.taken, takenFrom(known.records, got))
 		})
 	}
 }
@@ -312,9 +308,18 @@ func TestRecordsInPlace(t *testing.T) {
 				want[k.topic] = append(want[k.topic], Convert(r))
 			}
 		}
+		moved := map[string]bool{}
+		array := map[string]*history.Record{}
+		for k, l := range logs {
+			moved[k.topic] = moved[k.topic] || len(l.records) > l.region
+			array[k.topic] = unsafe.SliceData(l.all[:1])
+		}
 		got := records(logs)
 		for topic, rs := range want {
 			assert.Equal(t, rs, got[topic], topic)
+			if !moved[topic] {
+				assert.Same(t, array[topic], unsafe.SliceData(got[topic]), "%s's records are made in the array they were read into", topic)
+			}
 		}
 		assert.Len(t, got, len(want))
 	})
@@ -330,14 +335,6 @@ func TestAddGoesOnThroughKnown(t *testing.T) {
 	for off := range int64(6) {
 		known.add(rec(off))
 	}
-	taken := func(hr history.Record) bool {
-		for _, k := range known.records {
-			if unsafe.StringData(k.Value) == unsafe.StringData(hr.Value) {
-				return true
-			}
-		}
-		return false
-	}
 	l := partLog{known: known.records}
 	for _, off := range []int64{0, 2, 3, 5, 1} {
 		l.add(rec(off))
@@ -346,7 +343,18 @@ func TestAddGoesOnThroughKnown(t *testing.T) {
 	for i, r := range l.records {
 		assert.Equal(t, Convert(rec(r.Offset)), r, "the log holds what the broker gave")
 		if i < 4 {
-			assert.True(t, taken(r), "record at %d, in order, takes its known conversion", r.Offset)
+			assert.True(t, takenFrom(known.records, r), "record at %d, in order, takes its known conversion", r.Offset)
 		}
 	}
+}
+
+// takenFrom reports whether hr is one of known's conversions rather than a
+// new one: whether its value is the very string one of them holds.
+func takenFrom(known []history.Record, hr history.Record) bool {
+	for _, k := range known {
+		if unsafe.StringData(k.Value) == unsafe.StringData(hr.Value) {
+			return true
+		}
+	}
+	return false
 }

@@ -390,7 +390,7 @@ func (w *respWaiter) wait() (kmsg.Response, error) {
 //
 //go:noinline
 func growStack() {
-	const size = 8 << 10 // eosim: 4 << 10 upstream; see eosim.go
+	const size = 8 << 10 // eosim: 4 << 10 upstream; see README.eosim.md
 	var b [size]byte
 	b[0] = 1
 	runtime.KeepAlive(&b)
