@@ -162,3 +162,38 @@ func TestReadTailsAfterALeaderMoves(t *testing.T) {
 		require.Equal(t, int32(1), leader(), "the read refreshed the client's metadata")
 	})
 }
+
+// A read recycles every record it fetched: read again, the same log is
+// decoded into the arrays the first read gave back, and none is made.
+func TestReadRecyclesTheRecordsItFetched(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		cluster, err := sim.NewCluster(1, map[string]int32{"t": 2})
+		require.NoError(t, err)
+		t.Cleanup(cluster.Close)
+		opts := cluster.ClientOpts()
+		cl, err := kgo.NewClient(append(opts, kgo.TransactionalID("p"), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+		require.NoError(t, err)
+		t.Cleanup(cl.Close)
+		for i, end := range []kgo.TransactionEndTry{kgo.TryCommit, kgo.TryAbort, kgo.TryCommit} {
+			require.NoError(t, cl.BeginTransaction())
+			for p := range int32(2) {
+				for j := range 3 + i {
+					r := &kgo.Record{Topic: "t", Partition: p, Value: []byte{byte('a' + i), byte('0' + j)}}
+					require.NoError(t, cl.ProduceSync(ctx, r).FirstErr())
+				}
+			}
+			require.NoError(t, cl.EndTransaction(ctx, end))
+		}
+
+		first, err := topicread.Read(ctx, opts, "t", nil)
+		require.NoError(t, err)
+		require.Len(t, first.Uncommitted, 24)
+		require.Len(t, first.Committed, 16)
+		made := topicread.FetchArraysMade()
+		again, err := topicread.Read(ctx, opts, "t", nil)
+		require.NoError(t, err)
+		require.Equal(t, first, again)
+		require.Equal(t, made, topicread.FetchArraysMade(), "the second read made record arrays: the first did not recycle its records")
+	})
+}

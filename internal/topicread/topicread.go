@@ -443,6 +443,7 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 		kgo.ConsumePartitions(want),
 		kgo.FetchIsolationLevel(iso),
 		kgo.KeepControlRecords(),
+		kgo.WithPools(&fetchPool),
 	)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating reader: %w", err)
@@ -473,15 +474,16 @@ func consume(ctx context.Context, opts []kgo.Opt, from, to map[tp]int64, iso kgo
 			if k := (tp{r.Topic, r.Partition}); lastLog == nil || k != last {
 				last, lastLog = k, out[k]
 			}
-			l := lastLog
-			if l == nil || l.done || r.Offset >= l.to {
-				return
+			if l := lastLog; l != nil && !l.done && r.Offset < l.to {
+				l.add(r)
+				if r.Offset >= l.to-1 {
+					l.done = true
+					remaining--
+				}
 			}
-			l.add(r)
-			if r.Offset >= l.to-1 {
-				l.done = true
-				remaining--
-			}
+			// add copied what it keeps: the record's array goes back
+			// to the pool once all of its batch is recycled.
+			r.Recycle()
 		})
 	}
 	return out, nil

@@ -1,0 +1,4 @@
+package topicread
+
+// FetchArraysMade is how many record arrays the readers' pool has made.
+func FetchArraysMade() int { return fetchPool.arraysMade() }
