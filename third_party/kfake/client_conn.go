@@ -92,43 +92,37 @@ func (creq *clientReq) reply(kresp kmsg.Response) bool {
 	return false
 }
 
+// closeOnDie closes the connection when the cluster dies, which ends the
+// read and the write blocked on it; it returns when read does.
+func (cc *clientConn) closeOnDie() {
+	select {
+	case <-cc.c.die:
+		cc.conn.Close()
+	case <-cc.done:
+	}
+}
+
 func (cc *clientConn) read() {
 	defer close(cc.done)
 	defer cc.conn.Close()
 
-	type read struct {
-		body []byte
-		err  error
-	}
 	var (
-		who    = cc.conn.RemoteAddr()
-		size   = make([]byte, 4)
-		readCh = make(chan read, 1)
+		who  = cc.conn.RemoteAddr()
+		size = make([]byte, 4)
 	)
 	for {
-		go func() {
-			if _, err := io.ReadFull(cc.conn, size); err != nil {
-				readCh <- read{err: err}
-				return
-			}
-			body := make([]byte, binary.BigEndian.Uint32(size))
-			_, err := io.ReadFull(cc.conn, body)
-			readCh <- read{body: body, err: err}
-		}()
-
-		var read read
-		select {
-		case <-cc.c.die:
+		// eosim: read on this goroutine, not on one started for each
+		// request; closeOnDie closes the connection when the cluster
+		// dies, which ends a read blocked here as upstream's select did.
+		if _, err := io.ReadFull(cc.conn, size); err != nil {
 			return
-		case read = <-readCh:
 		}
-
-		if err := read.err; err != nil {
+		body := make([]byte, binary.BigEndian.Uint32(size))
+		if _, err := io.ReadFull(cc.conn, body); err != nil {
 			return
 		}
 
 		var (
-			body     = read.body
 			reader   = kbin.Reader{Src: body}
 			key      = reader.Int16()
 			version  = reader.Int16()
@@ -177,9 +171,8 @@ func (cc *clientConn) write() {
 	defer cc.conn.Close()
 
 	var (
-		who     = cc.conn.RemoteAddr()
-		writeCh = make(chan error, 1)
-		buf     []byte
+		who = cc.conn.RemoteAddr()
+		buf []byte
 	)
 	for {
 		var resp clientResp
@@ -212,17 +205,10 @@ func (cc *clientConn) write() {
 		binary.BigEndian.PutUint32(buf[:4], uint32(len(buf)-4))
 		binary.BigEndian.PutUint32(buf[4:8], uint32(resp.corr))
 
-		go func() {
-			_, err := cc.conn.Write(buf)
-			writeCh <- err
-		}()
-
-		var err error
-		select {
-		case <-cc.c.die:
-			return
-		case err = <-writeCh:
-		}
+		// eosim: written on this goroutine, not on one started for
+		// each answer; a write blocked when the cluster dies ends when
+		// closeOnDie closes the connection.
+		_, err := cc.conn.Write(buf)
 		cc.unmute(err == nil)
 		if err != nil {
 			return

@@ -446,6 +446,7 @@ func (b *broker) listen() {
 		}
 		go cc.read()
 		go cc.write()
+		go cc.closeOnDie() // eosim: see read
 	}
 }
 
