@@ -187,6 +187,12 @@ type broker struct {
 	reqs ring[promisedReq]
 	// dead is an atomic so a backed up reqs cannot block broker stoppage.
 	dead atomic.Bool
+
+	// eosim: a request worker that empties reqs parks on idleReqs for
+	// the next first request, until stopped is closed (stopForever) or
+	// the client closes; see push.
+	idleReqs chan promisedReq
+	stopped  chan struct{}
 }
 
 // brokerVersions is loaded on every connection (and potentially a few times
@@ -269,7 +275,9 @@ func (cl *Client) newBroker(nodeID int32, host string, port int32, rack *string)
 		rack = &r
 	}
 	return &broker{
-		cl: cl,
+		cl:       cl,
+		idleReqs: make(chan promisedReq),
+		stopped:  make(chan struct{}),
 
 		addr: net.JoinHostPort(host, strconv.Itoa(int(port))),
 		meta: BrokerMetadata{
@@ -288,6 +296,7 @@ func (b *broker) stopForever() {
 	}
 
 	b.reqs.die() // no more pushing
+	close(b.stopped)
 
 	// Snapshot the connections under reapMu but die outside of it: die
 	// runs the user's OnBrokerDisconnect hook, and a hook must not run
@@ -323,7 +332,14 @@ func (b *broker) push(pr promisedReq) {
 	if dead {
 		pr.promise(nil, errChosenBrokerDead)
 	} else if first {
-		go b.handleReqs(pr)
+		// eosim: a worker parked idle takes the request; only if none
+		// is, one is started, as upstream starts one for every first
+		// request. See README.eosim.md.
+		select {
+		case b.idleReqs <- pr:
+		default:
+			go b.handleReqs(pr)
+		}
 	}
 }
 
@@ -409,6 +425,17 @@ start:
 	pr, more, dead = b.reqs.dropPeek()
 	if more {
 		goto start
+	}
+	if dead {
+		return
+	}
+	// eosim: park for the next first request instead of exiting (see
+	// push); the pusher saw the ring alive, as upstream's new worker's did.
+	select {
+	case pr = <-b.idleReqs:
+		goto start
+	case <-b.stopped:
+	case <-b.cl.ctx.Done():
 	}
 }
 
@@ -867,6 +894,8 @@ doConnect:
 		br:     bufio.NewReaderSize(conn, 4<<10),
 		deadCh: make(chan struct{}),
 
+		idleResps: make(chan promisedResp),
+
 		isNormalCxn: pcxn == &b.cxnNormal,
 	}
 	cxn.unwatchClientCtx = context.AfterFunc(b.cl.ctx, func() { conn.SetDeadline(time.Now()) })
@@ -1057,6 +1086,8 @@ type brokerCxn struct {
 	dead atomic.Bool
 	// closed in die; allows throttle waiting to quit
 	deadCh chan struct{}
+
+	idleResps chan promisedResp // eosim: see waitResp
 	// hasDiscard is set during init (before the connection is shared) if
 	// this is an acks=0 produce connection running the discard goroutine.
 	// The discard goroutine owns all reads on the connection, so sasl
@@ -1894,7 +1925,12 @@ func (cxn *brokerCxn) abandonOnCancel(pr promisedReq) (context.Context, func(kms
 func (cxn *brokerCxn) waitResp(pr promisedResp) {
 	first, dead := cxn.resps.push(pr)
 	if first {
-		go cxn.handleResps(pr)
+		// eosim: as broker.push, a response worker parked idle takes it.
+		select {
+		case cxn.idleResps <- pr:
+		default:
+			go cxn.handleResps(pr)
+		}
 	} else if dead {
 		pr.promise(nil, errChosenBrokerDead)
 		cxn.hookWriteE2E(pr.resp.Key(), pr.bytesWritten, pr.writeWait, pr.timeToWrite, errChosenBrokerDead)
@@ -2063,6 +2099,17 @@ start:
 	// everything parked.
 	if cxn.reauthPending.Load() {
 		cxn.b.do(cxn.cl.ctx, &reauthDrainReq{cxn: cxn}, func(kmsg.Response, error) {})
+	}
+	if dead {
+		return
+	}
+	// eosim: park for the next first response instead of exiting, as
+	// broker.handleReqs does; a parked worker reads nothing.
+	select {
+	case pr = <-cxn.idleResps:
+		goto start
+	case <-cxn.deadCh:
+	case <-cxn.cl.ctx.Done():
 	}
 }
 
