@@ -70,6 +70,7 @@ type producer struct {
 	idVersion int16
 
 	batchPromises ring[batchPromise] // we never call die() on it
+	idlePromises  chan batchPromise  // eosim: see finishPromises
 
 	// onBatchPromiseBroadcast, if non-nil, is invoked from finishPromises
 	// immediately before the per-batch p.c.Broadcast() fires, with moreQueued
@@ -220,6 +221,7 @@ func (p *producer) init(cl *Client) {
 		err:   errReloadProducerID,
 	})
 	p.c = sync.NewCond(&p.mu)
+	p.idlePromises = make(chan batchPromise)
 	p.batchPromises.initMaxLen(max(int(cl.cfg.maxBufferedRecords), 8192))
 
 	inithooks := func() {
@@ -778,6 +780,16 @@ type batchPromise struct {
 // holder waits on the worker.
 func (p *producer) promiseBatch(b batchPromise) {
 	if first, _ := p.batchPromises.pushForce(b); first {
+		p.startPromises(b)
+	}
+}
+
+// startPromises hands b to a promise worker parked idle, or starts one.
+// eosim: upstream started one for every first batch; see broker.push.
+func (p *producer) startPromises(b batchPromise) {
+	select {
+	case p.idlePromises <- b:
+	default:
 		go p.finishPromises(b)
 	}
 }
@@ -802,7 +814,7 @@ func (p *producer) promiseRecord(pr promisedRec, err error) {
 func (p *producer) promiseRecordBeforeBuf(pr promisedRec, err error) {
 	b := batchPromise{recs: []promisedRec{pr}, beforeBuf: true, err: err}
 	if first, _ := p.batchPromises.push(b); first {
-		go p.finishPromises(b)
+		p.startPromises(b)
 	}
 }
 
@@ -868,6 +880,13 @@ start:
 	b, more, _ = p.batchPromises.dropPeek()
 	if more {
 		goto start
+	}
+	// eosim: park for the next first batch instead of exiting (see
+	// broker.handleReqs), until the client closes.
+	select {
+	case b = <-p.idlePromises:
+		goto start
+	case <-cl.ctx.Done():
 	}
 }
 
@@ -1479,28 +1498,26 @@ func (cl *Client) Flush(ctx context.Context) error {
 		}
 	}
 
+	// eosim: the caller waits on the condition itself, and ctx's end
+	// wakes it through context.AfterFunc; upstream waited on a goroutine
+	// of its own, started for every Flush.
 	quit := false
-	done := make(chan struct{})
-	go func() {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		defer close(done)
-
-		for !quit && p.bufferedRecords+int64(p.blocked.Load())+int64(p.addingToTxn.Load()) > 0 {
-			p.c.Wait()
-		}
-	}()
-
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
+	stop := context.AfterFunc(ctx, func() {
 		p.mu.Lock()
 		quit = true
 		p.mu.Unlock()
 		p.c.Broadcast()
-		return ctx.Err()
+	})
+	defer stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.bufferedRecords+int64(p.blocked.Load())+int64(p.addingToTxn.Load()) > 0 {
+		if quit {
+			return ctx.Err()
+		}
+		p.c.Wait()
 	}
+	return nil
 }
 
 // Bumps the tries for all buffered records in the client.

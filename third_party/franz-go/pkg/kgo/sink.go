@@ -35,6 +35,7 @@ type sink struct {
 	// ring preserves issue order, and its single transient worker handles
 	// responses asynchronously but in that order.
 	seqResps ring[*seqResp] // we never call die() on it
+	idleSeq  chan *seqResp  // eosim: see handleSeqResps
 
 	backoffMu   xsync.Mutex // guards the following
 	needBackoff bool
@@ -61,8 +62,9 @@ type seqResp struct {
 
 func (cl *Client) newSink(nodeID int32) *sink {
 	s := &sink{
-		cl:     cl,
-		nodeID: nodeID,
+		cl:      cl,
+		nodeID:  nodeID,
+		idleSeq: make(chan *seqResp),
 	}
 	s.produceVersion.Store(-1)
 	if cl.cfg.disableIdempotency {
@@ -624,7 +626,12 @@ func (s *sink) doSequenced(
 	}
 
 	if first, _ := s.seqResps.push(wait); first {
-		go s.handleSeqResps(wait)
+		// eosim: a worker parked idle takes it, as in broker.push.
+		select {
+		case s.idleSeq <- wait:
+		default:
+			go s.handleSeqResps(wait)
+		}
 	}
 }
 
@@ -639,6 +646,13 @@ start:
 	wait, more, _ = s.seqResps.dropPeek()
 	if more {
 		goto start
+	}
+	// eosim: park for the next first response instead of exiting (see
+	// broker.handleReqs), until the client closes.
+	select {
+	case wait = <-s.idleSeq:
+		goto start
+	case <-s.cl.ctx.Done():
 	}
 }
 
