@@ -14,6 +14,16 @@ import (
 	"github.com/eosim/eosim/sim"
 )
 
+// startCluster starts brokers kfake brokers with topics, closed when the
+// test ends.
+func startCluster(t *testing.T, brokers int, topics map[string]int32) *sim.Cluster {
+	t.Helper()
+	cluster, err := sim.NewCluster(brokers, topics)
+	require.NoError(t, err)
+	t.Cleanup(cluster.Close)
+	return cluster
+}
+
 // ReadTails on a real broker's log: partition 0 holds a committed
 // transaction (offsets 0, 1, marker 2), an aborted one (3, marker 4) and a
 // committed one (5, marker 6); partition 1 a plain record (0) and a
@@ -21,10 +31,7 @@ import (
 func TestReadTails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		cluster, err := sim.NewCluster(1, map[string]int32{"t": 2})
-		require.NoError(t, err)
-		t.Cleanup(cluster.Close)
-		opts := cluster.ClientOpts()
+		opts := startCluster(t, 1, map[string]int32{"t": 2}).ClientOpts()
 
 		produce := func(cl *kgo.Client, p int32, vals ...string) {
 			t.Helper()
@@ -121,9 +128,7 @@ func TestReadTails(t *testing.T) {
 func TestReadTailsAfterALeaderMoves(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		cluster, err := sim.NewCluster(2, map[string]int32{"t": 1})
-		require.NoError(t, err)
-		t.Cleanup(cluster.Close)
+		cluster := startCluster(t, 2, map[string]int32{"t": 1})
 		opts := cluster.ClientOpts()
 		cl, err := kgo.NewClient(append(opts, kgo.DefaultProduceTopic("t"))...)
 		require.NoError(t, err)
@@ -168,10 +173,7 @@ func TestReadTailsAfterALeaderMoves(t *testing.T) {
 func TestReadRecyclesTheRecordsItFetched(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		cluster, err := sim.NewCluster(1, map[string]int32{"t": 2})
-		require.NoError(t, err)
-		t.Cleanup(cluster.Close)
-		opts := cluster.ClientOpts()
+		opts := startCluster(t, 1, map[string]int32{"t": 2}).ClientOpts()
 		cl, err := kgo.NewClient(append(opts, kgo.TransactionalID("p"), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 		require.NoError(t, err)
 		t.Cleanup(cl.Close)
