@@ -232,13 +232,6 @@ func (l *Log) History() History {
 	return History{Events: slices.Clip(l.h.Events)}
 }
 
-// Len is the number of events recorded so far.
-func (l *Log) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.h.Events)
-}
-
 // Inputs returns the input records recorded so far, in the order they were
 // produced, without copying the rest of the History.
 func (l *Log) Inputs() []Record {

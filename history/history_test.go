@@ -14,16 +14,13 @@ import (
 func TestLogInputsAreTheHistorysInputs(t *testing.T) {
 	l := NewLog(func() time.Time { return time.Unix(0, 0) })
 	require.Nil(t, l.Inputs(), "no inputs yet")
-	require.Zero(t, l.Len())
 	l.Reserve(8)
-	require.Zero(t, l.Len(), "room is not events")
 	a := Record{Topic: "orders", Partition: 0, Offset: 0, Key: "a"}
 	b := Record{Topic: "orders", Partition: 1, Offset: 0, Key: "b"}
 	l.Record(Event{Kind: KindInput, Input: &a})
 	l.Record(Event{Kind: KindNote, Detail: "between"})
 	before := l.History()
 	l.Record(Event{Kind: KindInput, Input: &b})
-	require.Equal(t, 3, l.Len())
 	require.Equal(t, []Record{a, b}, l.Inputs())
 	require.Equal(t, l.History().Inputs(), l.Inputs())
 	require.Len(t, before.Events, 2, "a History does not see later events")

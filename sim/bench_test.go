@@ -74,7 +74,8 @@ func BenchmarkScale(b *testing.B) {
 // /memory/classes/other, where Go 1.26 loses 32 bytes for every WaitGroup
 // waited to zero inside a synctest bubble; the runtime's one-time tables,
 // built as the first runs meet new types, are in it too, spread over b.N,
-// so compare figures taken at one -benchtime).
+// so compare figures taken at one -benchtime), and the goroutines a run
+// started (goroutines/op: every one is a start, a stack and a hand-over).
 //
 // synctest.Test wants a *testing.T, which a benchmark does not have; the
 // iterations run inside one nested test through testing.RunTests, which a
@@ -90,7 +91,7 @@ func benchmarkRuns(b *testing.B, cfg Config) {
 	var failed error
 	ran := false
 	cpu0, cpuOK := processCPU()
-	kept0 := runtimeOther()
+	kept0, started0 := runtimeMetric(memoryOther), runtimeMetric(goroutinesCreated)
 	// RunTests sets GOMAXPROCS to each value of -cpu in turn; the loop runs
 	// under the benchmark's own (`-cpu 1,2` measures each), and the
 	// benchmark ends with it.
@@ -128,17 +129,24 @@ func benchmarkRuns(b *testing.B, cfg Config) {
 		b.ReportMetric(float64(walls[len(walls)/2].Nanoseconds()), "p50-ns/op")
 	}
 	if b.N > 0 {
-		b.ReportMetric(float64(runtimeOther()-kept0)/float64(b.N), "kept-B/op")
+		b.ReportMetric(float64(runtimeMetric(memoryOther)-kept0)/float64(b.N), "kept-B/op")
+		b.ReportMetric(float64(runtimeMetric(goroutinesCreated)-started0)/float64(b.N), "goroutines/op")
 	}
 	if cpu1, ok := processCPU(); cpuOK && ok && b.N > 0 {
 		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }
 
-// runtimeOther is the runtime's memory outside the heap, stacks and its
-// own metadata: what a process keeps once allocated.
-func runtimeOther() int64 {
-	s := []metrics.Sample{{Name: "/memory/classes/other:bytes"}}
+// The runtime metrics benchmarkRuns reports: the runtime's memory outside
+// the heap, stacks and its own metadata (what a process keeps once
+// allocated), and the goroutines started since the process began.
+const (
+	memoryOther       = "/memory/classes/other:bytes"
+	goroutinesCreated = "/sched/goroutines-created:goroutines"
+)
+
+func runtimeMetric(name string) int64 {
+	s := []metrics.Sample{{Name: name}}
 	metrics.Read(s)
 	return int64(s[0].Value.Uint64())
 }

@@ -5,6 +5,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestEpochValidationAfterLeaderMove consumes a partition to its end, moves
@@ -324,5 +326,32 @@ func TestBrokerViewIsWhatTheAdminSays(t *testing.T) {
 		require.Equal(t, map[string]map[int32]int64{"t": {0: 2, 2: 2}, "u": {0: 0}}, committed)
 		require.Equal(t, committed, c.Fake.CommittedOffsets("g"))
 		require.Nil(t, c.Fake.CommittedOffsets("nobody"))
+	})
+}
+
+// TestRestartDropsEveryConnection: a broker restart ends the connections
+// clients had open, as a broker process's end does, and an answer the old
+// broker was still writing is lost with it, not delivered by a dead broker:
+// here the client has not read the answer to its request when the broker
+// restarts, and its read finds the connection closed (kfake's closeOnDie;
+// without it the old broker's write waits for the reader, and hands it the
+// answer).
+func TestRestartDropsEveryConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := NewCluster(1, map[string]int32{"t": 1}, kfake.PersistTo(kfake.NewMemoryDisk()))
+		require.NoError(t, err)
+		defer c.Close()
+		conn, err := c.Net.DialContext(context.Background(), "tcp", c.Brokers()[0])
+		require.NoError(t, err)
+		defer conn.Close()
+		req := kmsg.NewPtrApiVersionsRequest()
+		_, err = conn.Write(kmsg.NewRequestFormatter(kmsg.FormatterClientID("probe")).AppendRequest(nil, req, 1))
+		require.NoError(t, err)
+		synctest.Wait() // the broker is writing the answer, which no one reads
+
+		require.NoError(t, c.Restart())
+		synctest.Wait()
+		_, err = io.ReadFull(conn, make([]byte, 4))
+		require.ErrorIs(t, err, io.EOF, "the old broker's connection still answered after its restart")
 	})
 }

@@ -515,12 +515,6 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 	}
 	w.settle()
 	w.writeDueMarkers(true, " before the final topics are read")
-	// Every instance is closed and every marker written: the History is
-	// whole, and its hash, a pure function of it, is taken on a
-	// goroutine of its own while the final topics are read and judged.
-	h := w.log.History()
-	hashed := make(chan string, 1)
-	go func() { hashed <- h.Hash() }()
 	spec := w.cfg.JudgedBy(w.scenario.Spec(w.params))
 	snapCtx, cancel := context.WithTimeout(ctx, StuckAfter)
 	defer cancel()
@@ -534,18 +528,16 @@ func (w *world) judge(ctx context.Context) (Result, error) {
 	if snap.Tables, err = w.databaseTables(ctx); err != nil {
 		return Result{}, err
 	}
-	hash := <-hashed
-	if w.log.Len() != len(h.Events) {
-		// Something recorded while the topics were read: the History
-		// judged is the whole of it, as it was before the hash moved.
-		h = w.log.History()
-		hash = h.Hash()
-	}
+	h := w.log.History()
+	// The trace hash, a pure function of the History, is taken on a
+	// goroutine of its own while the checkers judge the run.
+	hashed := make(chan string, 1)
+	go func() { hashed <- h.Hash() }()
 	res := Result{
 		Config: w.cfg, Schedule: w.sched, History: h, Snapshot: snap,
 		Report:   invariants.Check(spec, invariants.Run{History: h, Snapshot: snap, Complete: w.complete}),
 		Complete: w.complete,
-		Hash:     hash,
+		Hash:     <-hashed,
 		Faults:   w.faultOutcomes(),
 		Wire:     w.wire.events(),
 	}

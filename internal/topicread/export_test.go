@@ -1,4 +1,5 @@
 package topicread
 
-// FetchArraysMade is how many record arrays the readers' pool has made.
-func FetchArraysMade() int { return fetchPool.arraysMade() }
+// FetchPoolCounts is how many record arrays the readers' pool has handed
+// out, and how many it made.
+func FetchPoolCounts() (got, made int) { return fetchPool.counts() }
